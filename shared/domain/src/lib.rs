@@ -1,0 +1,21 @@
+//! Fanloop's domain: the types parsed once at the edge, the business rules, and the ports
+//! (traits) every function and adapter shares. Nothing in this crate performs I/O.
+
+pub mod clock;
+pub mod error;
+pub mod export;
+pub mod ids;
+pub mod input;
+pub mod lifecycle;
+pub mod ports;
+pub mod profile;
+pub mod settings;
+pub mod tenant;
+pub mod time;
+pub mod values;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{FieldError, ValidationErrors};
+pub use ids::{CustomerId, ExternalId, Platform, TenantId};
+pub use profile::{Identity, Profile, ProfilePatch};
+pub use settings::TenantSettings;

@@ -1,0 +1,349 @@
+//! The customer profile: one central record per customer, and its merge rules.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::error::ValidationErrors;
+use crate::ids::{CustomerId, ExternalId, Platform};
+use crate::input::{ObjectParser, Patch};
+use crate::time::serde_ts;
+use crate::values::{
+    ATTRIBUTES_MAX, Attributes, Birthday, DisplayName, Email, Locale, Phone, TAGS_MAX, Tag, TimeZoneName,
+};
+
+/// A link between the customer and their account on another platform. One identity belongs to
+/// at most one customer of a tenant.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    pub platform: Platform,
+    pub external_id: ExternalId,
+}
+
+pub const IDENTITIES_MAX: usize = 20;
+
+/// The customer's last statement about one consent purpose, with when and through what.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ConsentRecord {
+    pub granted: bool,
+    #[serde(with = "serde_ts")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    /// `api` (the tenant's backend), `unsubscribe` (the customer's one-click link), …
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Consent {
+    /// `null` means the customer never said: treated as no consent.
+    pub email_marketing: Option<ConsentRecord>,
+}
+
+impl Consent {
+    pub fn email_marketing_granted(&self) -> bool {
+        self.email_marketing.as_ref().is_some_and(|c| c.granted)
+    }
+}
+
+/// The central record of a customer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Profile {
+    pub customer_id: CustomerId,
+    pub email: Option<Email>,
+    pub display_name: Option<DisplayName>,
+    pub locale: Option<Locale>,
+    pub timezone: Option<TimeZoneName>,
+    /// `YYYY-MM-DD` or `--MM-DD`.
+    #[schema(value_type = Option<String>)]
+    pub birthday: Option<Birthday>,
+    pub phone: Option<Phone>,
+    pub tags: Vec<Tag>,
+    #[schema(value_type = Object)]
+    pub attributes: Attributes,
+    pub consent: Consent,
+    pub identities: Vec<Identity>,
+    #[serde(with = "serde_ts")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[serde(with = "serde_ts")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+    #[serde(with = "serde_ts::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_active_at: Option<Timestamp>,
+}
+
+/// A consent statement in an upsert.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConsentPatch {
+    pub email_marketing: Patch<bool>,
+    pub source: String,
+}
+
+/// A validated profile upsert. Merge rules: an absent field is left as stored, `null` clears it,
+/// a value replaces it (`tags` and `attributes` are replaced whole); `identities` are added to
+/// the customer's links (unlinking is its own request); a consent statement is stored with the
+/// time of the request and its source.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProfilePatch {
+    pub email: Patch<Email>,
+    pub display_name: Patch<DisplayName>,
+    pub locale: Patch<Locale>,
+    pub timezone: Patch<TimeZoneName>,
+    pub birthday: Patch<Birthday>,
+    pub phone: Patch<Phone>,
+    pub tags: Patch<Vec<Tag>>,
+    pub attributes: Patch<Attributes>,
+    pub consent: Option<ConsentPatch>,
+    pub identities: Vec<Identity>,
+}
+
+/// The request body of `PUT /v1/customers/{customer_id}` (documentation of the wire form; the
+/// handler parses it with [`ProfilePatch::from_json`]).
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ProfileInput {
+    email: Option<String>,
+    display_name: Option<String>,
+    /// BCP 47 tag such as `zh-CN` or `en`.
+    locale: Option<String>,
+    /// IANA time zone such as `Asia/Shanghai`.
+    timezone: Option<String>,
+    /// `YYYY-MM-DD` or `--MM-DD`.
+    birthday: Option<String>,
+    /// E.164.
+    phone: Option<String>,
+    tags: Option<Vec<String>>,
+    #[schema(value_type = Option<Object>)]
+    attributes: Option<Value>,
+    consent: Option<ConsentInput>,
+    /// Added to the customer's links; unlink with `DELETE /v1/customers/{id}/identities/{platform}/{external_id}`.
+    identities: Option<Vec<Identity>>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ConsentInput {
+    email_marketing: Option<bool>,
+    /// Where the statement was made (default `api`): 1–64 of the id alphabet.
+    source: Option<String>,
+}
+
+impl ProfilePatch {
+    /// Parses an upsert body. `today` (the tenant's date) bounds birthdays.
+    pub fn from_json(body: Value, today: jiff::civil::Date) -> Result<Self, ValidationErrors> {
+        let mut p = ObjectParser::new(body, "")?;
+        let mut patch = ProfilePatch {
+            email: p.patch("email"),
+            display_name: p.patch("display_name"),
+            locale: p.patch("locale"),
+            timezone: p.patch("timezone"),
+            birthday: p.patch("birthday"),
+            phone: p.patch("phone"),
+            tags: p.patch("tags"),
+            attributes: p.patch("attributes"),
+            consent: None,
+            identities: Vec::new(),
+        };
+        if let Patch::Set(b) = &patch.birthday {
+            if b.date().is_some_and(|d| d > today) {
+                p.error("birthday", "must not be in the future");
+            }
+        }
+        if let Patch::Set(tags) = &mut patch.tags {
+            tags.sort();
+            tags.dedup();
+            if tags.len() > TAGS_MAX {
+                p.error("tags", format!("must have at most {TAGS_MAX} tags"));
+            }
+        }
+        if let Patch::Set(attrs) = &patch.attributes {
+            if attrs.len() > ATTRIBUTES_MAX {
+                p.error("attributes", format!("must have at most {ATTRIBUTES_MAX} entries"));
+            }
+        }
+        match p.take_raw("consent") {
+            None => {}
+            Some(Value::Null) => p.error("consent", "must be an object such as {\"email_marketing\": true}"),
+            Some(raw) => match ObjectParser::new(raw, "consent") {
+                Err(e) => p.extend(e),
+                Ok(mut c) => {
+                    let email_marketing = c.patch::<bool>("email_marketing");
+                    let source = c.optional::<Tag>("source").map_or_else(|| "api".to_owned(), String::from);
+                    let result = c.finish();
+                    match result {
+                        Err(e) => p.extend(e),
+                        Ok(()) if !email_marketing.is_keep() => {
+                            patch.consent = Some(ConsentPatch { email_marketing, source })
+                        }
+                        Ok(()) => {}
+                    }
+                }
+            },
+        }
+        match p.patch::<Vec<Identity>>("identities") {
+            Patch::Keep => {}
+            Patch::Clear => p.error(
+                "identities",
+                "cannot be null: unlink with DELETE /v1/customers/{customer_id}/identities/{platform}/{external_id}",
+            ),
+            Patch::Set(mut ids) => {
+                ids.sort();
+                ids.dedup();
+                if ids.len() > IDENTITIES_MAX {
+                    p.error("identities", format!("must have at most {IDENTITIES_MAX} identities"));
+                }
+                patch.identities = ids;
+            }
+        }
+        p.finish()?;
+        Ok(patch)
+    }
+}
+
+impl Profile {
+    /// A profile that does not exist yet, as the first upsert creates it.
+    pub fn new(customer_id: CustomerId, now: Timestamp) -> Self {
+        Self {
+            customer_id,
+            email: None,
+            display_name: None,
+            locale: None,
+            timezone: None,
+            birthday: None,
+            phone: None,
+            tags: Vec::new(),
+            attributes: Attributes::new(),
+            consent: Consent::default(),
+            identities: Vec::new(),
+            created_at: now,
+            updated_at: now,
+            last_active_at: None,
+        }
+    }
+
+    /// The merge rules of an upsert, applied at `now`.
+    pub fn apply(&mut self, patch: &ProfilePatch, now: Timestamp) {
+        let p = patch.clone();
+        p.email.apply_to(&mut self.email);
+        p.display_name.apply_to(&mut self.display_name);
+        p.locale.apply_to(&mut self.locale);
+        p.timezone.apply_to(&mut self.timezone);
+        p.birthday.apply_to(&mut self.birthday);
+        p.phone.apply_to(&mut self.phone);
+        match p.tags {
+            Patch::Keep => {}
+            Patch::Clear => self.tags.clear(),
+            Patch::Set(t) => self.tags = t,
+        }
+        match p.attributes {
+            Patch::Keep => {}
+            Patch::Clear => self.attributes.clear(),
+            Patch::Set(a) => self.attributes = a,
+        }
+        if let Some(c) = p.consent {
+            match c.email_marketing {
+                Patch::Keep => {}
+                Patch::Clear => self.consent.email_marketing = None,
+                Patch::Set(granted) => {
+                    self.consent.email_marketing = Some(ConsentRecord { granted, at: now, source: c.source })
+                }
+            }
+        }
+        for id in p.identities {
+            if !self.identities.contains(&id) {
+                self.identities.push(id);
+            }
+        }
+        self.identities.sort();
+        self.updated_at = now;
+    }
+
+    /// Records activity at `at`; the last-active time only moves forward.
+    pub fn touch(&mut self, at: Timestamp) {
+        if self.last_active_at.is_none_or(|t| t < at) {
+            self.last_active_at = Some(at);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn today() -> jiff::civil::Date {
+        jiff::civil::date(2026, 11, 22)
+    }
+
+    fn ts(s: &str) -> Timestamp {
+        crate::time::parse(s).unwrap()
+    }
+
+    #[test]
+    fn merge_keeps_absent_clears_null_replaces_values() {
+        let now = ts("2026-01-01T00:00:00Z");
+        let mut p = Profile::new(CustomerId::parse("c1").unwrap(), now);
+        let first = ProfilePatch::from_json(
+            json!({"email": "a@example.com", "display_name": "Li Wei", "tags": ["vip", "eu", "vip"],
+                   "consent": {"email_marketing": true}}),
+            today(),
+        )
+        .unwrap();
+        p.apply(&first, now);
+        let later = ts("2026-01-02T00:00:00Z");
+        let second = ProfilePatch::from_json(json!({"display_name": null, "tags": ["new"]}), today()).unwrap();
+        p.apply(&second, later);
+        assert_eq!(p.email.as_ref().map(Email::as_str), Some("a@example.com"));
+        assert_eq!(p.display_name, None);
+        assert_eq!(p.tags, vec![Tag::parse("new").unwrap()]);
+        let consent = p.consent.email_marketing.clone().unwrap();
+        assert!(consent.granted && consent.at == now && consent.source == "api");
+        assert_eq!((p.created_at, p.updated_at), (now, later));
+    }
+
+    #[test]
+    fn identities_are_added_not_replaced() {
+        let now = ts("2026-01-01T00:00:00Z");
+        let mut p = Profile::new(CustomerId::parse("c1").unwrap(), now);
+        let a = json!({"identities": [{"platform": "steam", "external_id": "1"}]});
+        let b = json!({"identities": [{"platform": "apple", "external_id": "x"}]});
+        p.apply(&ProfilePatch::from_json(a, today()).unwrap(), now);
+        p.apply(&ProfilePatch::from_json(b, today()).unwrap(), now);
+        let platforms: Vec<_> = p.identities.iter().map(|i| i.platform.as_str()).collect();
+        assert_eq!(platforms, ["apple", "steam"]);
+    }
+
+    #[test]
+    fn every_invalid_field_is_reported() {
+        let body = json!({
+            "email": "bad", "birthday": "2030-01-01", "locale": 7,
+            "consent": {"email_marketing": "yes"}, "identities": [{"platform": "a#b", "external_id": "1"}],
+            "favourite_colour": "blue"
+        });
+        let errs = ProfilePatch::from_json(body, today()).unwrap_err().0;
+        let mut fields: Vec<_> = errs.iter().map(|e| e.field.clone()).collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            ["birthday", "consent.email_marketing", "email", "favourite_colour", "identities[0].platform", "locale"]
+        );
+    }
+
+    #[test]
+    fn identities_cannot_be_nulled_and_body_must_be_an_object() {
+        assert!(ProfilePatch::from_json(json!({"identities": null}), today()).is_err());
+        assert!(ProfilePatch::from_json(json!("x"), today()).is_err());
+        assert_eq!(ProfilePatch::from_json(json!({}), today()).unwrap(), ProfilePatch::default());
+    }
+
+    #[test]
+    fn last_active_only_moves_forward() {
+        let mut p = Profile::new(CustomerId::parse("c1").unwrap(), ts("2026-01-01T00:00:00Z"));
+        p.touch(ts("2026-02-01T00:00:00Z"));
+        p.touch(ts("2026-01-15T00:00:00Z"));
+        assert_eq!(p.last_active_at, Some(ts("2026-02-01T00:00:00Z")));
+    }
+}
