@@ -1,1 +1,192 @@
-fn main() {}
+//! `fanloop`: the local binary. `serve` runs every function's router in one process on an
+//! embedded SQLite store; `tenant create` makes a tenant and prints its API key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use fanloop_domain::ports::{CreateTenantError, TenantStore};
+use fanloop_domain::tenant::{ApiKey, OsRandom, Tenant};
+use fanloop_domain::{Clock, SystemClock, TenantId};
+use fanloop_http::telemetry::{LogTarget, init};
+use fanloop_http::{AppState, assemble};
+use fanloop_store_sqlite::SqliteStore;
+use utoipa_axum::router::OpenApiRouter;
+
+#[derive(Parser)]
+#[command(
+    name = "fanloop",
+    version,
+    about = "Loyalty and marketing automation for game studios and streaming platforms"
+)]
+struct Cli {
+    /// Where the SQLite database (and the e-mail outbox) live.
+    #[arg(
+        long,
+        env = "FANLOOP_DATA_DIR",
+        default_value = "fanloop-data",
+        global = true
+    )]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the whole API on one address, on the local SQLite store.
+    Serve {
+        #[arg(long, env = "FANLOOP_LISTEN", default_value = "127.0.0.1:3000")]
+        listen: SocketAddr,
+        /// API key of the `demo` tenant; if unset and there is no demo tenant yet, one is made
+        /// and its key printed once.
+        #[arg(long, env = "FANLOOP_API_KEY", hide_env_values = true)]
+        api_key: Option<String>,
+    },
+    /// Manage tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant and print its new API key (alone, on stdout; it is not shown again).
+    Create {
+        /// The tenant id: a-z 0-9 -, starting with a letter (e.g. `star-arena`).
+        name: String,
+    },
+}
+
+fn open_store(dir: &Path) -> Result<SqliteStore, String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
+    SqliteStore::open(&dir.join("fanloop.db")).map_err(|e| format!("cannot open the database: {e}"))
+}
+
+async fn create_tenant(
+    store: &SqliteStore,
+    id: TenantId,
+    clock: &dyn Clock,
+) -> Result<ApiKey, CreateTenantError> {
+    let key = ApiKey::generate(&OsRandom).map_err(|e| {
+        CreateTenantError::Store(fanloop_domain::ports::StoreError::Unavailable(
+            e.to_string(),
+        ))
+    })?;
+    let tenant = Tenant {
+        name: id.to_string(),
+        id,
+        created_at: clock.now(),
+    };
+    store.create_tenant(&tenant, &key.hash()).await?;
+    Ok(key)
+}
+
+/// Makes sure the `demo` tenant exists and, if a key is configured, that it opens it.
+async fn bootstrap_demo(store: &SqliteStore, configured: Option<String>) -> Result<(), String> {
+    let demo = TenantId::parse("demo").map_err(|e| e.to_string())?;
+    let clock = SystemClock;
+    match configured {
+        Some(raw) => {
+            let key = ApiKey::parse(raw.trim()).map_err(|_| {
+                "FANLOOP_API_KEY must look like flk_ followed by 64 hex digits (e.g. flk_$(openssl rand -hex 32))"
+                    .to_owned()
+            })?;
+            let tenant = Tenant {
+                id: demo.clone(),
+                name: "demo".into(),
+                created_at: clock.now(),
+            };
+            match store.create_tenant(&tenant, &key.hash()).await {
+                Ok(()) | Err(CreateTenantError::Exists) => {}
+                Err(CreateTenantError::Store(e)) => return Err(e.to_string()),
+            }
+            store
+                .add_api_key(&demo, &key.hash(), clock.now())
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(
+                tenant = "demo",
+                "demo tenant ready with the configured API key"
+            );
+        }
+        None => {
+            if store
+                .tenant(&demo)
+                .await
+                .map_err(|e| e.to_string())?
+                .is_none()
+            {
+                let key = create_tenant(store, demo, &clock)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                eprintln!("Created tenant `demo`. Its API key is printed below, once; keep it:");
+                println!("{}", key.expose());
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn serve(data_dir: &Path, listen: SocketAddr, api_key: Option<String>) -> Result<(), String> {
+    let store = open_store(data_dir)?;
+    bootstrap_demo(&store, api_key).await?;
+    let state = AppState::new(Arc::new(store), Arc::new(SystemClock));
+    let (router, _) = assemble(fanloop_profiles::routes(), OpenApiRouter::new(), state);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(%addr, data_dir = %data_dir.display(), "fanloop listening on http://{addr}");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Logs go to stderr so stdout carries only what a command prints on purpose (API keys).
+    init(LogTarget::Stderr);
+    let result = match cli.command {
+        Command::Serve { listen, api_key } => serve(&cli.data_dir, listen, api_key).await,
+        Command::Tenant {
+            command: TenantCommand::Create { name },
+        } => {
+            let id = match TenantId::parse(name) {
+                Ok(id) => id,
+                Err(e) => {
+                    eprintln!("fanloop: invalid tenant name: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match open_store(&cli.data_dir) {
+                Err(e) => Err(e),
+                Ok(store) => match create_tenant(&store, id, &SystemClock).await {
+                    Ok(key) => {
+                        println!("{}", key.expose());
+                        Ok(())
+                    }
+                    Err(CreateTenantError::Exists) => {
+                        Err("a tenant with that name already exists".into())
+                    }
+                    Err(CreateTenantError::Store(e)) => Err(e.to_string()),
+                },
+            }
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fanloop: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,336 @@
+//! The profiles function: customers, identities, activity, export, erasure and settings.
+//! One axum router, served on Lambda by `main.rs` and locally by `fanloop serve`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use fanloop_domain::export::CustomerExport;
+use fanloop_domain::input::ObjectParser;
+use fanloop_domain::lifecycle::{Lifecycle, lifecycle};
+use fanloop_domain::ports::UpsertError;
+use fanloop_domain::profile::{Identity, Profile, ProfileInput, ProfilePatch};
+use fanloop_domain::settings::TenantSettings;
+use fanloop_domain::time::serde_ts;
+use fanloop_domain::{CustomerId, ExternalId, Platform};
+use fanloop_http::{ApiError, AppState, AuthTenant, JsonBody, Problem, parse_path};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// How far in the future a client clock may be (`occurred_at`).
+const CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(5);
+
+/// The authenticated `/v1` routes of this function.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(put_customer, get_customer, delete_customer))
+        .routes(routes!(post_activity))
+        .routes(routes!(get_export))
+        .routes(routes!(get_identity))
+        .routes(routes!(delete_identity))
+        .routes(routes!(get_settings, put_settings))
+}
+
+fn customer_id(raw: String) -> Result<CustomerId, ApiError> {
+    parse_path("customer_id", raw, CustomerId::parse)
+}
+
+fn identity(platform: String, external_id: String) -> Result<Identity, ApiError> {
+    Ok(Identity {
+        platform: parse_path("platform", platform, Platform::parse)?,
+        external_id: parse_path("external_id", external_id, ExternalId::parse)?,
+    })
+}
+
+fn customer_not_found() -> ApiError {
+    ApiError::not_found("The customer")
+}
+
+/// A customer as `GET` returns it: the profile plus derived facts.
+#[derive(Serialize, ToSchema)]
+pub struct CustomerView {
+    #[serde(flatten)]
+    pub profile: Profile,
+    pub lifecycle: Lifecycle,
+}
+
+/// Create or merge a customer profile.
+///
+/// Absent fields are left as stored, `null` clears a field, a value replaces it (`tags` and
+/// `attributes` whole). `identities` are added to the customer's links; an identity linked to
+/// another customer is 409 and nothing is written.
+#[utoipa::path(put, path = "/customers/{customer_id}", tag = "profiles",
+    params(("customer_id" = String, Path, description = "The tenant's id for the customer")),
+    request_body = ProfileInput,
+    responses(
+        (status = 201, description = "Created", body = Profile),
+        (status = 200, description = "Updated", body = Profile),
+        (status = 409, description = "An identity belongs to another customer", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = [])))]
+async fn put_customer(
+    State(state): State<AppState>,
+    AuthTenant(tenant): AuthTenant,
+    Path(raw_id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let customer = customer_id(raw_id)?;
+    let now = state.clock.now();
+    // The latest calendar date anywhere on Earth (UTC+14) bounds birthdays without a settings read.
+    let latest_today = now
+        .saturating_add(SignedDuration::from_hours(14))
+        .unwrap_or(now)
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let patch = ProfilePatch::from_json(body, latest_today)?;
+    match state
+        .store
+        .upsert_profile(&tenant, &customer, &patch, now)
+        .await
+    {
+        Ok(up) => {
+            let status = if up.created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            Ok((status, Json(up.profile)).into_response())
+        }
+        Err(UpsertError::IdentityTaken(id)) => Err(ApiError::Conflict {
+            slug: "conflict",
+            detail: format!(
+                "An identity on platform {} is linked to another customer.",
+                id.platform
+            ),
+            errors: vec![fanloop_domain::FieldError {
+                field: "identities".into(),
+                message: format!(
+                    "{}/{} belongs to another customer",
+                    id.platform, id.external_id
+                ),
+            }],
+        }),
+        Err(UpsertError::TooManyIdentities) => Err(ApiError::field(
+            "identities",
+            format!(
+                "a customer may have at most {} identities",
+                fanloop_domain::profile::IDENTITIES_MAX
+            ),
+        )),
+        Err(UpsertError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// Read a customer: profile, lifecycle stage (with the reason) and activity times.
+#[utoipa::path(get, path = "/customers/{customer_id}", tag = "profiles",
+    params(("customer_id" = String, Path)),
+    responses((status = 200, body = CustomerView), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = [])))]
+async fn get_customer(
+    State(state): State<AppState>,
+    AuthTenant(tenant): AuthTenant,
+    Path(raw_id): Path<String>,
+) -> Result<Json<CustomerView>, ApiError> {
+    let customer = customer_id(raw_id)?;
+    let (profile, settings) = tokio::join!(
+        state.store.profile(&tenant, &customer),
+        state.store.settings(&tenant)
+    );
+    let profile = profile?.ok_or_else(customer_not_found)?;
+    let lifecycle = lifecycle(&profile, &settings?.settings.lifecycle, state.clock.now());
+    Ok(Json(CustomerView { profile, lifecycle }))
+}
+
+/// Erase a customer: every item holding their personal data is deleted; afterwards the
+/// customer is 404.
+#[utoipa::path(delete, path = "/customers/{customer_id}", tag = "profiles",
+    params(("customer_id" = String, Path)),
+    responses((status = 204, description = "Erased"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = [])))]
+async fn delete_customer(
+    State(state): State<AppState>,
+    AuthTenant(tenant): AuthTenant,
+    Path(raw_id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let customer = customer_id(raw_id)?;
+    if state.store.erase_customer(&tenant, &customer).await? {
+        tracing::info!(tenant = %tenant, "customer erased");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(customer_not_found())
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityKind {
+    Login,
+    Session,
+    Custom,
+}
+
+/// The body of an activity report.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ActivityInput {
+    kind: ActivityKind,
+    /// RFC 3339; defaults to now; at most 5 minutes in the future.
+    occurred_at: Option<String>,
+}
+
+/// Record customer activity (login, session, …): moves `last_active_at` forward.
+#[utoipa::path(post, path = "/customers/{customer_id}/activities", tag = "profiles",
+    params(("customer_id" = String, Path)), request_body = ActivityInput,
+    responses((status = 204, description = "Recorded"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = [])))]
+async fn post_activity(
+    State(state): State<AppState>,
+    AuthTenant(tenant): AuthTenant,
+    Path(raw_id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<StatusCode, ApiError> {
+    let customer = customer_id(raw_id)?;
+    let now = state.clock.now();
+    let mut p = ObjectParser::new(body, "")?;
+    let _kind: Option<ActivityKind> = p.required("kind");
+    let occurred: Option<String> = p.optional("occurred_at");
+    let mut at = now;
+    if let Some(raw) = occurred {
+        match fanloop_domain::time::parse(&raw) {
+            Ok(t) if t > now.saturating_add(CLOCK_SKEW).unwrap_or(now) => {
+                p.error("occurred_at", "must not be in the future")
+            }
+            Ok(t) => at = t,
+            Err(e) => p.error("occurred_at", e.to_string()),
+        }
+    }
+    p.finish()?;
+    if state.store.record_activity(&tenant, &customer, at).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(customer_not_found())
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExportDocument {
+    /// `fanloop.customer-export.v1`
+    pub format: &'static str,
+    #[serde(with = "serde_ts")]
+    #[schema(value_type = String, format = DateTime)]
+    pub exported_at: Timestamp,
+    #[serde(flatten)]
+    pub data: CustomerExport,
+}
+
+/// Export everything stored about a customer (data portability, GDPR art. 20 / PIPL art. 45).
+#[utoipa::path(get, path = "/customers/{customer_id}/export", tag = "profiles",
+    params(("customer_id" = String, Path)),
+    responses((status = 200, body = ExportDocument), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = [])))]
+async fn get_export(
+    State(state): State<AppState>,
+    AuthTenant(tenant): AuthTenant,
+    Path(raw_id): Path<String>,
+) -> Result<Json<ExportDocument>, ApiError> {
+    let customer = customer_id(raw_id)?;
+    let data = state
+        .store
+        .export_customer(&tenant, &customer)
+        .await?
+        .ok_or_else(customer_not_found)?;
+    Ok(Json(ExportDocument {
+        format: "fanloop.customer-export.v1",
+        exported_at: state.clock.now(),
+        data,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IdentityLookup {
+    pub customer_id: CustomerId,
+}
+
+/// Find the customer linked to an identity on another platform.
+#[utoipa::path(get, path = "/identities/{platform}/{external_id}", tag = "profiles",
+    params(("platform" = String, Path), ("external_id" = String, Path)),
+    responses((status = 200, body = IdentityLookup), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = [])))]
+async fn get_identity(
+    State(state): State<AppState>,
+    AuthTenant(tenant): AuthTenant,
+    Path((platform, external_id)): Path<(String, String)>,
+) -> Result<Json<IdentityLookup>, ApiError> {
+    let id = identity(platform, external_id)?;
+    let customer_id = state
+        .store
+        .customer_for_identity(&tenant, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("The identity"))?;
+    Ok(Json(IdentityLookup { customer_id }))
+}
+
+/// Unlink an identity from a customer.
+#[utoipa::path(delete, path = "/customers/{customer_id}/identities/{platform}/{external_id}", tag = "profiles",
+    params(("customer_id" = String, Path), ("platform" = String, Path), ("external_id" = String, Path)),
+    responses((status = 204, description = "Unlinked"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = [])))]
+async fn delete_identity(
+    State(state): State<AppState>,
+    AuthTenant(tenant): AuthTenant,
+    Path((raw_id, platform, external_id)): Path<(String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let customer = customer_id(raw_id)?;
+    let id = identity(platform, external_id)?;
+    if state
+        .store
+        .unlink_identity(&tenant, &customer, &id, state.clock.now())
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("The identity link"))
+    }
+}
+
+/// The tenant's settings (defaults where never set).
+#[utoipa::path(get, path = "/settings", tag = "settings",
+    responses((status = 200, body = TenantSettings)), security(("api_key" = [])))]
+async fn get_settings(
+    State(state): State<AppState>,
+    AuthTenant(tenant): AuthTenant,
+) -> Result<Json<TenantSettings>, ApiError> {
+    Ok(Json(state.store.settings(&tenant).await?.settings))
+}
+
+/// Update the tenant's settings with JSON merge-patch semantics (RFC 7396): absent keys are
+/// kept, `null` resets to the default, values replace. The merged whole is validated.
+#[utoipa::path(put, path = "/settings", tag = "settings", request_body = TenantSettings,
+    responses((status = 200, body = TenantSettings), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = [])))]
+async fn put_settings(
+    State(state): State<AppState>,
+    AuthTenant(tenant): AuthTenant,
+    JsonBody(body): JsonBody,
+) -> Result<Json<TenantSettings>, ApiError> {
+    // Optimistic: re-read and re-apply when a concurrent update wins.
+    for _ in 0..5 {
+        let current = state.store.settings(&tenant).await?;
+        let merged = current.settings.merged(body.clone())?;
+        match state
+            .store
+            .put_settings(&tenant, &merged, current.version)
+            .await
+        {
+            Ok(_) => return Ok(Json(merged)),
+            Err(fanloop_domain::ports::StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(fanloop_domain::ports::StoreError::Conflict.into())
+}

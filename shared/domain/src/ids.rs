@@ -8,7 +8,9 @@ pub const ID_MAX_LEN: usize = 128;
 /// Checks the id alphabet and length shared by every identifier in the API.
 pub fn check_id(s: &str, max_len: usize) -> Result<(), ParseError> {
     if s.is_empty() || s.len() > max_len {
-        return Err(ParseError::new(format!("must be 1 to {max_len} characters")));
+        return Err(ParseError::new(format!(
+            "must be 1 to {max_len} characters"
+        )));
     }
     if !s
         .bytes()
@@ -118,7 +120,10 @@ mod tests {
     #[test]
     fn ids_reject_separators_and_bad_lengths() {
         for bad in ["", "a#b", "a/b", "a b", "ünï", &"a".repeat(129)] {
-            assert!(CustomerId::parse(bad).is_err(), "{bad:?} should be rejected");
+            assert!(
+                CustomerId::parse(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 

@@ -49,7 +49,11 @@ impl ObjectParser {
     /// `prefix` is prepended to field names in errors (`""` at the top level).
     pub fn new(value: Value, prefix: &str) -> Result<Self, ValidationErrors> {
         match value {
-            Value::Object(map) => Ok(Self { map, prefix: prefix.to_owned(), errors: ValidationErrors::default() }),
+            Value::Object(map) => Ok(Self {
+                map,
+                prefix: prefix.to_owned(),
+                errors: ValidationErrors::default(),
+            }),
             _ => Err(ValidationErrors::single(
                 if prefix.is_empty() { "(body)" } else { prefix },
                 "must be a JSON object",
@@ -58,7 +62,11 @@ impl ObjectParser {
     }
 
     fn path(&self, name: &str) -> String {
-        if self.prefix.is_empty() { name.to_owned() } else { format!("{}.{name}", self.prefix) }
+        if self.prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}.{name}", self.prefix)
+        }
     }
 
     pub fn error(&mut self, name: &str, message: impl Into<String>) {
@@ -81,7 +89,8 @@ impl ObjectParser {
                     p if p.starts_with('[') => format!("{}{p}", self.path(name)),
                     p => format!("{}.{p}", self.path(name)),
                 };
-                self.errors.push(field, clean_message(&e.into_inner().to_string()));
+                self.errors
+                    .push(field, clean_message(&e.into_inner().to_string()));
                 None
             }
         }
@@ -180,7 +189,8 @@ mod tests {
 
     #[test]
     fn every_bad_field_is_named_without_echoing_values() {
-        let mut p = ObjectParser::new(json!({"email": "nope", "tags": ["ok", 5], "extra": 1}), "").unwrap();
+        let mut p =
+            ObjectParser::new(json!({"email": "nope", "tags": ["ok", 5], "extra": 1}), "").unwrap();
         let _ = p.patch::<Email>("email");
         let _ = p.patch::<Vec<String>>("tags");
         let errs = p.finish().unwrap_err().0;

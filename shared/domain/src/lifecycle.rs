@@ -37,7 +37,11 @@ pub struct LifecycleRules {
 
 impl Default for LifecycleRules {
     fn default() -> Self {
-        Self { growth_after_days: 30, maturity_after_days: 180, churn_after_days: 60 }
+        Self {
+            growth_after_days: 30,
+            maturity_after_days: 180,
+            churn_after_days: 60,
+        }
     }
 }
 
@@ -51,16 +55,33 @@ fn plural(n: i64) -> &'static str {
 
 pub fn lifecycle(profile: &Profile, rules: &LifecycleRules, now: Timestamp) -> Lifecycle {
     let age = whole_days(profile.created_at, now);
-    let seen = profile.last_active_at.unwrap_or(profile.created_at).max(profile.created_at);
+    let seen = profile
+        .last_active_at
+        .unwrap_or(profile.created_at)
+        .max(profile.created_at);
     let idle = whole_days(seen, now);
     let churn = i64::from(rules.churn_after_days);
     let (stage, why) = if idle >= churn {
-        let what = if profile.last_active_at.is_some() { "no activity" } else { "no activity since joining" };
-        (Stage::Churn, format!("{what} for {idle} day{} (churn after {churn})", plural(idle)))
+        let what = if profile.last_active_at.is_some() {
+            "no activity"
+        } else {
+            "no activity since joining"
+        };
+        (
+            Stage::Churn,
+            format!(
+                "{what} for {idle} day{} (churn after {churn})",
+                plural(idle)
+            ),
+        )
     } else if age < i64::from(rules.growth_after_days) {
         (
             Stage::Acquisition,
-            format!("joined {age} day{} ago (acquisition for the first {})", plural(age), rules.growth_after_days),
+            format!(
+                "joined {age} day{} ago (acquisition for the first {})",
+                plural(age),
+                rules.growth_after_days
+            ),
         )
     } else if age < i64::from(rules.maturity_after_days) {
         (
@@ -74,7 +95,10 @@ pub fn lifecycle(profile: &Profile, rules: &LifecycleRules, now: Timestamp) -> L
     } else {
         (
             Stage::Maturity,
-            format!("customer for {age} days and active {idle} day{} ago", plural(idle)),
+            format!(
+                "customer for {age} days and active {idle} day{} ago",
+                plural(idle)
+            ),
         )
     };
     Lifecycle { stage, why }
@@ -87,7 +111,10 @@ mod tests {
     use jiff::ToSpan;
 
     fn at(days: i64) -> Timestamp {
-        crate::time::parse("2026-01-01T00:00:00Z").unwrap().checked_add((days * 24).hours()).unwrap()
+        crate::time::parse("2026-01-01T00:00:00Z")
+            .unwrap()
+            .checked_add((days * 24).hours())
+            .unwrap()
     }
 
     fn profile(joined: i64, active: Option<i64>) -> Profile {

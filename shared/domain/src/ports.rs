@@ -56,8 +56,17 @@ pub struct VersionedSettings {
 #[async_trait]
 pub trait TenantStore: Send + Sync {
     /// Creates a tenant with its first API key; `Exists` if the id is taken.
-    async fn create_tenant(&self, tenant: &Tenant, key: &ApiKeyHash) -> Result<(), CreateTenantError>;
-    async fn add_api_key(&self, tenant: &TenantId, key: &ApiKeyHash, at: Timestamp) -> Result<(), StoreError>;
+    async fn create_tenant(
+        &self,
+        tenant: &Tenant,
+        key: &ApiKeyHash,
+    ) -> Result<(), CreateTenantError>;
+    async fn add_api_key(
+        &self,
+        tenant: &TenantId,
+        key: &ApiKeyHash,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
     async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError>;
     async fn tenant_for_key(&self, key: &ApiKeyHash) -> Result<Option<TenantId>, StoreError>;
     async fn settings(&self, tenant: &TenantId) -> Result<VersionedSettings, StoreError>;
@@ -81,7 +90,11 @@ pub trait ProfileStore: Send + Sync {
         patch: &ProfilePatch,
         now: Timestamp,
     ) -> Result<Upserted, UpsertError>;
-    async fn profile(&self, tenant: &TenantId, customer: &CustomerId) -> Result<Option<Profile>, StoreError>;
+    async fn profile(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<Option<Profile>, StoreError>;
     async fn customer_for_identity(
         &self,
         tenant: &TenantId,
@@ -96,15 +109,23 @@ pub trait ProfileStore: Send + Sync {
         now: Timestamp,
     ) -> Result<bool, StoreError>;
     /// Moves `last_active_at` forward to `at` (never back); `false` if the customer is unknown.
-    async fn record_activity(&self, tenant: &TenantId, customer: &CustomerId, at: Timestamp)
-    -> Result<bool, StoreError>;
+    async fn record_activity(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
     async fn export_customer(
         &self,
         tenant: &TenantId,
         customer: &CustomerId,
     ) -> Result<Option<CustomerExport>, StoreError>;
     /// Removes the customer's personal data everywhere; `false` if there was no such customer.
-    async fn erase_customer(&self, tenant: &TenantId, customer: &CustomerId) -> Result<bool, StoreError>;
+    async fn erase_customer(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Everything a function needs from storage.

@@ -10,7 +10,8 @@ use crate::ids::{CustomerId, ExternalId, Platform};
 use crate::input::{ObjectParser, Patch};
 use crate::time::serde_ts;
 use crate::values::{
-    ATTRIBUTES_MAX, Attributes, Birthday, DisplayName, Email, Locale, Phone, TAGS_MAX, Tag, TimeZoneName,
+    ATTRIBUTES_MAX, Attributes, Birthday, DisplayName, Email, Locale, Phone, TAGS_MAX, Tag,
+    TimeZoneName,
 };
 
 /// A link between the customer and their account on another platform. One identity belongs to
@@ -161,22 +162,33 @@ impl ProfilePatch {
         }
         if let Patch::Set(attrs) = &patch.attributes {
             if attrs.len() > ATTRIBUTES_MAX {
-                p.error("attributes", format!("must have at most {ATTRIBUTES_MAX} entries"));
+                p.error(
+                    "attributes",
+                    format!("must have at most {ATTRIBUTES_MAX} entries"),
+                );
             }
         }
         match p.take_raw("consent") {
             None => {}
-            Some(Value::Null) => p.error("consent", "must be an object such as {\"email_marketing\": true}"),
+            Some(Value::Null) => p.error(
+                "consent",
+                "must be an object such as {\"email_marketing\": true}",
+            ),
             Some(raw) => match ObjectParser::new(raw, "consent") {
                 Err(e) => p.extend(e),
                 Ok(mut c) => {
                     let email_marketing = c.patch::<bool>("email_marketing");
-                    let source = c.optional::<Tag>("source").map_or_else(|| "api".to_owned(), String::from);
+                    let source = c
+                        .optional::<Tag>("source")
+                        .map_or_else(|| "api".to_owned(), String::from);
                     let result = c.finish();
                     match result {
                         Err(e) => p.extend(e),
                         Ok(()) if !email_marketing.is_keep() => {
-                            patch.consent = Some(ConsentPatch { email_marketing, source })
+                            patch.consent = Some(ConsentPatch {
+                                email_marketing,
+                                source,
+                            })
                         }
                         Ok(()) => {}
                     }
@@ -248,7 +260,11 @@ impl Profile {
                 Patch::Keep => {}
                 Patch::Clear => self.consent.email_marketing = None,
                 Patch::Set(granted) => {
-                    self.consent.email_marketing = Some(ConsentRecord { granted, at: now, source: c.source })
+                    self.consent.email_marketing = Some(ConsentRecord {
+                        granted,
+                        at: now,
+                        source: c.source,
+                    })
                 }
             }
         }
@@ -294,7 +310,9 @@ mod tests {
         .unwrap();
         p.apply(&first, now);
         let later = ts("2026-01-02T00:00:00Z");
-        let second = ProfilePatch::from_json(json!({"display_name": null, "tags": ["new"]}), today()).unwrap();
+        let second =
+            ProfilePatch::from_json(json!({"display_name": null, "tags": ["new"]}), today())
+                .unwrap();
         p.apply(&second, later);
         assert_eq!(p.email.as_ref().map(Email::as_str), Some("a@example.com"));
         assert_eq!(p.display_name, None);
@@ -328,7 +346,14 @@ mod tests {
         fields.sort();
         assert_eq!(
             fields,
-            ["birthday", "consent.email_marketing", "email", "favourite_colour", "identities[0].platform", "locale"]
+            [
+                "birthday",
+                "consent.email_marketing",
+                "email",
+                "favourite_colour",
+                "identities[0].platform",
+                "locale"
+            ]
         );
     }
 
@@ -336,7 +361,10 @@ mod tests {
     fn identities_cannot_be_nulled_and_body_must_be_an_object() {
         assert!(ProfilePatch::from_json(json!({"identities": null}), today()).is_err());
         assert!(ProfilePatch::from_json(json!("x"), today()).is_err());
-        assert_eq!(ProfilePatch::from_json(json!({}), today()).unwrap(), ProfilePatch::default());
+        assert_eq!(
+            ProfilePatch::from_json(json!({}), today()).unwrap(),
+            ProfilePatch::default()
+        );
     }
 
     #[test]

@@ -55,7 +55,8 @@ impl Default for TenantSettings {
     fn default() -> Self {
         Self {
             timezone: TimeZoneName::utc(),
-            locale: Locale::parse("en").unwrap_or_else(|_| unreachable!("\"en\" is a valid locale")),
+            locale: Locale::parse("en")
+                .unwrap_or_else(|_| unreachable!("\"en\" is a valid locale")),
             brand: Brand::default(),
             sender: Sender::default(),
             lifecycle: LifecycleRules::default(),
@@ -70,8 +71,9 @@ impl TenantSettings {
         if !patch.is_object() {
             return Err(ValidationErrors::single("(body)", "must be a JSON object"));
         }
-        let mut doc = serde_json::to_value(self)
-            .map_err(|_| ValidationErrors::single("(body)", "current settings could not be read"))?;
+        let mut doc = serde_json::to_value(self).map_err(|_| {
+            ValidationErrors::single("(body)", "current settings could not be read")
+        })?;
         merge_patch(&mut doc, patch);
         let merged: TenantSettings = serde_path_to_error::deserialize(doc).map_err(|e| {
             let path = e.path().to_string();
@@ -79,7 +81,8 @@ impl TenantSettings {
             let msg = if msg.starts_with("unknown field") {
                 "is not a known field".to_owned()
             } else {
-                msg.split_once(", expected ").map_or(msg.clone(), |(_, exp)| format!("expected {exp}"))
+                msg.split_once(", expected ")
+                    .map_or(msg.clone(), |(_, exp)| format!("expected {exp}"))
             };
             ValidationErrors::single(path, msg)
         })?;
@@ -91,7 +94,10 @@ impl TenantSettings {
         let mut errs = ValidationErrors::default();
         let l = &self.lifecycle;
         if l.growth_after_days == 0 || l.growth_after_days >= l.maturity_after_days {
-            errs.push("lifecycle.growth_after_days", "must be at least 1 and less than maturity_after_days");
+            errs.push(
+                "lifecycle.growth_after_days",
+                "must be at least 1 and less than maturity_after_days",
+            );
         }
         if l.maturity_after_days > 3650 {
             errs.push("lifecycle.maturity_after_days", "must be at most 3650");
@@ -116,7 +122,10 @@ mod tests {
         let s = s.merged(json!({"locale": "zh-cn"})).unwrap();
         assert_eq!(s.timezone.as_str(), "Asia/Shanghai");
         assert_eq!(s.locale.as_str(), "zh-CN");
-        assert_eq!(s.brand.name.as_ref().map(|n| n.as_str()), Some("Star Arena"));
+        assert_eq!(
+            s.brand.name.as_ref().map(|n| n.as_str()),
+            Some("Star Arena")
+        );
         let s = s.merged(json!({"timezone": null})).unwrap();
         assert_eq!(s.timezone.as_str(), "UTC");
     }
@@ -126,11 +135,18 @@ mod tests {
         let d = TenantSettings::default();
         let e = d.merged(json!({"sender": {"email": "nope"}})).unwrap_err();
         assert_eq!(e.0[0].field, "sender.email");
-        let e = d.merged(json!({"lifecycle": {"growth_after_days": 500}})).unwrap_err();
+        let e = d
+            .merged(json!({"lifecycle": {"growth_after_days": 500}}))
+            .unwrap_err();
         assert_eq!(e.0[0].field, "lifecycle.growth_after_days");
         let e = d.merged(json!({"colour": "red"})).unwrap_err();
-        assert_eq!((e.0[0].field.as_str(), e.0[0].message.as_str()), ("colour", "is not a known field"));
-        let e = d.merged(json!({"brand": {"url": "http://x.com"}})).unwrap_err();
+        assert_eq!(
+            (e.0[0].field.as_str(), e.0[0].message.as_str()),
+            ("colour", "is not a known field")
+        );
+        let e = d
+            .merged(json!({"brand": {"url": "http://x.com"}}))
+            .unwrap_err();
         assert_eq!(e.0[0].field, "brand.url");
     }
 }

@@ -49,9 +49,15 @@ impl ApiKey {
     /// Checks the shape of a presented key, so a malformed one is refused without a store read.
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         let ok = s.strip_prefix(KEY_PREFIX).is_some_and(|h| {
-            h.len() == KEY_HEX_LEN && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            h.len() == KEY_HEX_LEN
+                && h.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         });
-        if ok { Ok(Self(s.to_owned())) } else { Err(ParseError::new("malformed API key")) }
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(ParseError::new("malformed API key"))
+        }
     }
 
     pub fn expose(&self) -> &str {
@@ -107,7 +113,13 @@ mod tests {
 
     #[test]
     fn malformed_keys_are_refused() {
-        for bad in ["", "flk_", "flk_XYZ", &format!("flk_{}", "A".repeat(64)), &"0".repeat(68)] {
+        for bad in [
+            "",
+            "flk_",
+            "flk_XYZ",
+            &format!("flk_{}", "A".repeat(64)),
+            &"0".repeat(68),
+        ] {
             assert!(ApiKey::parse(bad).is_err(), "{bad:?}");
         }
     }

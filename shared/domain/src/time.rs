@@ -5,8 +5,12 @@ use jiff::{Timestamp, Unit, tz::TimeZone};
 
 /// Truncates to whole milliseconds (the precision of everything Fanloop stores).
 pub fn to_millis(ts: Timestamp) -> Timestamp {
-    ts.round(jiff::TimestampRound::new().smallest(Unit::Millisecond).mode(jiff::RoundMode::Trunc))
-        .unwrap_or(ts)
+    ts.round(
+        jiff::TimestampRound::new()
+            .smallest(Unit::Millisecond)
+            .mode(jiff::RoundMode::Trunc),
+    )
+    .unwrap_or(ts)
 }
 
 /// The fixed-width UTC form used in storage and responses.
@@ -16,9 +20,11 @@ pub fn format(ts: Timestamp) -> String {
 
 /// Parses an RFC 3339 instant (any offset), truncated to milliseconds.
 pub fn parse(s: &str) -> Result<Timestamp, crate::error::ParseError> {
-    s.parse::<Timestamp>()
-        .map(to_millis)
-        .map_err(|_| crate::error::ParseError::new("must be an RFC 3339 date-time with offset, e.g. 2026-05-01T12:00:00Z"))
+    s.parse::<Timestamp>().map(to_millis).map_err(|_| {
+        crate::error::ParseError::new(
+            "must be an RFC 3339 date-time with offset, e.g. 2026-05-01T12:00:00Z",
+        )
+    })
 }
 
 /// The UTC calendar day of an instant, `YYYY-MM-DD` (the last-active index key).

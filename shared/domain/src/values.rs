@@ -153,7 +153,11 @@ impl Birthday {
             let month: i8 = m.parse().map_err(|_| invalid())?;
             let day: i8 = d.parse().map_err(|_| invalid())?;
             Date::new(2000, month, day).map_err(|_| invalid())?;
-            return Ok(Self { year: None, month, day });
+            return Ok(Self {
+                year: None,
+                month,
+                day,
+            });
         }
         if s.len() != 10 {
             return Err(invalid());
@@ -162,7 +166,11 @@ impl Birthday {
         if date.year() < 1900 {
             return Err(ParseError::new("must not be before 1900"));
         }
-        Ok(Self { year: Some(date.year()), month: date.month(), day: date.day() })
+        Ok(Self {
+            year: Some(date.year()),
+            month: date.month(),
+            day: date.day(),
+        })
     }
 
     pub fn year(&self) -> Option<i16> {
@@ -184,7 +192,8 @@ impl Birthday {
 
     /// The full date, if the year is known.
     pub fn date(&self) -> Option<Date> {
-        self.year.and_then(|y| Date::new(y, self.month, self.day).ok())
+        self.year
+            .and_then(|y| Date::new(y, self.month, self.day).ok())
     }
 }
 
@@ -234,7 +243,9 @@ impl<'de> Deserialize<'de> for AttrValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         match serde_json::Value::deserialize(d)? {
-            serde_json::Value::String(v) if v.chars().count() <= ATTR_STRING_MAX => Ok(AttrValue::String(v)),
+            serde_json::Value::String(v) if v.chars().count() <= ATTR_STRING_MAX => {
+                Ok(AttrValue::String(v))
+            }
             serde_json::Value::String(_) => Err(D::Error::custom(format!(
                 "strings must be at most {ATTR_STRING_MAX} characters"
             ))),
@@ -256,8 +267,18 @@ mod tests {
 
     #[test]
     fn email_is_trimmed_and_domain_lowercased() {
-        assert_eq!(Email::parse(" Li.Wei@Example.COM ").unwrap().as_str(), "Li.Wei@example.com");
-        for bad in ["", "no-at-sign", "a@b", "Name <a@b.com>", "a@[127.0.0.1]", "a b@c.com"] {
+        assert_eq!(
+            Email::parse(" Li.Wei@Example.COM ").unwrap().as_str(),
+            "Li.Wei@example.com"
+        );
+        for bad in [
+            "",
+            "no-at-sign",
+            "a@b",
+            "Name <a@b.com>",
+            "a@[127.0.0.1]",
+            "a b@c.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }
@@ -274,7 +295,10 @@ mod tests {
 
     #[test]
     fn time_zones_come_from_the_bundled_database() {
-        assert_eq!(TimeZoneName::parse("Pacific/Kiritimati").unwrap().as_str(), "Pacific/Kiritimati");
+        assert_eq!(
+            TimeZoneName::parse("Pacific/Kiritimati").unwrap().as_str(),
+            "Pacific/Kiritimati"
+        );
         assert!(TimeZoneName::parse("Mars/Olympus").is_err());
     }
 
@@ -285,14 +309,24 @@ mod tests {
         assert_eq!(b.to_string(), "--02-29");
         let b = Birthday::parse("1990-07-04").unwrap();
         assert_eq!(b.to_string(), "1990-07-04");
-        for bad in ["1990-02-29", "--13-01", "--02-30", "1890-01-01", "1990-7-4", "07-04"] {
+        for bad in [
+            "1990-02-29",
+            "--13-01",
+            "--02-30",
+            "1890-01-01",
+            "1990-7-4",
+            "07-04",
+        ] {
             assert!(Birthday::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }
 
     #[test]
     fn phones_are_e164() {
-        assert_eq!(Phone::parse("+86 138-1234-5678").unwrap().as_str(), "+8613812345678");
+        assert_eq!(
+            Phone::parse("+86 138-1234-5678").unwrap().as_str(),
+            "+8613812345678"
+        );
         for bad in ["13812345678", "+0123456789", "+12", "+1234567890123456"] {
             assert!(Phone::parse(bad).is_err(), "{bad:?} should be rejected");
         }

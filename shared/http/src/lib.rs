@@ -1,0 +1,15 @@
+//! HTTP plumbing shared by every function: application state, API-key authentication,
+//! problem+json errors, the JSON body extractor, request logging, and assembling routers.
+
+pub mod app;
+pub mod auth;
+pub mod extract;
+pub mod problem;
+pub mod state;
+pub mod telemetry;
+
+pub use app::{BODY_LIMIT, assemble};
+pub use auth::AuthTenant;
+pub use extract::{JsonBody, parse_path};
+pub use problem::{ApiError, Problem};
+pub use state::AppState;

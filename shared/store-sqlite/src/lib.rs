@@ -1,0 +1,453 @@
+//! The embedded store: one SQLite file in WAL mode. Each call runs on tokio's blocking pool
+//! against a single connection, so writes are serialised exactly as SQLite serialises them
+//! anyway, and every multi-row change is one `BEGIN IMMEDIATE` transaction.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use fanloop_domain::export::CustomerExport;
+use fanloop_domain::ports::{
+    CreateTenantError, ProfileStore, StoreError, TenantStore, UpsertError, Upserted,
+    VersionedSettings,
+};
+use fanloop_domain::profile::{IDENTITIES_MAX, Identity, Profile, ProfilePatch};
+use fanloop_domain::settings::TenantSettings;
+use fanloop_domain::tenant::{ApiKeyHash, Tenant};
+use fanloop_domain::{CustomerId, TenantId, time};
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+mod schema;
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn db_err(e: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(format!("sqlite: {e}"))
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path).map_err(db_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(db_err)?;
+        Self::init(conn)
+    }
+
+    /// A private in-memory database (tests, benchmarks of the pure path).
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory().map_err(db_err)?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Self, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(db_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(db_err)?;
+        schema::migrate(&mut conn).map_err(db_err)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    async fn with<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| E::from(StoreError::Unavailable(format!("sqlite task: {e}"))))?
+    }
+}
+
+fn load_profile(
+    conn: &Connection,
+    tenant: &str,
+    customer: &str,
+) -> Result<Option<Profile>, StoreError> {
+    let doc: Option<String> = conn
+        .query_row(
+            "SELECT profile FROM customers WHERE tenant_id = ?1 AND customer_id = ?2",
+            params![tenant, customer],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db_err)?;
+    doc.map(|d| serde_json::from_str(&d).map_err(|e| corrupt("profile", e)))
+        .transpose()
+}
+
+fn save_profile(conn: &Connection, tenant: &str, p: &Profile) -> Result<(), StoreError> {
+    let doc = serde_json::to_string(p).map_err(|e| corrupt("profile", e))?;
+    let birthday_md = p.birthday.map(|b| b.month_day());
+    let active_day = time::utc_day(p.last_active_at.unwrap_or(p.created_at));
+    conn.execute(
+        "INSERT INTO customers (tenant_id, customer_id, profile, birthday_md, last_active_day)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (tenant_id, customer_id) DO UPDATE SET
+           profile = excluded.profile, birthday_md = excluded.birthday_md,
+           last_active_day = excluded.last_active_day",
+        params![tenant, p.customer_id.as_str(), doc, birthday_md, active_day],
+    )
+    .map_err(db_err)?;
+    Ok(())
+}
+
+#[async_trait]
+impl TenantStore for SqliteStore {
+    async fn create_tenant(
+        &self,
+        tenant: &Tenant,
+        key: &ApiKeyHash,
+    ) -> Result<(), CreateTenantError> {
+        let (id, name, at, key) = (
+            tenant.id.to_string(),
+            tenant.name.clone(),
+            time::format(tenant.created_at),
+            key.as_str().to_owned(),
+        );
+        self.with(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_err)?;
+            let inserted = tx
+                .execute(
+                    "INSERT INTO tenants (id, name, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
+                    params![id, name, at],
+                )
+                .map_err(db_err)?;
+            if inserted == 0 {
+                return Err(CreateTenantError::Exists);
+            }
+            tx.execute("INSERT INTO api_keys (key_hash, tenant_id, created_at) VALUES (?1, ?2, ?3)", params![key, id, at])
+                .map_err(db_err)?;
+            tx.commit().map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn add_api_key(
+        &self,
+        tenant: &TenantId,
+        key: &ApiKeyHash,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (id, key, at) = (
+            tenant.to_string(),
+            key.as_str().to_owned(),
+            time::format(at),
+        );
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO api_keys (key_hash, tenant_id, created_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (key_hash) DO NOTHING",
+                params![key, id, at],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
+        let id = id.clone();
+        self.with(move |conn| {
+            let row: Option<(String, String)> = conn
+                .query_row(
+                    "SELECT name, created_at FROM tenants WHERE id = ?1",
+                    params![id.as_str()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(db_err)?;
+            row.map(|(name, at)| {
+                Ok(Tenant {
+                    id: id.clone(),
+                    name,
+                    created_at: time::parse(&at).map_err(|e| corrupt("tenant", e))?,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn tenant_for_key(&self, key: &ApiKeyHash) -> Result<Option<TenantId>, StoreError> {
+        let key = key.as_str().to_owned();
+        self.with(move |conn| {
+            let id: Option<String> = conn
+                .query_row(
+                    "SELECT tenant_id FROM api_keys WHERE key_hash = ?1",
+                    params![key],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db_err)?;
+            id.map(|id| TenantId::parse(id).map_err(|e| corrupt("api key", e)))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn settings(&self, tenant: &TenantId) -> Result<VersionedSettings, StoreError> {
+        let id = tenant.to_string();
+        self.with(move |conn| {
+            let row: Option<(Option<String>, i64)> = conn
+                .query_row(
+                    "SELECT settings, settings_version FROM tenants WHERE id = ?1",
+                    params![id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(db_err)?;
+            match row {
+                Some((Some(doc), v)) => Ok(VersionedSettings {
+                    settings: serde_json::from_str(&doc).map_err(|e| corrupt("settings", e))?,
+                    version: u64::try_from(v).map_err(|e| corrupt("settings version", e))?,
+                }),
+                _ => Ok(VersionedSettings {
+                    settings: TenantSettings::default(),
+                    version: 0,
+                }),
+            }
+        })
+        .await
+    }
+
+    async fn put_settings(
+        &self,
+        tenant: &TenantId,
+        settings: &TenantSettings,
+        expected_version: u64,
+    ) -> Result<u64, StoreError> {
+        let id = tenant.to_string();
+        let doc = serde_json::to_string(settings).map_err(|e| corrupt("settings", e))?;
+        let expected =
+            i64::try_from(expected_version).map_err(|e| corrupt("settings version", e))?;
+        self.with(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE tenants SET settings = ?1, settings_version = settings_version + 1
+                     WHERE id = ?2 AND settings_version = ?3",
+                    params![doc, id, expected],
+                )
+                .map_err(db_err)?;
+            if n == 1 {
+                Ok(expected_version + 1)
+            } else {
+                Err(StoreError::Conflict)
+            }
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl ProfileStore for SqliteStore {
+    async fn upsert_profile(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        patch: &ProfilePatch,
+        now: Timestamp,
+    ) -> Result<Upserted, UpsertError> {
+        let (tenant, customer, patch) = (tenant.to_string(), customer.clone(), patch.clone());
+        self.with(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_err)?;
+            let existing = load_profile(&tx, &tenant, customer.as_str())?;
+            let created = existing.is_none();
+            let mut profile = existing.unwrap_or_else(|| Profile::new(customer.clone(), now));
+            let before = profile.identities.clone();
+            profile.apply(&patch, now);
+            if profile.identities.len() > IDENTITIES_MAX {
+                return Err(UpsertError::TooManyIdentities);
+            }
+            for id in profile.identities.iter().filter(|i| !before.contains(i)) {
+                let owner: Option<String> = tx
+                    .query_row(
+                        "SELECT customer_id FROM identities WHERE tenant_id = ?1 AND platform = ?2 AND external_id = ?3",
+                        params![tenant, id.platform.as_str(), id.external_id.as_str()],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(db_err)?;
+                match owner {
+                    Some(o) if o != customer.as_str() => return Err(UpsertError::IdentityTaken(id.clone())),
+                    Some(_) => {}
+                    None => {
+                        tx.execute(
+                            "INSERT INTO identities (tenant_id, platform, external_id, customer_id) VALUES (?1, ?2, ?3, ?4)",
+                            params![tenant, id.platform.as_str(), id.external_id.as_str(), customer.as_str()],
+                        )
+                        .map_err(db_err)?;
+                    }
+                }
+            }
+            save_profile(&tx, &tenant, &profile)?;
+            tx.commit().map_err(db_err)?;
+            Ok(Upserted { profile, created })
+        })
+        .await
+    }
+
+    async fn profile(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<Option<Profile>, StoreError> {
+        let (tenant, customer) = (tenant.to_string(), customer.to_string());
+        self.with(move |conn| load_profile(conn, &tenant, &customer))
+            .await
+    }
+
+    async fn customer_for_identity(
+        &self,
+        tenant: &TenantId,
+        identity: &Identity,
+    ) -> Result<Option<CustomerId>, StoreError> {
+        let (tenant, identity) = (tenant.to_string(), identity.clone());
+        self.with(move |conn| {
+            let id: Option<String> = conn
+                .query_row(
+                    "SELECT customer_id FROM identities WHERE tenant_id = ?1 AND platform = ?2 AND external_id = ?3",
+                    params![tenant, identity.platform.as_str(), identity.external_id.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db_err)?;
+            id.map(|c| CustomerId::parse(c).map_err(|e| corrupt("identity", e))).transpose()
+        })
+        .await
+    }
+
+    async fn unlink_identity(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        identity: &Identity,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let (tenant, customer, identity) =
+            (tenant.to_string(), customer.to_string(), identity.clone());
+        self.with(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_err)?;
+            let n = tx
+                .execute(
+                    "DELETE FROM identities WHERE tenant_id = ?1 AND platform = ?2 AND external_id = ?3 AND customer_id = ?4",
+                    params![tenant, identity.platform.as_str(), identity.external_id.as_str(), customer],
+                )
+                .map_err(db_err)?;
+            if n == 0 {
+                return Ok(false);
+            }
+            if let Some(mut p) = load_profile(&tx, &tenant, &customer)? {
+                p.identities.retain(|i| i != &identity);
+                p.updated_at = now;
+                save_profile(&tx, &tenant, &p)?;
+            }
+            tx.commit().map_err(db_err)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn record_activity(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let (tenant, customer) = (tenant.to_string(), customer.to_string());
+        self.with(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db_err)?;
+            let Some(mut p) = load_profile(&tx, &tenant, &customer)? else {
+                return Ok(false);
+            };
+            if p.last_active_at.is_none_or(|t| t < at) {
+                p.touch(at);
+                save_profile(&tx, &tenant, &p)?;
+                tx.commit().map_err(db_err)?;
+            }
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn export_customer(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<Option<CustomerExport>, StoreError> {
+        Ok(self
+            .profile(tenant, customer)
+            .await?
+            .map(|profile| CustomerExport { profile }))
+    }
+
+    async fn erase_customer(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<bool, StoreError> {
+        let (tenant, customer) = (tenant.to_string(), customer.to_string());
+        self.with(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db_err)?;
+            tx.execute(
+                "DELETE FROM identities WHERE tenant_id = ?1 AND customer_id = ?2",
+                params![tenant, customer],
+            )
+            .map_err(db_err)?;
+            let n = tx
+                .execute(
+                    "DELETE FROM customers WHERE tenant_id = ?1 AND customer_id = ?2",
+                    params![tenant, customer],
+                )
+                .map_err(db_err)?;
+            tx.commit().map_err(db_err)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+}
+
+impl SqliteStore {
+    /// Every text value stored for a tenant, for tests that prove erasure leaves no PII behind.
+    pub async fn dump_tenant_text(&self, tenant: &TenantId) -> Result<Vec<String>, StoreError> {
+        let tenant = tenant.to_string();
+        self.with(move |conn| {
+            let mut out = Vec::new();
+            for sql in [
+                "SELECT customer_id || ' ' || profile || ' ' || ifnull(birthday_md, '') FROM customers WHERE tenant_id = ?1",
+                "SELECT platform || ' ' || external_id || ' ' || customer_id FROM identities WHERE tenant_id = ?1",
+            ] {
+                let mut stmt = conn.prepare(sql).map_err(db_err)?;
+                let rows = stmt.query_map(params![tenant], |r| r.get::<_, String>(0)).map_err(db_err)?;
+                for r in rows {
+                    out.push(r.map_err(db_err)?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+}

@@ -1,0 +1,49 @@
+//! Schema migrations, tracked in `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: tenants, keys, customers, identities.
+    "CREATE TABLE tenants (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        settings TEXT,
+        settings_version INTEGER NOT NULL DEFAULT 0
+     ) WITHOUT ROWID;
+     CREATE TABLE api_keys (
+        key_hash TEXT PRIMARY KEY,
+        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        created_at TEXT NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE customers (
+        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        customer_id TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        birthday_md TEXT,
+        last_active_day TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, customer_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX customers_by_birthday ON customers (tenant_id, birthday_md) WHERE birthday_md IS NOT NULL;
+     CREATE INDEX customers_by_last_active ON customers (tenant_id, last_active_day);
+     CREATE TABLE identities (
+        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        platform TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, platform, external_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX identities_by_customer ON identities (tenant_id, customer_id);",
+];
+
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (version, sql) in (1i64..).zip(MIGRATIONS) {
+        if version > current {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", version)?;
+        }
+    }
+    tx.commit()
+}
