@@ -1,1 +1,234 @@
+//! Test harness: real stores (SQLite in a temp file, DynamoDB on moto), fresh tenants, and an
+//! in-process client for the assembled HTTP service.
 
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use fanloop_domain::clock::ManualClock;
+use fanloop_domain::ports::Store;
+use fanloop_domain::tenant::{ApiKey, OsRandom, Random, Tenant};
+use fanloop_domain::{Clock, TenantId};
+use fanloop_http::{AppState, assemble};
+use fanloop_store_dynamodb::DynamoStore;
+use fanloop_store_sqlite::SqliteStore;
+use jiff::Timestamp;
+use serde_json::Value;
+use tower::ServiceExt;
+use utoipa_axum::router::OpenApiRouter;
+
+/// One of the two real stores, plus what tests need beyond the port (a raw dump).
+#[derive(Clone)]
+pub enum Backend {
+    Sqlite(Arc<SqliteStore>),
+    Dynamo(Arc<DynamoStore>),
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    OsRandom.fill(&mut b).unwrap();
+    hex::encode(b)
+}
+
+/// A SQLite database in a fresh file (WAL mode, like `fanloop serve`).
+pub fn sqlite() -> Backend {
+    let dir = std::env::temp_dir().join("fanloop-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{}.db", random_hex(8)));
+    Backend::Sqlite(Arc::new(SqliteStore::open(&path).unwrap()))
+}
+
+pub const MOTO_HELP: &str = "FANLOOP_TEST_AWS_ENDPOINT and FANLOOP_TEST_TABLE are not set. DynamoDB tests need \
+moto's server: run them through scripts/test, which installs moto, starts it and creates the table.";
+
+/// The DynamoDB adapter on the moto endpoint the test script started. Fails loudly without it.
+pub fn dynamodb() -> Backend {
+    let (Ok(endpoint), Ok(table)) = (
+        std::env::var("FANLOOP_TEST_AWS_ENDPOINT"),
+        std::env::var("FANLOOP_TEST_TABLE"),
+    ) else {
+        panic!("{MOTO_HELP}");
+    };
+    Backend::Dynamo(Arc::new(DynamoStore::new(dynamo_client(&endpoint), table)))
+}
+
+pub fn dynamo_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    let conf = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(conf)
+}
+
+impl Backend {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Dynamo(_) => "dynamodb",
+        }
+    }
+
+    pub fn store(&self) -> Arc<dyn Store> {
+        match self {
+            Backend::Sqlite(s) => s.clone(),
+            Backend::Dynamo(d) => d.clone(),
+        }
+    }
+
+    /// Every text stored under the tenant, to prove erasure left no personal data.
+    pub async fn dump(&self, tenant: &TenantId) -> Vec<String> {
+        match self {
+            Backend::Sqlite(s) => s.dump_tenant_text(tenant).await.unwrap(),
+            Backend::Dynamo(d) => d.dump_tenant_text(tenant).await.unwrap(),
+        }
+    }
+
+    /// A new tenant with a unique id (tests share one table) and its API key.
+    pub async fn tenant(&self) -> (TenantId, ApiKey) {
+        let id = TenantId::parse(format!("t-{}", random_hex(8))).unwrap();
+        let key = ApiKey::generate(&OsRandom).unwrap();
+        let tenant = Tenant {
+            id: id.clone(),
+            name: id.to_string(),
+            created_at: Timestamp::now(),
+        };
+        self.store()
+            .create_tenant(&tenant, &key.hash())
+            .await
+            .unwrap();
+        (id, key)
+    }
+}
+
+pub fn ts(s: &str) -> Timestamp {
+    fanloop_domain::time::parse(s).unwrap()
+}
+
+/// The whole HTTP service in process, with a controllable clock and one tenant.
+pub struct TestApp {
+    pub router: Router,
+    pub backend: Backend,
+    pub clock: Arc<ManualClock>,
+    pub tenant: TenantId,
+    pub key: String,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub async fn new(backend: Backend) -> Self {
+        let clock = Arc::new(ManualClock::new(ts("2026-11-22T08:00:00Z")));
+        let state = AppState::new(backend.store(), clock.clone() as Arc<dyn Clock>);
+        let (router, _) = assemble(fanloop_profiles::routes(), OpenApiRouter::new(), state);
+        let (tenant, key) = backend.tenant().await;
+        Self {
+            router,
+            backend,
+            clock,
+            tenant,
+            key: key.expose().to_owned(),
+        }
+    }
+
+    /// Sends a raw request; `key` None sends no Authorization header.
+    pub async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+        key: Option<&str>,
+    ) -> Reply {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        if let Some(k) = key {
+            req = req.header("authorization", format!("Bearer {k}"));
+        }
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// An authenticated JSON request.
+    pub async fn json(&self, method: Method, uri: &str, body: Option<Value>) -> Reply {
+        let (ct, bytes) = match body {
+            Some(b) => (Some("application/json"), serde_json::to_vec(&b).unwrap()),
+            None => (None, Vec::new()),
+        };
+        self.send(method, uri, ct, bytes, Some(&self.key.clone()))
+            .await
+    }
+
+    pub async fn get(&self, uri: &str) -> Reply {
+        self.json(Method::GET, uri, None).await
+    }
+
+    pub async fn put(&self, uri: &str, body: Value) -> Reply {
+        self.json(Method::PUT, uri, Some(body)).await
+    }
+
+    pub async fn post(&self, uri: &str, body: Value) -> Reply {
+        self.json(Method::POST, uri, Some(body)).await
+    }
+}
+
+/// Declares each listed `async fn name(backend: Backend)` as two tests, `sqlite::name` and
+/// `dynamodb::name`, so every behaviour runs against both stores.
+#[macro_export]
+macro_rules! both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name($crate::sqlite()).await
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name($crate::dynamodb()).await
+                }
+            )*
+        }
+    };
+}
