@@ -1,0 +1,198 @@
+//! The `fanloop` binary as an operator uses it: `tenant create` and `serve`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn data_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn fanloop(dir: &PathBuf) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_fanloop"));
+    c.env("FANLOOP_DATA_DIR", dir)
+        .env_remove("FANLOOP_API_KEY")
+        .env("RUST_LOG", "info");
+    c
+}
+
+fn is_key(s: &str) -> bool {
+    s.len() == 68 && s.starts_with("flk_") && s[4..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A minimal HTTP/1.1 exchange (the server closes after `Connection: close`).
+fn http(port: u16, method: &str, path: &str, key: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+struct Server(Child);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `fanloop serve` and waits for its "listening" log line; returns how long that took.
+/// Its output keeps being drained so the server never blocks on a full pipe.
+fn serve(dir: &PathBuf, port: u16, key: Option<&str>) -> (Server, Duration) {
+    let mut cmd = fanloop(dir);
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(k) = key {
+        cmd.env("FANLOOP_API_KEY", k);
+    }
+    let started = Instant::now();
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    loop {
+        let line = lines
+            .next()
+            .expect("fanloop serve exited before listening")
+            .unwrap();
+        if line.contains("fanloop listening") {
+            break;
+        }
+    }
+    let elapsed = started.elapsed();
+    std::thread::spawn(move || for _ in lines {});
+    (Server(child), elapsed)
+}
+
+#[test]
+fn tenant_create_prints_only_the_key() {
+    let dir = data_dir("tenant");
+    let out = fanloop(&dir)
+        .args(["tenant", "create", "star-arena"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "stdout must be the key alone: {stdout:?}");
+    assert!(is_key(lines[0]));
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains(lines[0]),
+        "the key is never logged"
+    );
+
+    let again = fanloop(&dir)
+        .args(["tenant", "create", "star-arena"])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(again.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    let bad = fanloop(&dir)
+        .args(["tenant", "create", "Not A Slug"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+
+    // The printed key opens the API of that tenant.
+    let port = free_port();
+    let (_server, _) = serve(&dir, port, None);
+    let (status, body) = http(port, "GET", "/v1/settings", lines[0], "");
+    assert_eq!(status, 200, "{body}");
+}
+
+#[test]
+fn serve_starts_fast_and_serves_the_api_with_the_configured_key() {
+    let dir = data_dir("serve");
+    let key = format!("flk_{}", "ab".repeat(32));
+    let port = free_port();
+    let (server, startup) = serve(&dir, port, Some(&key));
+    assert!(startup < Duration::from_secs(1), "startup took {startup:?}");
+
+    let (status, body) = http(
+        port,
+        "PUT",
+        "/v1/customers/p1",
+        &key,
+        r#"{"email":"p1@example.com"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = http(port, "GET", "/v1/customers/p1", &key, "");
+    assert_eq!(status, 200);
+    assert!(body.contains("p1@example.com"));
+    let (status, _) = http(
+        port,
+        "GET",
+        "/v1/customers/p1",
+        &format!("flk_{}", "cd".repeat(32)),
+        "",
+    );
+    assert_eq!(status, 401);
+    drop(server);
+
+    // Data survives a restart: the SQLite file is the store.
+    let port = free_port();
+    let (_server, _) = serve(&dir, port, Some(&key));
+    let (status, body) = http(port, "GET", "/v1/customers/p1", &key, "");
+    assert_eq!(status, 200, "{body}");
+}
+
+#[test]
+fn serve_without_a_key_creates_the_demo_tenant_once() {
+    let dir = data_dir("demo");
+    let run = || {
+        let port = free_port();
+        let mut child = fanloop(&dir)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        while let Some(Ok(line)) = lines.next() {
+            if line.contains("fanloop listening") {
+                break;
+            }
+        }
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = run();
+    assert_eq!(first.lines().count(), 1);
+    assert!(is_key(first.trim()));
+    let second = run();
+    assert_eq!(second, "", "the key is shown once only");
+}
