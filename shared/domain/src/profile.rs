@@ -277,6 +277,12 @@ impl Profile {
         self.updated_at = now;
     }
 
+    /// Removes an identity link.
+    pub fn unlink(&mut self, identity: &Identity, now: Timestamp) {
+        self.identities.retain(|i| i != identity);
+        self.updated_at = now;
+    }
+
     /// Records activity at `at`; the last-active time only moves forward.
     pub fn touch(&mut self, at: Timestamp) {
         if self.last_active_at.is_none_or(|t| t < at) {

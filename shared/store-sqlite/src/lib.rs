@@ -77,6 +77,26 @@ impl SqliteStore {
     }
 }
 
+/// `BEGIN IMMEDIATE`: takes the write lock up front, so a read-then-write never deadlocks.
+fn begin(conn: &mut Connection) -> Result<rusqlite::Transaction<'_>, StoreError> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err)
+}
+
+fn identity_owner(
+    conn: &Connection,
+    tenant: &str,
+    id: &Identity,
+) -> Result<Option<String>, StoreError> {
+    conn.query_row(
+        "SELECT customer_id FROM identities WHERE tenant_id = ?1 AND platform = ?2 AND external_id = ?3",
+        params![tenant, id.platform.as_str(), id.external_id.as_str()],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(db_err)
+}
+
 fn load_profile(
     conn: &Connection,
     tenant: &str,
@@ -124,7 +144,7 @@ impl TenantStore for SqliteStore {
             key.as_str().to_owned(),
         );
         self.with(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_err)?;
+            let tx = begin(conn)?;
             let inserted = tx
                 .execute(
                     "INSERT INTO tenants (id, name, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
@@ -269,7 +289,7 @@ impl ProfileStore for SqliteStore {
     ) -> Result<Upserted, UpsertError> {
         let (tenant, customer, patch) = (tenant.to_string(), customer.clone(), patch.clone());
         self.with(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_err)?;
+            let tx = begin(conn)?;
             let existing = load_profile(&tx, &tenant, customer.as_str())?;
             let created = existing.is_none();
             let mut profile = existing.unwrap_or_else(|| Profile::new(customer.clone(), now));
@@ -279,15 +299,7 @@ impl ProfileStore for SqliteStore {
                 return Err(UpsertError::TooManyIdentities);
             }
             for id in profile.identities.iter().filter(|i| !before.contains(i)) {
-                let owner: Option<String> = tx
-                    .query_row(
-                        "SELECT customer_id FROM identities WHERE tenant_id = ?1 AND platform = ?2 AND external_id = ?3",
-                        params![tenant, id.platform.as_str(), id.external_id.as_str()],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                    .map_err(db_err)?;
-                match owner {
+                match identity_owner(&tx, &tenant, id)? {
                     Some(o) if o != customer.as_str() => return Err(UpsertError::IdentityTaken(id.clone())),
                     Some(_) => {}
                     None => {
@@ -323,15 +335,9 @@ impl ProfileStore for SqliteStore {
     ) -> Result<Option<CustomerId>, StoreError> {
         let (tenant, identity) = (tenant.to_string(), identity.clone());
         self.with(move |conn| {
-            let id: Option<String> = conn
-                .query_row(
-                    "SELECT customer_id FROM identities WHERE tenant_id = ?1 AND platform = ?2 AND external_id = ?3",
-                    params![tenant, identity.platform.as_str(), identity.external_id.as_str()],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(db_err)?;
-            id.map(|c| CustomerId::parse(c).map_err(|e| corrupt("identity", e))).transpose()
+            identity_owner(conn, &tenant, &identity)?
+                .map(|c| CustomerId::parse(c).map_err(|e| corrupt("identity", e)))
+                .transpose()
         })
         .await
     }
@@ -346,7 +352,7 @@ impl ProfileStore for SqliteStore {
         let (tenant, customer, identity) =
             (tenant.to_string(), customer.to_string(), identity.clone());
         self.with(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_err)?;
+            let tx = begin(conn)?;
             let n = tx
                 .execute(
                     "DELETE FROM identities WHERE tenant_id = ?1 AND platform = ?2 AND external_id = ?3 AND customer_id = ?4",
@@ -357,8 +363,7 @@ impl ProfileStore for SqliteStore {
                 return Ok(false);
             }
             if let Some(mut p) = load_profile(&tx, &tenant, &customer)? {
-                p.identities.retain(|i| i != &identity);
-                p.updated_at = now;
+                p.unlink(&identity, now);
                 save_profile(&tx, &tenant, &p)?;
             }
             tx.commit().map_err(db_err)?;
@@ -375,9 +380,7 @@ impl ProfileStore for SqliteStore {
     ) -> Result<bool, StoreError> {
         let (tenant, customer) = (tenant.to_string(), customer.to_string());
         self.with(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db_err)?;
+            let tx = begin(conn)?;
             let Some(mut p) = load_profile(&tx, &tenant, &customer)? else {
                 return Ok(false);
             };
@@ -409,9 +412,7 @@ impl ProfileStore for SqliteStore {
     ) -> Result<bool, StoreError> {
         let (tenant, customer) = (tenant.to_string(), customer.to_string());
         self.with(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db_err)?;
+            let tx = begin(conn)?;
             tx.execute(
                 "DELETE FROM identities WHERE tenant_id = ?1 AND customer_id = ?2",
                 params![tenant, customer],
