@@ -135,6 +135,9 @@ impl ObjectParser {
         for name in unknown {
             self.error(&name, "is not a known field");
         }
+        // One message per field: the first problem found is the one to fix.
+        let mut seen = std::collections::HashSet::new();
+        self.errors.0.retain(|e| seen.insert(e.field.clone()));
         self.errors.into_result()
     }
 }

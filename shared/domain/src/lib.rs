@@ -7,6 +7,7 @@ pub mod export;
 pub mod ids;
 pub mod input;
 pub mod lifecycle;
+pub mod points;
 pub mod ports;
 pub mod profile;
 pub mod settings;

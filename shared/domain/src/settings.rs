@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::error::{ParseError, ValidationErrors};
 use crate::input::merge_patch;
 use crate::lifecycle::LifecycleRules;
+use crate::points::PointsSettings;
 use crate::string_newtype;
 use crate::values::{DisplayName, Email, Locale, TimeZoneName};
 
@@ -49,6 +50,8 @@ pub struct TenantSettings {
     pub brand: Brand,
     pub sender: Sender,
     pub lifecycle: LifecycleRules,
+    /// Earning rules, tiers, points validity.
+    pub points: PointsSettings,
 }
 
 impl Default for TenantSettings {
@@ -60,6 +63,7 @@ impl Default for TenantSettings {
             brand: Brand::default(),
             sender: Sender::default(),
             lifecycle: LifecycleRules::default(),
+            points: PointsSettings::default(),
         }
     }
 }
@@ -105,6 +109,7 @@ impl TenantSettings {
         if !(1..=3650).contains(&l.churn_after_days) {
             errs.push("lifecycle.churn_after_days", "must be 1 to 3650");
         }
+        self.points.validate(&mut errs);
         errs.into_result()
     }
 }

@@ -1,0 +1,134 @@
+//! Coupon codes: 11 random Crockford base-32 symbols and a check symbol, grouped for reading
+//! (`7K3M-Q9XA-2HCT`). Crockford's alphabet has no I, L, O or U; when reading, `I`/`L` are taken
+//! as `1` and `O` as `0`, case and dashes are ignored. The check symbol is Luhn mod 32, which
+//! catches every single mistyped symbol and every swap of two neighbours, so a mistyped code is
+//! refused without a store read.
+
+use crate::error::ParseError;
+use crate::tenant::{Random, RandomError};
+
+const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const DATA_LEN: usize = 11;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CouponCode(String);
+
+fn value(c: u8) -> Option<u32> {
+    let c = match c.to_ascii_uppercase() {
+        b'I' | b'L' => b'1',
+        b'O' => b'0',
+        c => c,
+    };
+    ALPHABET.iter().position(|&a| a == c).map(|p| p as u32)
+}
+
+/// Luhn mod N over base-32 symbol values: the symbol that makes the whole sum divisible by 32.
+fn check_symbol(data: &[u32]) -> u32 {
+    let mut sum = 0;
+    for (i, v) in data.iter().rev().enumerate() {
+        let mut addend = if i % 2 == 0 { v * 2 } else { *v };
+        addend = addend / 32 + addend % 32;
+        sum += addend;
+    }
+    (32 - sum % 32) % 32
+}
+
+impl CouponCode {
+    pub fn generate(rng: &dyn Random) -> Result<Self, RandomError> {
+        let mut bytes = [0u8; DATA_LEN];
+        rng.fill(&mut bytes)?;
+        let data: Vec<u32> = bytes.iter().map(|b| u32::from(b & 31)).collect();
+        Ok(Self::from_values(&data))
+    }
+
+    fn from_values(data: &[u32]) -> Self {
+        let mut symbols: Vec<u32> = data.to_vec();
+        symbols.push(check_symbol(data));
+        let s: String = symbols
+            .iter()
+            .map(|v| ALPHABET[*v as usize] as char)
+            .collect();
+        Self(format!("{}-{}-{}", &s[0..4], &s[4..8], &s[8..12]))
+    }
+
+    /// Reads a code as a person may type it; refuses it if the check symbol does not match.
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        let invalid =
+            || ParseError::new("is not a valid coupon code (12 symbols such as 7K3M-Q9XA-2HCT)");
+        let symbols: Vec<u32> = s
+            .bytes()
+            .filter(|b| !matches!(b, b'-' | b' '))
+            .map(|b| value(b).ok_or_else(invalid))
+            .collect::<Result<_, _>>()?;
+        if symbols.len() != DATA_LEN + 1 {
+            return Err(invalid());
+        }
+        let code = Self::from_values(&symbols[..DATA_LEN]);
+        if check_symbol(&symbols[..DATA_LEN]) != symbols[DATA_LEN] {
+            return Err(ParseError::new(
+                "has a wrong check symbol: the code was probably mistyped",
+            ));
+        }
+        Ok(code)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for CouponCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tenant::OsRandom;
+
+    #[test]
+    fn generated_codes_parse_back_and_are_grouped() {
+        for _ in 0..200 {
+            let c = CouponCode::generate(&OsRandom).unwrap();
+            assert_eq!(c.as_str().len(), 14);
+            assert_eq!(CouponCode::parse(c.as_str()).unwrap(), c);
+            assert_eq!(
+                CouponCode::parse(&c.as_str().to_lowercase().replace('-', "")).unwrap(),
+                c
+            );
+            assert!(!c.as_str().contains(['I', 'L', 'O', 'U']));
+        }
+    }
+
+    #[test]
+    fn every_single_typo_and_neighbour_swap_is_caught() {
+        let c = CouponCode::generate(&OsRandom).unwrap();
+        let symbols: Vec<u8> = c.as_str().bytes().filter(|b| *b != b'-').collect();
+        for i in 0..symbols.len() {
+            for &a in ALPHABET.iter().filter(|&&a| a != symbols[i]) {
+                let mut t = symbols.clone();
+                t[i] = a;
+                assert!(CouponCode::parse(std::str::from_utf8(&t).unwrap()).is_err());
+            }
+            if i + 1 < symbols.len() && symbols[i] != symbols[i + 1] {
+                let mut t = symbols.clone();
+                t.swap(i, i + 1);
+                assert!(
+                    CouponCode::parse(std::str::from_utf8(&t).unwrap()).is_err(),
+                    "swap at {i}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn confusable_letters_are_read_as_digits() {
+        let c = CouponCode::from_values(&[0, 1, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
+        let typed = c.as_str().replace('0', "o").replace('1', "L");
+        assert_eq!(CouponCode::parse(&typed).unwrap(), c);
+        assert!(CouponCode::parse("UUUU-UUUU-UUUU").is_err());
+        assert!(CouponCode::parse("ABC").is_err());
+    }
+}
