@@ -59,6 +59,8 @@ def main():
         "KeySchema": props["KeySchema"],
         "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
     }
+    if props.get("LocalSecondaryIndexes"):
+        kwargs["LocalSecondaryIndexes"] = props["LocalSecondaryIndexes"]
     if props.get("GlobalSecondaryIndexes"):
         kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
     client.create_table(**kwargs)

@@ -136,7 +136,11 @@ async fn serve(data_dir: &Path, listen: SocketAddr, api_key: Option<String>) -> 
     let store = open_store(data_dir)?;
     bootstrap_demo(&store, api_key).await?;
     let state = AppState::new(Arc::new(store), Arc::new(SystemClock));
-    let (router, _) = assemble(fanloop_profiles::routes(), OpenApiRouter::new(), state);
+    let (router, _) = assemble(
+        fanloop_profiles::routes().merge(fanloop_points::routes()),
+        OpenApiRouter::new(),
+        state,
+    );
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;

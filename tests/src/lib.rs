@@ -87,6 +87,18 @@ impl Backend {
         }
     }
 
+    /// The ledger kept under an erased customer's anonymous id (not reachable through the API).
+    pub async fn anonymous_ledger(
+        &self,
+        tenant: &TenantId,
+        anonymous: &str,
+    ) -> Vec<fanloop_domain::points::LedgerEntry> {
+        match self {
+            Backend::Sqlite(s) => s.anonymous_ledger(tenant, anonymous).await.unwrap(),
+            Backend::Dynamo(d) => d.anonymous_ledger(tenant, anonymous).await.unwrap(),
+        }
+    }
+
     /// A new tenant with a unique id (tests share one table) and its API key.
     pub async fn tenant(&self) -> (TenantId, ApiKey) {
         let id = TenantId::parse(format!("t-{}", random_hex(8))).unwrap();
@@ -136,7 +148,11 @@ impl TestApp {
     pub async fn new(backend: Backend) -> Self {
         let clock = Arc::new(ManualClock::new(ts("2026-11-22T08:00:00Z")));
         let state = AppState::new(backend.store(), clock.clone() as Arc<dyn Clock>);
-        let (router, _) = assemble(fanloop_profiles::routes(), OpenApiRouter::new(), state);
+        let (router, _) = assemble(
+            fanloop_profiles::routes().merge(fanloop_points::routes()),
+            OpenApiRouter::new(),
+            state,
+        );
         let (tenant, key) = backend.tenant().await;
         Self {
             router,

@@ -209,7 +209,12 @@ async fn unknown_customer_is_none(b: Backend) {
             .unwrap()
             .is_none()
     );
-    assert!(!store.erase_customer(&t, &cid("nobody")).await.unwrap());
+    assert!(
+        !store
+            .erase_customer(&t, &cid("nobody"), "~erased-test")
+            .await
+            .unwrap()
+    );
     assert!(
         !store
             .record_activity(&t, &cid("nobody"), ts("2026-01-01T00:00:00Z"))
@@ -464,7 +469,7 @@ async fn erasure_leaves_no_personal_data(b: Backend) {
         "the dump sees stored data"
     );
 
-    assert!(store.erase_customer(&t, &c).await.unwrap());
+    assert!(store.erase_customer(&t, &c, "~erased-test").await.unwrap());
     assert_eq!(store.profile(&t, &c).await.unwrap(), None);
     assert!(store.export_customer(&t, &c).await.unwrap().is_none());
     assert_eq!(
@@ -491,7 +496,7 @@ async fn erasure_leaves_no_personal_data(b: Backend) {
         "other customers are untouched"
     );
     assert!(
-        !store.erase_customer(&t, &c).await.unwrap(),
+        !store.erase_customer(&t, &c, "~erased-test").await.unwrap(),
         "erasing twice finds nothing"
     );
 }
@@ -542,7 +547,7 @@ async fn tenants_never_mix(b: Backend) {
             .as_str(),
         "two@example.com"
     );
-    assert!(store.erase_customer(&t1, &c).await.unwrap());
+    assert!(store.erase_customer(&t1, &c, "~erased-test").await.unwrap());
     assert!(
         store.profile(&t2, &c).await.unwrap().is_some(),
         "erasure in one tenant leaves the other alone"

@@ -8,9 +8,11 @@ use axum::response::{IntoResponse, Response};
 use fanloop_domain::export::CustomerExport;
 use fanloop_domain::input::ObjectParser;
 use fanloop_domain::lifecycle::{Lifecycle, lifecycle};
+use fanloop_domain::points::PointsView;
 use fanloop_domain::ports::UpsertError;
 use fanloop_domain::profile::{Identity, Profile, ProfileInput, ProfilePatch};
 use fanloop_domain::settings::TenantSettings;
+use fanloop_domain::tenant::{OsRandom, Random};
 use fanloop_domain::time::serde_ts;
 use fanloop_domain::{CustomerId, ExternalId, Platform};
 use fanloop_http::{ApiError, AppState, AuthTenant, JsonBody, Problem, parse_path};
@@ -54,6 +56,8 @@ fn customer_not_found() -> ApiError {
 pub struct CustomerView {
     #[serde(flatten)]
     pub profile: Profile,
+    /// Balance, lifetime points and tier.
+    pub points: PointsView,
     pub lifecycle: Lifecycle,
 }
 
@@ -136,13 +140,21 @@ async fn get_customer(
     Path(raw_id): Path<String>,
 ) -> Result<Json<CustomerView>, ApiError> {
     let customer = customer_id(raw_id)?;
-    let (profile, settings) = tokio::join!(
-        state.store.profile(&tenant, &customer),
-        state.store.settings(&tenant)
+    let (record, settings) = tokio::join!(
+        state.store.profile_and_account(&tenant, &customer),
+        state.settings(&tenant)
     );
-    let profile = profile?.ok_or_else(customer_not_found)?;
-    let lifecycle = lifecycle(&profile, &settings?.settings.lifecycle, state.clock.now());
-    Ok(Json(CustomerView { profile, lifecycle }))
+    let ((profile, account), settings) = (record?.ok_or_else(customer_not_found)?, settings?);
+    let now = state.clock.now();
+    let points = account
+        .account
+        .view(&settings.points, now, &settings.timezone.tz());
+    let lifecycle = lifecycle(&profile, &settings.lifecycle, now);
+    Ok(Json(CustomerView {
+        profile,
+        points,
+        lifecycle,
+    }))
 }
 
 /// Erase a customer: every item holding their personal data is deleted; afterwards the
@@ -157,7 +169,14 @@ async fn delete_customer(
     Path(raw_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let customer = customer_id(raw_id)?;
-    if state.store.erase_customer(&tenant, &customer).await? {
+    let mut random = [0u8; 16];
+    OsRandom.fill(&mut random).map_err(|_| ApiError::Internal)?;
+    let anonymous = fanloop_domain::export::anonymous_id(&hex::encode(random));
+    if state
+        .store
+        .erase_customer(&tenant, &customer, &anonymous)
+        .await?
+    {
         tracing::info!(tenant = %tenant, "customer erased");
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -327,7 +346,10 @@ async fn put_settings(
             .put_settings(&tenant, &merged, current.version)
             .await
         {
-            Ok(_) => return Ok(Json(merged)),
+            Ok(_) => {
+                state.forget_settings(&tenant);
+                return Ok(Json(merged));
+            }
             Err(fanloop_domain::ports::StoreError::Conflict) => continue,
             Err(e) => return Err(e.into()),
         }

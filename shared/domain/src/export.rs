@@ -3,9 +3,18 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::points::{Coupon, LedgerEntry};
 use crate::profile::Profile;
 
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 pub struct CustomerExport {
     pub profile: Profile,
+    /// Every points movement, oldest first.
+    pub ledger: Vec<LedgerEntry>,
+    pub coupons: Vec<Coupon>,
+}
+
+/// Marks erased customers' anonymised ledgers: `~` is outside the id alphabet.
+pub fn anonymous_id(random_hex: &str) -> String {
+    format!("~erased-{random_hex}")
 }

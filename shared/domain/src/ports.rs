@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::export::CustomerExport;
-use crate::ids::{CustomerId, TenantId};
+use crate::ids::{CustomerId, ExternalId, TenantId};
+use crate::points::{Account, Coupon, CouponCode, CouponRedemption, LedgerEntry};
 use crate::profile::{IDENTITIES_MAX, Identity, Profile, ProfilePatch};
 use crate::settings::TenantSettings;
 use crate::tenant::{ApiKeyHash, Tenant};
@@ -121,13 +122,118 @@ pub trait ProfileStore: Send + Sync {
         customer: &CustomerId,
     ) -> Result<Option<CustomerExport>, StoreError>;
     /// Removes the customer's personal data everywhere; `false` if there was no such customer.
+    /// The points ledger is kept, consistent, under `anonymous` (an id no customer can have),
+    /// so the tenant's points liability still adds up; coupons are voided.
     async fn erase_customer(
         &self,
         tenant: &TenantId,
         customer: &CustomerId,
+        anonymous: &str,
     ) -> Result<bool, StoreError>;
 }
 
+/// An account as loaded, with the revision a write must still find.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccountRecord {
+    pub account: Account,
+    /// Changes with every account write and every activity, so a commit never overwrites either.
+    pub rev: u64,
+}
+
+/// The idempotency record of an accrual or redemption: what was asked (a digest) and what was
+/// answered, kept with its ledger entry, so a retry gets the same answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Posting {
+    /// `accrual:{event_id}` or `redemption:{redemption_id}`: the key of its ledger entry.
+    pub key: String,
+    pub fingerprint: String,
+    pub result: serde_json::Value,
+}
+
+/// One atomic change of a points account.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccountChange {
+    pub account: Account,
+    /// New ledger entries; the one whose key is `posting.key` carries the posting.
+    pub entries: Vec<LedgerEntry>,
+    pub posting: Posting,
+    pub coupon: Option<Coupon>,
+    /// Moves the customer's `last_active_at` forward to this, if later.
+    pub active_at: Option<Timestamp>,
+}
+
+/// Why an account function refused to change the account (nothing is written).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AccountDecline {
+    #[error("insufficient points: {balance} available")]
+    Insufficient { balance: u64 },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError {
+    /// The posting key was used before: here is what it was used for.
+    #[error("the posting key was used before")]
+    Duplicate(Posting),
+    #[error("no such customer")]
+    NotFound,
+    #[error(transparent)]
+    Declined(#[from] AccountDecline),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The pure change to make, given the account as it is: the stores call it inside their
+/// atomic step (SQLite: within one transaction; DynamoDB: read, call, conditional write, and
+/// again if another write came first), so it may run more than once.
+pub type AccountFn =
+    Box<dyn Fn(&AccountRecord) -> Result<AccountChange, AccountDecline> + Send + Sync>;
+
+#[async_trait]
+pub trait PointsStore: Send + Sync {
+    /// The profile and the account, read together (one item on DynamoDB).
+    async fn profile_and_account(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<Option<(Profile, AccountRecord)>, StoreError>;
+    /// The customer's account (empty if never used); `None` if there is no such customer.
+    async fn account(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<Option<AccountRecord>, StoreError>;
+    /// Applies `change` atomically, exactly once per `posting_key`: if that key was posted
+    /// before, nothing is written and the earlier posting is returned as `Duplicate`.
+    async fn update_account(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        posting_key: &str,
+        change: AccountFn,
+    ) -> Result<AccountChange, UpdateError>;
+    /// Ledger entries, newest first, with `seq` below `before` (all when `None`).
+    async fn ledger(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<LedgerEntry>, StoreError>;
+    async fn coupon(
+        &self,
+        tenant: &TenantId,
+        code: &CouponCode,
+    ) -> Result<Option<Coupon>, StoreError>;
+    /// Uses a coupon for an order, atomically (rule: [`Coupon::redeem`]).
+    async fn redeem_coupon(
+        &self,
+        tenant: &TenantId,
+        code: &CouponCode,
+        order: &ExternalId,
+        now: Timestamp,
+    ) -> Result<CouponRedemption, StoreError>;
+}
+
 /// Everything a function needs from storage.
-pub trait Store: TenantStore + ProfileStore {}
-impl<T: TenantStore + ProfileStore> Store for T {}
+pub trait Store: TenantStore + ProfileStore + PointsStore {}
+impl<T: TenantStore + ProfileStore + PointsStore> Store for T {}

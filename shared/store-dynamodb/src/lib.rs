@@ -15,8 +15,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, DeleteRequest, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update, WriteRequest,
+    AttributeValue, Delete, DeleteRequest, Put, PutRequest, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
 };
 use fanloop_domain::export::CustomerExport;
 use fanloop_domain::ports::{
@@ -30,6 +30,7 @@ use fanloop_domain::{CustomerId, TenantId, time};
 use jiff::Timestamp;
 
 mod item;
+mod points;
 mod update;
 
 use item::{Item, av_s, get_s, item_to_profile};
@@ -40,8 +41,8 @@ const OPTIMISTIC_ATTEMPTS: usize = 8;
 
 #[derive(Clone, Debug)]
 pub struct DynamoStore {
-    client: Client,
-    table: String,
+    pub(crate) client: Client,
+    pub(crate) table: String,
 }
 
 pub(crate) fn sdk_err<E: ProvideErrorMetadata + std::error::Error + 'static>(
@@ -60,12 +61,12 @@ pub(crate) fn sdk_err<E: ProvideErrorMetadata + std::error::Error + 'static>(
     }
 }
 
-fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+pub(crate) fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     StoreError::Unavailable(format!("dynamodb request could not be built: {e}"))
 }
 
 /// Which items of a cancelled transaction failed their condition.
-fn cancelled_conditions<E: ProvideErrorMetadata>(err: &SdkError<E>) -> Option<Vec<bool>>
+pub(crate) fn cancelled_conditions<E: ProvideErrorMetadata>(err: &SdkError<E>) -> Option<Vec<bool>>
 where
     E: AsCancellation,
 {
@@ -111,7 +112,7 @@ fn active_pk(tenant: &TenantId, at: Timestamp) -> String {
     format!("T#{tenant}#ACTIVE#{}", time::utc_day(at))
 }
 
-fn key(pk: String, sk: &str) -> HashMap<String, AttributeValue> {
+pub(crate) fn key(pk: String, sk: &str) -> HashMap<String, AttributeValue> {
     HashMap::from([("pk".to_owned(), av_s(pk)), ("sk".to_owned(), av_s(sk))])
 }
 
@@ -142,7 +143,7 @@ impl DynamoStore {
         &self.table
     }
 
-    async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
+    pub(crate) async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -155,23 +156,11 @@ impl DynamoStore {
         Ok(out.item)
     }
 
-    /// Deletes keys in batches of 25 (the service limit, which moto does not enforce), retrying
-    /// unprocessed items with backoff.
-    async fn batch_delete(
-        &self,
-        keys: Vec<HashMap<String, AttributeValue>>,
-    ) -> Result<(), StoreError> {
-        for chunk in keys.chunks(25) {
-            let mut pending: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|k| {
-                    DeleteRequest::builder()
-                        .set_key(Some(k.clone()))
-                        .build()
-                        .map(|d| WriteRequest::builder().delete_request(d).build())
-                        .map_err(build_err)
-                })
-                .collect::<Result<_, _>>()?;
+    /// Writes in batches of 25 (the service limit, which moto does not enforce), in order,
+    /// retrying unprocessed items with backoff.
+    async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+        for chunk in requests.chunks(25) {
+            let mut pending = chunk.to_vec();
             let mut delay = std::time::Duration::from_millis(50);
             for attempt in 0.. {
                 let out = self
@@ -190,7 +179,7 @@ impl DynamoStore {
                 }
                 if attempt == 8 {
                     return Err(StoreError::Unavailable(
-                        "dynamodb batch delete kept throttling".into(),
+                        "dynamodb batch write kept throttling".into(),
                     ));
                 }
                 tokio::time::sleep(delay).await;
@@ -201,7 +190,11 @@ impl DynamoStore {
     }
 
     /// Every item of a partition (keys only when `keys_only`).
-    async fn query_partition(&self, pk: String, keys_only: bool) -> Result<Vec<Item>, StoreError> {
+    pub(crate) async fn query_partition(
+        &self,
+        pk: String,
+        keys_only: bool,
+    ) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
@@ -590,11 +583,12 @@ impl ProfileStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(profile_pk(tenant, customer), "PROFILE")))
-            .update_expression("SET last_active_at = :t, gsi2pk = :day, gsi2sk = :c")
+            .update_expression("SET last_active_at = :t, gsi2pk = :day, gsi2sk = :c ADD account_rev :one")
             .condition_expression("attribute_exists(pk) AND (attribute_not_exists(last_active_at) OR last_active_at < :t)")
             .expression_attribute_values(":t", av_s(time::format(at)))
             .expression_attribute_values(":day", av_s(active_pk(tenant, at)))
             .expression_attribute_values(":c", av_s(customer.as_str()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
@@ -621,8 +615,25 @@ impl ProfileStore for DynamoStore {
         let Some(profile_item) = items.iter().find(|i| get_s(i, "sk") == Some("PROFILE")) else {
             return Ok(None);
         };
+        let mut ledger = items
+            .iter()
+            .filter(|i| get_s(i, "sk").is_some_and(|sk| sk.starts_with("POST#")))
+            .map(points::item_to_entry)
+            .collect::<Result<Vec<_>, _>>()?;
+        ledger.sort_by_key(|e| e.seq);
+        let mut coupons = Vec::new();
+        for code in items
+            .iter()
+            .filter_map(|i| get_s(i, "sk").and_then(|sk| sk.strip_prefix("COUPON#")))
+        {
+            if let Some(c) = self.get(points::coupon_pk(tenant, code), "COUPON").await? {
+                coupons.push(points::item_to_coupon(&c)?);
+            }
+        }
         Ok(Some(CustomerExport {
             profile: item_to_profile(profile_item)?,
+            ledger,
+            coupons,
         }))
     }
 
@@ -630,13 +641,15 @@ impl ProfileStore for DynamoStore {
         &self,
         tenant: &TenantId,
         customer: &CustomerId,
+        anonymous: &str,
     ) -> Result<bool, StoreError> {
         let pk = profile_pk(tenant, customer);
         let Some(profile) = self.profile(tenant, customer).await? else {
             return Ok(false);
         };
-        // Identity claims first (each only if still ours), the customer's partition last, so an
-        // interrupted erasure is finished by simply running it again.
+        // Identity claims first (each only if still ours), then the ledger copied under the
+        // anonymous id, coupons voided, and the customer's partition last with the profile at
+        // the very end, so an interrupted erasure is finished by running it again.
         for id in &profile.identities {
             let res = self
                 .client
@@ -656,17 +669,54 @@ impl ProfileStore for DynamoStore {
                 }
             }
         }
-        let keys: Vec<_> = self
-            .query_partition(pk, true)
-            .await?
+        let items = self.query_partition(pk, false).await?;
+        let anon_pk = format!("T#{tenant}#C#{anonymous}");
+        let mut writes = Vec::new();
+        let mut deletes = Vec::new();
+        for item in &items {
+            let sk = get_s(item, "sk").unwrap_or_default();
+            if sk.starts_with("POST#") {
+                let mut copy = item.clone();
+                copy.insert("pk".into(), av_s(anon_pk.clone()));
+                // The stored answer may name the customer; an erased ledger needs no replays.
+                copy.remove("result");
+                copy.remove("fingerprint");
+                writes.push(
+                    WriteRequest::builder()
+                        .put_request(
+                            PutRequest::builder()
+                                .set_item(Some(copy))
+                                .build()
+                                .map_err(build_err)?,
+                        )
+                        .build(),
+                );
+            }
+            if let Some(code) = sk.strip_prefix("COUPON#") {
+                deletes.push(key(points::coupon_pk(tenant, code), "COUPON"));
+            }
+            if sk != "PROFILE" {
+                deletes.push(
+                    item.iter()
+                        .filter(|(k, _)| *k == "pk" || *k == "sk")
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                );
+            }
+        }
+        deletes.push(key(profile_pk(tenant, customer), "PROFILE"));
+        self.batch_write(writes).await?;
+        let deletes = deletes
             .into_iter()
-            .map(|i| {
-                i.into_iter()
-                    .filter(|(k, _)| k == "pk" || k == "sk")
-                    .collect()
+            .map(|k| {
+                DeleteRequest::builder()
+                    .set_key(Some(k))
+                    .build()
+                    .map(|d| WriteRequest::builder().delete_request(d).build())
             })
-            .collect();
-        self.batch_delete(keys).await?;
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(build_err)?;
+        self.batch_write(deletes).await?;
         Ok(true)
     }
 }

@@ -18,6 +18,7 @@ use fanloop_domain::{CustomerId, TenantId, time};
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+mod points;
 mod schema;
 
 #[derive(Clone)]
@@ -25,11 +26,11 @@ pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
 }
 
-fn db_err(e: rusqlite::Error) -> StoreError {
+pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(format!("sqlite: {e}"))
 }
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
@@ -61,7 +62,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` with the connection on the blocking pool.
-    async fn with<T, E, F>(&self, f: F) -> Result<T, E>
+    pub(crate) async fn with<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
@@ -78,7 +79,7 @@ impl SqliteStore {
 }
 
 /// `BEGIN IMMEDIATE`: takes the write lock up front, so a read-then-write never deadlocks.
-fn begin(conn: &mut Connection) -> Result<rusqlite::Transaction<'_>, StoreError> {
+pub(crate) fn begin(conn: &mut Connection) -> Result<rusqlite::Transaction<'_>, StoreError> {
     conn.transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_err)
 }
@@ -97,7 +98,7 @@ fn identity_owner(
     .map_err(db_err)
 }
 
-fn load_profile(
+pub(crate) fn load_profile(
     conn: &Connection,
     tenant: &str,
     customer: &str,
@@ -114,7 +115,7 @@ fn load_profile(
         .transpose()
 }
 
-fn save_profile(conn: &Connection, tenant: &str, p: &Profile) -> Result<(), StoreError> {
+pub(crate) fn save_profile(conn: &Connection, tenant: &str, p: &Profile) -> Result<(), StoreError> {
     let doc = serde_json::to_string(p).map_err(|e| corrupt("profile", e))?;
     let birthday_md = p.birthday.map(|b| b.month_day());
     let active_day = time::utc_day(p.last_active_at.unwrap_or(p.created_at));
@@ -399,33 +400,64 @@ impl ProfileStore for SqliteStore {
         tenant: &TenantId,
         customer: &CustomerId,
     ) -> Result<Option<CustomerExport>, StoreError> {
-        Ok(self
-            .profile(tenant, customer)
-            .await?
-            .map(|profile| CustomerExport { profile }))
+        let (t, c) = (tenant.to_string(), customer.to_string());
+        self.with(move |conn| {
+            let Some(profile) = load_profile(conn, &t, &c)? else {
+                return Ok(None);
+            };
+            let docs = |sql: &str| -> Result<Vec<String>, StoreError> {
+                let mut stmt = conn.prepare(sql).map_err(db_err)?;
+                let rows = stmt.query_map(params![t, c], |r| r.get::<_, String>(0)).map_err(db_err)?;
+                rows.map(|r| r.map_err(db_err)).collect()
+            };
+            let ledger = docs("SELECT entry FROM ledger WHERE tenant_id = ?1 AND customer_id = ?2 ORDER BY seq")?
+                .iter()
+                .map(|d| serde_json::from_str(d).map_err(|e| corrupt("ledger entry", e)))
+                .collect::<Result<_, _>>()?;
+            let coupons = docs("SELECT coupon FROM coupons WHERE tenant_id = ?1 AND customer_id = ?2 ORDER BY code")?
+                .iter()
+                .map(|d| serde_json::from_str(d).map_err(|e| corrupt("coupon", e)))
+                .collect::<Result<_, _>>()?;
+            Ok(Some(CustomerExport { profile, ledger, coupons }))
+        })
+        .await
     }
 
     async fn erase_customer(
         &self,
         tenant: &TenantId,
         customer: &CustomerId,
+        anonymous: &str,
     ) -> Result<bool, StoreError> {
-        let (tenant, customer) = (tenant.to_string(), customer.to_string());
+        let (t, c, anon) = (
+            tenant.to_string(),
+            customer.to_string(),
+            anonymous.to_owned(),
+        );
         self.with(move |conn| {
             let tx = begin(conn)?;
-            tx.execute(
-                "DELETE FROM identities WHERE tenant_id = ?1 AND customer_id = ?2",
-                params![tenant, customer],
-            )
-            .map_err(db_err)?;
             let n = tx
                 .execute(
                     "DELETE FROM customers WHERE tenant_id = ?1 AND customer_id = ?2",
-                    params![tenant, customer],
+                    params![t, c],
                 )
                 .map_err(db_err)?;
+            if n == 0 {
+                return Ok(false);
+            }
+            for sql in [
+                "DELETE FROM identities WHERE tenant_id = ?1 AND customer_id = ?2",
+                "DELETE FROM coupons WHERE tenant_id = ?1 AND customer_id = ?2",
+            ] {
+                tx.execute(sql, params![t, c]).map_err(db_err)?;
+            }
+            tx.execute(
+                "UPDATE ledger SET customer_id = ?3, fingerprint = NULL, result = NULL WHERE tenant_id = ?1 AND customer_id = ?2",
+                params![t, c, anon],
+            )
+            .map_err(db_err)?;
             tx.commit().map_err(db_err)?;
-            Ok(n == 1)
+            Ok(true)
         })
         .await
     }
@@ -440,6 +472,8 @@ impl SqliteStore {
             for sql in [
                 "SELECT customer_id || ' ' || profile || ' ' || ifnull(birthday_md, '') FROM customers WHERE tenant_id = ?1",
                 "SELECT platform || ' ' || external_id || ' ' || customer_id FROM identities WHERE tenant_id = ?1",
+                "SELECT customer_id || ' ' || key || ' ' || entry || ' ' || ifnull(result, '') FROM ledger WHERE tenant_id = ?1",
+                "SELECT customer_id || ' ' || coupon FROM coupons WHERE tenant_id = ?1",
             ] {
                 let mut stmt = conn.prepare(sql).map_err(db_err)?;
                 let rows = stmt.query_map(params![tenant], |r| r.get::<_, String>(0)).map_err(db_err)?;

@@ -34,6 +34,28 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant_id, platform, external_id)
      ) WITHOUT ROWID;
      CREATE INDEX identities_by_customer ON identities (tenant_id, customer_id);",
+    // 2: points accounts (on the customer row), ledger with postings, coupons.
+    "ALTER TABLE customers ADD COLUMN account TEXT;
+     ALTER TABLE customers ADD COLUMN account_rev INTEGER NOT NULL DEFAULT 0;
+     CREATE TABLE ledger (
+        tenant_id TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        entry TEXT NOT NULL,
+        fingerprint TEXT,
+        result TEXT,
+        PRIMARY KEY (tenant_id, customer_id, key)
+     ) WITHOUT ROWID;
+     CREATE UNIQUE INDEX ledger_by_seq ON ledger (tenant_id, customer_id, seq);
+     CREATE TABLE coupons (
+        tenant_id TEXT NOT NULL,
+        code TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        coupon TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, code)
+     ) WITHOUT ROWID;
+     CREATE INDEX coupons_by_customer ON coupons (tenant_id, customer_id);",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -10,8 +10,24 @@ use crate::tenant::{Random, RandomError};
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const DATA_LEN: usize = 11;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
 pub struct CouponCode(String);
+
+impl TryFrom<String> for CouponCode {
+    type Error = ParseError;
+    fn try_from(s: String) -> Result<Self, ParseError> {
+        Self::parse(&s)
+    }
+}
+
+impl From<CouponCode> for String {
+    fn from(c: CouponCode) -> String {
+        c.0
+    }
+}
 
 fn value(c: u8) -> Option<u32> {
     let c = match c.to_ascii_uppercase() {
@@ -130,5 +146,67 @@ mod tests {
         assert_eq!(CouponCode::parse(&typed).unwrap(), c);
         assert!(CouponCode::parse("UUUU-UUUU-UUUU").is_err());
         assert!(CouponCode::parse("ABC").is_err());
+    }
+}
+
+/// A coupon bound to one customer: a value, an expiry, a single use.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Coupon {
+    #[schema(value_type = String, example = "7K3M-Q9XA-2HCT")]
+    pub code: CouponCode,
+    #[schema(value_type = String)]
+    pub customer_id: crate::ids::CustomerId,
+    /// The value in minor units of `currency`.
+    pub value_minor: u64,
+    #[schema(value_type = String)]
+    pub currency: super::rules::UnitCode,
+    /// What minted it: `redemption:{id}`, later `campaign:{kind}:{period}`.
+    pub source: String,
+    #[serde(with = "crate::time::serde_ts")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+    #[serde(with = "crate::time::serde_ts")]
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: jiff::Timestamp,
+    pub redeemed: Option<CouponUse>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct CouponUse {
+    #[schema(value_type = String)]
+    pub order_id: crate::ids::ExternalId,
+    #[serde(with = "crate::time::serde_ts")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: jiff::Timestamp,
+}
+
+/// The result of using a coupon on an order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CouponRedemption {
+    /// Used now by this order.
+    Redeemed(Coupon),
+    /// This order had already used it (a retry).
+    AlreadyByThisOrder(Coupon),
+    UsedByAnotherOrder,
+    Expired,
+    NotFound,
+}
+
+impl Coupon {
+    /// The rule of a coupon use at `now`, shared by both stores.
+    pub fn redeem(&self, order: &crate::ids::ExternalId, now: jiff::Timestamp) -> CouponRedemption {
+        match &self.redeemed {
+            Some(u) if &u.order_id == order => CouponRedemption::AlreadyByThisOrder(self.clone()),
+            Some(_) => CouponRedemption::UsedByAnotherOrder,
+            None if now >= self.expires_at => CouponRedemption::Expired,
+            None => {
+                let mut used = self.clone();
+                used.redeemed = Some(CouponUse {
+                    order_id: order.clone(),
+                    at: now,
+                });
+                CouponRedemption::Redeemed(used)
+            }
+        }
     }
 }

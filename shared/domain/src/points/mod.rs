@@ -8,5 +8,5 @@ pub mod rules;
 pub use account::{
     Account, AccrualOutcome, ExpiringLot, LedgerEntry, LedgerKind, PointsView, RedeemOutcome,
 };
-pub use coupon::CouponCode;
+pub use coupon::{Coupon, CouponCode, CouponRedemption, CouponUse};
 pub use rules::{AccrualKind, AccrualRequest, PointsSettings, TierRule};

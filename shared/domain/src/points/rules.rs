@@ -418,9 +418,14 @@ impl AccrualRequest {
 
     /// A digest of what was asked, so a retry can be told from a reuse of the id.
     pub fn fingerprint(&self, customer: &CustomerId) -> String {
-        let doc = serde_json::json!({"customer": customer, "request": self});
-        hex::encode(Sha256::digest(doc.to_string().as_bytes()))
+        fingerprint(customer, self)
     }
+}
+
+/// A digest of a request for a customer: equal requests give equal digests.
+pub fn fingerprint<T: Serialize>(customer: &CustomerId, request: &T) -> String {
+    let doc = serde_json::json!({"customer": customer, "request": request});
+    hex::encode(Sha256::digest(doc.to_string().as_bytes()))
 }
 
 #[cfg(test)]

@@ -1,0 +1,230 @@
+//! Accrual and redemption as use cases: parse, apply the domain rules through the store's
+//! atomic account update, and answer retries with the original result.
+
+use fanloop_domain::points::AccrualRequest;
+use fanloop_domain::points::rules::UnitCode;
+use fanloop_domain::points::rules::fingerprint;
+use fanloop_domain::points::{Coupon, CouponCode, LedgerEntry, PointsView};
+use fanloop_domain::ports::{
+    AccountChange, AccountDecline, Posting, Store, StoreError, UpdateError,
+};
+use fanloop_domain::settings::TenantSettings;
+use fanloop_domain::tenant::OsRandom;
+use fanloop_domain::{CustomerId, ExternalId, TenantId};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The answer to an accrual (and, unchanged, to every retry of it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AccrualResult {
+    #[schema(value_type = String)]
+    pub event_id: ExternalId,
+    pub points_awarded: u64,
+    /// Points the daily cap held back.
+    pub points_capped: u64,
+    pub balance: u64,
+    pub tier: String,
+}
+
+/// The answer to a redemption (and to every retry of it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RedemptionResult {
+    #[schema(value_type = String)]
+    pub redemption_id: ExternalId,
+    pub points_spent: u64,
+    pub balance: u64,
+    pub coupon: Option<Coupon>,
+}
+
+/// A coupon to mint with a redemption.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CouponReward {
+    pub value_minor: u64,
+    pub currency: UnitCode,
+    pub valid_days: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RedemptionRequest {
+    pub redemption_id: ExternalId,
+    pub points: u64,
+    pub reward: Option<CouponReward>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PointsError {
+    #[error("no such customer")]
+    NotFound,
+    #[error("the id was used before for a different request")]
+    Reused,
+    #[error("insufficient points: {balance} available")]
+    Insufficient { balance: u64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Whether the answer is new or a replay of an earlier identical request.
+pub enum Outcome<T> {
+    Created(T),
+    Replayed(T),
+}
+
+fn from_update<T: for<'de> Deserialize<'de>>(
+    e: UpdateError,
+    fingerprint: &str,
+) -> Result<Outcome<T>, PointsError> {
+    match e {
+        UpdateError::Duplicate(Posting {
+            fingerprint: f,
+            result,
+            ..
+        }) if f == fingerprint => serde_json::from_value(result)
+            .map(Outcome::Replayed)
+            .map_err(|e| StoreError::Corrupt(format!("stored posting: {e}")).into()),
+        UpdateError::Duplicate(_) => Err(PointsError::Reused),
+        UpdateError::NotFound => Err(PointsError::NotFound),
+        UpdateError::Declined(AccountDecline::Insufficient { balance }) => {
+            Err(PointsError::Insufficient { balance })
+        }
+        UpdateError::Store(e) => Err(e.into()),
+    }
+}
+
+/// Credits an accrual exactly once per `event_id`.
+pub async fn accrue(
+    store: &dyn Store,
+    settings: &TenantSettings,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    req: AccrualRequest,
+    now: Timestamp,
+) -> Result<Outcome<AccrualResult>, PointsError> {
+    let key = format!("accrual:{}", req.event_id);
+    let fp = req.fingerprint(customer);
+    let (points, tz) = (settings.points.clone(), settings.timezone.tz());
+    let (posting_key, fp2) = (key.clone(), fp.clone());
+    let change = Box::new(move |rec: &fanloop_domain::ports::AccountRecord| {
+        let mut account = rec.account.clone();
+        let out = account.accrue(&req, &points, now, &tz);
+        let view = account.view(&points, now, &tz);
+        let result = AccrualResult {
+            event_id: req.event_id.clone(),
+            points_awarded: out.points_awarded,
+            points_capped: out.capped,
+            balance: view.balance,
+            tier: view.tier.to_string(),
+        };
+        let active_at = out.events.iter().find_map(|e| match e {
+            fanloop_domain::points::account::DomainEvent::CustomerBecameActive { at } => Some(*at),
+            _ => None,
+        });
+        Ok(AccountChange {
+            account,
+            entries: out.entries,
+            posting: Posting {
+                key: posting_key.clone(),
+                fingerprint: fp2.clone(),
+                result: serde_json::to_value(&result).unwrap_or_default(),
+            },
+            coupon: None,
+            active_at,
+        })
+    });
+    match store.update_account(tenant, customer, &key, change).await {
+        Ok(ch) => serde_json::from_value(ch.posting.result)
+            .map(Outcome::Created)
+            .map_err(|e| StoreError::Corrupt(format!("posting: {e}")).into()),
+        Err(e) => from_update(e, &fp),
+    }
+}
+
+/// Spends points exactly once per `redemption_id`, minting the coupon in the same step.
+pub async fn redeem(
+    store: &dyn Store,
+    settings: &TenantSettings,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    req: RedemptionRequest,
+    now: Timestamp,
+) -> Result<Outcome<RedemptionResult>, PointsError> {
+    let key = format!("redemption:{}", req.redemption_id);
+    let fp = fingerprint(customer, &req);
+    // The code is drawn before the atomic step so a retried step mints the same coupon.
+    let code =
+        CouponCode::generate(&OsRandom).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let (points, tz, customer_id) = (
+        settings.points.clone(),
+        settings.timezone.tz(),
+        customer.clone(),
+    );
+    let (posting_key, fp2) = (key.clone(), fp.clone());
+    let change = Box::new(move |rec: &fanloop_domain::ports::AccountRecord| {
+        let mut account = rec.account.clone();
+        let out = account
+            .redeem(req.redemption_id.as_str(), req.points, &points, now, &tz)
+            .map_err(|i| AccountDecline::Insufficient { balance: i.balance })?;
+        let coupon = req.reward.as_ref().map(|r| Coupon {
+            code: code.clone(),
+            customer_id: customer_id.clone(),
+            value_minor: r.value_minor,
+            currency: r.currency.clone(),
+            source: format!("redemption:{}", req.redemption_id),
+            created_at: now,
+            expires_at: now
+                .saturating_add(jiff::SignedDuration::from_hours(
+                    24 * i64::from(r.valid_days),
+                ))
+                .unwrap_or(now),
+            redeemed: None,
+        });
+        let result = RedemptionResult {
+            redemption_id: req.redemption_id.clone(),
+            points_spent: req.points,
+            balance: account.balance(),
+            coupon: coupon.clone(),
+        };
+        Ok(AccountChange {
+            account,
+            entries: out.entries,
+            posting: Posting {
+                key: posting_key.clone(),
+                fingerprint: fp2.clone(),
+                result: serde_json::to_value(&result).unwrap_or_default(),
+            },
+            coupon,
+            active_at: None,
+        })
+    });
+    match store.update_account(tenant, customer, &key, change).await {
+        Ok(ch) => serde_json::from_value(ch.posting.result)
+            .map(Outcome::Created)
+            .map_err(|e| StoreError::Corrupt(format!("posting: {e}")).into()),
+        Err(e) => from_update(e, &fp),
+    }
+}
+
+/// The balance view of a customer; `None` if there is no such customer.
+pub async fn view(
+    store: &dyn Store,
+    settings: &TenantSettings,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    now: Timestamp,
+) -> Result<Option<PointsView>, StoreError> {
+    Ok(store.account(tenant, customer).await?.map(|rec| {
+        rec.account
+            .view(&settings.points, now, &settings.timezone.tz())
+    }))
+}
+
+/// A page of the ledger, newest first.
+pub async fn ledger_page(
+    store: &dyn Store,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    before: Option<u64>,
+    limit: usize,
+) -> Result<Vec<LedgerEntry>, StoreError> {
+    store.ledger(tenant, customer, before, limit).await
+}

@@ -1,0 +1,424 @@
+//! The points part of the DynamoDB store.
+//!
+//! - The account is a JSON document on the profile item (`account`, `account_rev`), so reading it
+//!   also proves the customer exists, and `GET /customers/{id}` needs no second read.
+//! - Each ledger entry is an item of the customer's partition, `sk = POST#{key}` (the key is
+//!   the idempotency key: `accrual:{event_id}`, …), carrying the posting (request digest and
+//!   answer) on the entry the request made; `lsi1sk = L#{seq}` orders the ledger (LSI `by-seq`).
+//! - A coupon is `T#{tenant}#COUPON#{code}` / `COUPON`, plus a pointer `COUPON#{code}` in the
+//!   customer's partition for export and erasure.
+//!
+//! A commit is one `TransactWriteItems`: the account update conditioned on `account_rev`, one
+//! `Put` per ledger entry conditioned on `attribute_not_exists` (a reused key cancels the lot),
+//! and the coupon items.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update,
+};
+use fanloop_domain::points::{Coupon, CouponCode, CouponRedemption, CouponUse, LedgerEntry};
+use fanloop_domain::ports::{
+    AccountChange, AccountFn, AccountRecord, PointsStore, Posting, StoreError, UpdateError,
+};
+use fanloop_domain::profile::Profile;
+use fanloop_domain::{CustomerId, ExternalId, TenantId, time};
+use jiff::Timestamp;
+
+use crate::item::{Item, av_s, get_n, get_s};
+use crate::{DynamoStore, build_err, cancelled_conditions, key, profile_pk, sdk_err};
+
+pub(crate) fn coupon_pk(tenant: &TenantId, code: &str) -> String {
+    format!("T#{tenant}#COUPON#{code}")
+}
+
+fn seq_key(seq: u64) -> String {
+    format!("L#{seq:012}")
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+fn to_json<T: serde::Serialize>(what: &str, v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| corrupt(what, e))
+}
+
+fn item_to_account(item: &Item) -> Result<AccountRecord, StoreError> {
+    let account = match get_s(item, "account") {
+        Some(doc) => serde_json::from_str(doc).map_err(|e| corrupt("account", e))?,
+        None => Default::default(),
+    };
+    Ok(AccountRecord {
+        account,
+        rev: get_n(item, "account_rev").unwrap_or(0),
+    })
+}
+
+pub(crate) fn item_to_posting(item: &Item) -> Result<Posting, StoreError> {
+    let key = get_s(item, "sk")
+        .and_then(|s| s.strip_prefix("POST#"))
+        .unwrap_or_default()
+        .to_owned();
+    let result = match get_s(item, "result") {
+        Some(r) => serde_json::from_str(r).map_err(|e| corrupt("posting", e))?,
+        None => serde_json::Value::Null,
+    };
+    Ok(Posting {
+        key,
+        fingerprint: get_s(item, "fingerprint").unwrap_or_default().to_owned(),
+        result,
+    })
+}
+
+pub(crate) fn item_to_entry(item: &Item) -> Result<LedgerEntry, StoreError> {
+    serde_json::from_str(get_s(item, "entry").unwrap_or_default())
+        .map_err(|e| corrupt("ledger entry", e))
+}
+
+/// A coupon item: the minted coupon as JSON, its use in attributes of their own (so using it is
+/// one conditional update).
+pub(crate) fn item_to_coupon(item: &Item) -> Result<Coupon, StoreError> {
+    let mut coupon: Coupon = serde_json::from_str(get_s(item, "coupon").unwrap_or_default())
+        .map_err(|e| corrupt("coupon", e))?;
+    if let (Some(order), Some(at)) = (get_s(item, "redeemed_order"), get_s(item, "redeemed_at")) {
+        coupon.redeemed = Some(CouponUse {
+            order_id: ExternalId::parse(order).map_err(|e| corrupt("coupon order", e))?,
+            at: time::parse(at).map_err(|e| corrupt("coupon use", e))?,
+        });
+    }
+    Ok(coupon)
+}
+
+const UPDATE_ATTEMPTS: usize = 60;
+
+enum Commit {
+    Done,
+    Duplicate,
+    Raced,
+}
+
+/// A delay between `ms / 2` and `ms` milliseconds, so racing writers spread out.
+fn jitter(ms: u64) -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    ms / 2 + u64::from(nanos) % (ms / 2 + 1)
+}
+
+impl DynamoStore {
+    async fn commit(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        rev: u64,
+        change: &AccountChange,
+    ) -> Result<Commit, StoreError> {
+        let pk = profile_pk(tenant, customer);
+        let rev_cond = if rev == 0 {
+            "attribute_exists(pk) AND (attribute_not_exists(account_rev) OR account_rev = :rev)"
+        } else {
+            "attribute_exists(pk) AND account_rev = :rev"
+        };
+        let mut expr = "SET account = :acct, account_rev = :next".to_owned();
+        let mut values = HashMap::from([
+            (
+                ":acct".to_owned(),
+                av_s(to_json("account", &change.account)?),
+            ),
+            (":rev".to_owned(), AttributeValue::N(rev.to_string())),
+            (":next".to_owned(), AttributeValue::N((rev + 1).to_string())),
+        ]);
+        if let Some(at) = change.active_at {
+            // Safe without its own condition: activity bumps account_rev too, so a later
+            // activity since our read fails the revision check and we re-read.
+            expr.push_str(", last_active_at = :active, gsi2pk = :day, gsi2sk = :cid");
+            values.insert(":active".into(), av_s(time::format(at)));
+            values.insert(
+                ":day".into(),
+                av_s(format!("T#{tenant}#ACTIVE#{}", time::utc_day(at))),
+            );
+            values.insert(":cid".into(), av_s(customer.as_str()));
+        }
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk.clone(), "PROFILE")))
+            .update_expression(expr)
+            .condition_expression(rev_cond)
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(build_err)?;
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        let mut posting_index = None;
+        for e in &change.entries {
+            let mut it = key(pk.clone(), &format!("POST#{}", e.key));
+            it.insert("lsi1sk".into(), av_s(seq_key(e.seq)));
+            it.insert("entry".into(), av_s(to_json("ledger entry", e)?));
+            if e.key == change.posting.key {
+                posting_index = Some(items.len());
+                it.insert(
+                    "fingerprint".into(),
+                    av_s(change.posting.fingerprint.clone()),
+                );
+                it.insert(
+                    "result".into(),
+                    av_s(to_json("posting", &change.posting.result)?),
+                );
+            }
+            items.push(self.put(it, Some("attribute_not_exists(pk)"))?);
+        }
+        if let Some(c) = &change.coupon {
+            items.extend(self.coupon_items(tenant, c)?);
+        }
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Commit::Done),
+            Err(e) => match cancelled_conditions(&e) {
+                Some(failed) if posting_index.is_some_and(|i| failed.get(i) == Some(&true)) => {
+                    Ok(Commit::Duplicate)
+                }
+                // The revision moved (or an expiry entry or coupon code collided): read again.
+                Some(_) => Ok(Commit::Raced),
+                None => Err(sdk_err(e)),
+            },
+        }
+    }
+
+    fn put(&self, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
+        let mut p = Put::builder().table_name(&self.table).set_item(Some(item));
+        if let Some(c) = condition {
+            p = p.condition_expression(c);
+        }
+        Ok(TransactWriteItem::builder()
+            .put(p.build().map_err(build_err)?)
+            .build())
+    }
+
+    pub(crate) fn coupon_items(
+        &self,
+        tenant: &TenantId,
+        coupon: &Coupon,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let code = coupon.code.as_str();
+        let mut main = key(coupon_pk(tenant, code), "COUPON");
+        main.insert("coupon".into(), av_s(to_json("coupon", coupon)?));
+        main.insert("customer_id".into(), av_s(coupon.customer_id.as_str()));
+        main.insert("expires_at".into(), av_s(time::format(coupon.expires_at)));
+        let mut pointer = key(
+            profile_pk(tenant, &coupon.customer_id),
+            &format!("COUPON#{code}"),
+        );
+        pointer.insert("code".into(), av_s(code));
+        Ok(vec![
+            self.put(main, Some("attribute_not_exists(pk)"))?,
+            self.put(pointer, None)?,
+        ])
+    }
+
+    async fn get_posting(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        key_: &str,
+    ) -> Result<Option<Posting>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                profile_pk(tenant, customer),
+                &format!("POST#{key_}"),
+            )))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        out.item.map(|i| item_to_posting(&i)).transpose()
+    }
+}
+
+#[async_trait]
+impl PointsStore for DynamoStore {
+    async fn account(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<Option<AccountRecord>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(profile_pk(tenant, customer), "PROFILE")))
+            .projection_expression("pk, account, account_rev")
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        out.item.map(|i| item_to_account(&i)).transpose()
+    }
+
+    async fn profile_and_account(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<Option<(Profile, AccountRecord)>, StoreError> {
+        let Some(item) = self.get(profile_pk(tenant, customer), "PROFILE").await? else {
+            return Ok(None);
+        };
+        Ok(Some((
+            crate::item::item_to_profile(&item)?,
+            item_to_account(&item)?,
+        )))
+    }
+
+    async fn update_account(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        posting_key: &str,
+        change: AccountFn,
+    ) -> Result<AccountChange, UpdateError> {
+        let mut delay_ms = 2u64;
+        for _ in 0..UPDATE_ATTEMPTS {
+            let Some(record) = self.account(tenant, customer).await? else {
+                return Err(UpdateError::NotFound);
+            };
+            let ch = match change(&record) {
+                Ok(ch) => ch,
+                Err(decline) => {
+                    // A retry of a request that went through must get its answer, not a refusal
+                    // computed on today's account (SQLite checks the posting first, so must we).
+                    return match self.get_posting(tenant, customer, posting_key).await? {
+                        Some(p) => Err(UpdateError::Duplicate(p)),
+                        None => Err(decline.into()),
+                    };
+                }
+            };
+            match self.commit(tenant, customer, record.rev, &ch).await? {
+                Commit::Done => return Ok(ch),
+                Commit::Duplicate => {
+                    return match self.get_posting(tenant, customer, posting_key).await? {
+                        Some(p) => Err(UpdateError::Duplicate(p)),
+                        None => Err(StoreError::Conflict.into()),
+                    };
+                }
+                Commit::Raced => {
+                    // Another write came first: back off a little (jittered) and re-read.
+                    tokio::time::sleep(std::time::Duration::from_millis(jitter(delay_ms))).await;
+                    delay_ms = (delay_ms * 2).min(64);
+                }
+            }
+        }
+        Err(StoreError::Conflict.into())
+    }
+
+    async fn ledger(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<LedgerEntry>, StoreError> {
+        let bound = before.map_or_else(|| "L#~".to_owned(), seq_key);
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("by-seq")
+            .key_condition_expression("pk = :pk AND lsi1sk BETWEEN :lo AND :hi")
+            .expression_attribute_values(":pk", av_s(profile_pk(tenant, customer)))
+            .expression_attribute_values(":lo", av_s("L#"))
+            .expression_attribute_values(":hi", av_s(bound.clone()))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        out.items
+            .unwrap_or_default()
+            .iter()
+            .filter(|i| get_s(i, "lsi1sk") != Some(bound.as_str()))
+            .take(limit)
+            .map(item_to_entry)
+            .collect()
+    }
+
+    async fn coupon(
+        &self,
+        tenant: &TenantId,
+        code: &CouponCode,
+    ) -> Result<Option<Coupon>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(coupon_pk(tenant, code.as_str()), "COUPON")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        out.item.map(|i| item_to_coupon(&i)).transpose()
+    }
+
+    async fn redeem_coupon(
+        &self,
+        tenant: &TenantId,
+        code: &CouponCode,
+        order: &ExternalId,
+        now: Timestamp,
+    ) -> Result<CouponRedemption, StoreError> {
+        // One conditional update: unused and unexpired (the domain rule, as a condition).
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(coupon_pk(tenant, code.as_str()), "COUPON")))
+            .update_expression("SET redeemed_order = :o, redeemed_at = :now")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(redeemed_order) AND expires_at > :now")
+            .expression_attribute_values(":o", av_s(order.as_str()))
+            .expression_attribute_values(":now", av_s(time::format(now)))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match res {
+            Ok(out) => Ok(CouponRedemption::Redeemed(item_to_coupon(&out.attributes.unwrap_or_default())?)),
+            Err(e) => match e.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c)) => {
+                    match c.item() {
+                        Some(item) if !item.is_empty() => Ok(item_to_coupon(item)?.redeem(order, now)),
+                        _ => Ok(CouponRedemption::NotFound),
+                    }
+                }
+                _ => Err(sdk_err(e)),
+            },
+        }
+    }
+}
+
+impl DynamoStore {
+    /// The ledger kept under an erased customer's anonymous id, oldest first (for audits/tests).
+    pub async fn anonymous_ledger(
+        &self,
+        tenant: &TenantId,
+        anonymous: &str,
+    ) -> Result<Vec<LedgerEntry>, StoreError> {
+        let items = self
+            .query_partition(format!("T#{tenant}#C#{anonymous}"), false)
+            .await?;
+        let mut entries = items
+            .iter()
+            .map(item_to_entry)
+            .collect::<Result<Vec<_>, _>>()?;
+        entries.sort_by_key(|e| e.seq);
+        Ok(entries)
+    }
+}

@@ -1,0 +1,251 @@
+//! The points part of the SQLite store: the account lives on the customer row (with its own
+//! revision), ledger entries carry the posting of the request that made them, coupons have
+//! their own table.
+
+use async_trait::async_trait;
+use fanloop_domain::points::{Coupon, CouponCode, CouponRedemption, LedgerEntry};
+use fanloop_domain::ports::{
+    AccountChange, AccountFn, AccountRecord, PointsStore, Posting, StoreError, UpdateError,
+};
+use fanloop_domain::profile::Profile;
+use fanloop_domain::{CustomerId, ExternalId, TenantId};
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::{SqliteStore, begin, corrupt, db_err, load_profile, save_profile};
+
+fn json<T: serde::Serialize>(what: &str, v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| corrupt(what, e))
+}
+
+fn posting(conn: &Connection, t: &str, c: &str, key: &str) -> Result<Option<Posting>, StoreError> {
+    let row: Option<(Option<String>, Option<String>)> = conn
+        .query_row(
+            "SELECT fingerprint, result FROM ledger WHERE tenant_id = ?1 AND customer_id = ?2 AND key = ?3",
+            params![t, c, key],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(db_err)?;
+    match row {
+        None => Ok(None),
+        Some((f, r)) => Ok(Some(Posting {
+            key: key.to_owned(),
+            fingerprint: f.unwrap_or_default(),
+            result: match r {
+                Some(r) => serde_json::from_str(&r).map_err(|e| corrupt("posting", e))?,
+                None => serde_json::Value::Null,
+            },
+        })),
+    }
+}
+
+fn load_coupon(conn: &Connection, t: &str, code: &str) -> Result<Option<Coupon>, StoreError> {
+    let doc: Option<String> = conn
+        .query_row(
+            "SELECT coupon FROM coupons WHERE tenant_id = ?1 AND code = ?2",
+            params![t, code],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db_err)?;
+    doc.map(|d| serde_json::from_str(&d).map_err(|e| corrupt("coupon", e)))
+        .transpose()
+}
+
+fn load_account(conn: &Connection, t: &str, c: &str) -> Result<Option<AccountRecord>, StoreError> {
+    let row: Option<(Option<String>, i64)> = conn
+        .query_row(
+            "SELECT account, account_rev FROM customers WHERE tenant_id = ?1 AND customer_id = ?2",
+            params![t, c],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(db_err)?;
+    row.map(|(doc, rev)| {
+        let account = match doc {
+            Some(d) => serde_json::from_str(&d).map_err(|e| corrupt("account", e))?,
+            None => Default::default(),
+        };
+        Ok(AccountRecord {
+            account,
+            rev: u64::try_from(rev).map_err(|e| corrupt("account rev", e))?,
+        })
+    })
+    .transpose()
+}
+
+#[async_trait]
+impl PointsStore for SqliteStore {
+    async fn account(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<Option<AccountRecord>, StoreError> {
+        let (t, c) = (tenant.to_string(), customer.to_string());
+        self.with(move |conn| load_account(conn, &t, &c)).await
+    }
+
+    async fn profile_and_account(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<Option<(Profile, AccountRecord)>, StoreError> {
+        let (t, c) = (tenant.to_string(), customer.to_string());
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(db_err)?;
+            match (load_profile(&tx, &t, &c)?, load_account(&tx, &t, &c)?) {
+                (Some(p), Some(a)) => Ok(Some((p, a))),
+                _ => Ok(None),
+            }
+        })
+        .await
+    }
+
+    async fn update_account(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        posting_key: &str,
+        change: AccountFn,
+    ) -> Result<AccountChange, UpdateError> {
+        let (t, c, key) = (
+            tenant.to_string(),
+            customer.to_string(),
+            posting_key.to_owned(),
+        );
+        self.with(move |conn| {
+            // One IMMEDIATE transaction: nobody else writes between the read and the write.
+            let tx = begin(conn)?;
+            if let Some(existing) = posting(&tx, &t, &c, &key)? {
+                return Err(UpdateError::Duplicate(existing));
+            }
+            let Some(record) = load_account(&tx, &t, &c)? else {
+                return Err(UpdateError::NotFound);
+            };
+            let ch = change(&record)?;
+            tx.execute(
+                "UPDATE customers SET account = ?1, account_rev = account_rev + 1 WHERE tenant_id = ?2 AND customer_id = ?3",
+                params![json("account", &ch.account)?, t, c],
+            )
+            .map_err(db_err)?;
+            for e in &ch.entries {
+                let (fingerprint, result) = if e.key == ch.posting.key {
+                    (Some(ch.posting.fingerprint.clone()), Some(json("posting", &ch.posting.result)?))
+                } else {
+                    (None, None)
+                };
+                let seq = i64::try_from(e.seq).map_err(|e| corrupt("ledger seq", e))?;
+                tx.execute(
+                    "INSERT INTO ledger (tenant_id, customer_id, key, seq, entry, fingerprint, result)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![t, c, e.key, seq, json("ledger entry", e)?, fingerprint, result],
+                )
+                .map_err(db_err)?;
+            }
+            if let Some(coupon) = &ch.coupon {
+                tx.execute(
+                    "INSERT INTO coupons (tenant_id, code, customer_id, coupon) VALUES (?1, ?2, ?3, ?4)",
+                    params![t, coupon.code.as_str(), c, json("coupon", coupon)?],
+                )
+                .map_err(db_err)?;
+            }
+            if let Some(at) = ch.active_at {
+                if let Some(mut p) = load_profile(&tx, &t, &c)? {
+                    if p.last_active_at.is_none_or(|l| l < at) {
+                        p.touch(at);
+                        save_profile(&tx, &t, &p)?;
+                    }
+                }
+            }
+            tx.commit().map_err(db_err)?;
+            Ok(ch)
+        })
+        .await
+    }
+
+    async fn ledger(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<LedgerEntry>, StoreError> {
+        let (t, c) = (tenant.to_string(), customer.to_string());
+        let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT entry FROM ledger WHERE tenant_id = ?1 AND customer_id = ?2 AND seq < ?3
+                     ORDER BY seq DESC LIMIT ?4",
+                )
+                .map_err(db_err)?;
+            let rows = stmt
+                .query_map(params![t, c, before, limit], |r| r.get::<_, String>(0))
+                .map_err(db_err)?;
+            rows.map(|r| {
+                r.map_err(db_err)
+                    .and_then(|d| serde_json::from_str(&d).map_err(|e| corrupt("ledger entry", e)))
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn coupon(
+        &self,
+        tenant: &TenantId,
+        code: &CouponCode,
+    ) -> Result<Option<Coupon>, StoreError> {
+        let (t, code) = (tenant.to_string(), code.to_string());
+        self.with(move |conn| load_coupon(conn, &t, &code)).await
+    }
+
+    async fn redeem_coupon(
+        &self,
+        tenant: &TenantId,
+        code: &CouponCode,
+        order: &ExternalId,
+        now: Timestamp,
+    ) -> Result<CouponRedemption, StoreError> {
+        let (t, code, order) = (tenant.to_string(), code.to_string(), order.clone());
+        self.with(move |conn| {
+            let tx = begin(conn)?;
+            let Some(coupon) = load_coupon(&tx, &t, &code)? else {
+                return Ok(CouponRedemption::NotFound);
+            };
+            let outcome = coupon.redeem(&order, now);
+            if let CouponRedemption::Redeemed(used) = &outcome {
+                tx.execute(
+                    "UPDATE coupons SET coupon = ?1 WHERE tenant_id = ?2 AND code = ?3",
+                    params![json("coupon", used)?, t, code],
+                )
+                .map_err(db_err)?;
+                tx.commit().map_err(db_err)?;
+            }
+            Ok(outcome)
+        })
+        .await
+    }
+}
+
+impl SqliteStore {
+    /// The ledger kept under an erased customer's anonymous id, oldest first (for audits/tests).
+    pub async fn anonymous_ledger(
+        &self,
+        tenant: &TenantId,
+        anonymous: &str,
+    ) -> Result<Vec<LedgerEntry>, StoreError> {
+        let (t, a) = (tenant.to_string(), anonymous.to_owned());
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare("SELECT entry FROM ledger WHERE tenant_id = ?1 AND customer_id = ?2 ORDER BY seq")
+                .map_err(db_err)?;
+            let rows = stmt.query_map(params![t, a], |r| r.get::<_, String>(0)).map_err(db_err)?;
+            rows.map(|r| r.map_err(db_err).and_then(|d| serde_json::from_str(&d).map_err(|e| corrupt("ledger entry", e))))
+                .collect()
+        })
+        .await
+    }
+}
