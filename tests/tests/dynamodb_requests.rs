@@ -1,0 +1,137 @@
+//! How many DynamoDB requests each operation makes, counted by an SDK interceptor on the real
+//! client against moto (every attempt is counted, retries included).
+
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use fanloop_domain::points::AccrualRequest;
+use fanloop_domain::ports::{ProfileStore, Store, TenantStore};
+use fanloop_domain::settings::TenantSettings;
+use fanloop_domain::tenant::{ApiKey, OsRandom, Tenant};
+use fanloop_domain::{CustomerId, ExternalId, ProfilePatch, TenantId};
+use fanloop_points::service::{self, RedemptionRequest};
+use fanloop_store_dynamodb::DynamoStore;
+use fanloop_tests::{MOTO_HELP, ts};
+use serde_json::json;
+
+#[derive(Debug, Clone, Default)]
+struct Requests(Arc<Mutex<Vec<String>>>);
+
+impl Requests {
+    /// The operations sent since the last call (`GetItem`, `TransactWriteItems`, …).
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+impl Intercept for Requests {
+    fn name(&self) -> &'static str {
+        "CountRequests"
+    }
+
+    fn read_before_transmit(
+        &self,
+        ctx: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let target = ctx.request().headers().get("x-amz-target").unwrap_or("?");
+        let op = target.rsplit('.').next().unwrap_or(target).to_owned();
+        self.0.lock().unwrap().push(op);
+        Ok(())
+    }
+}
+
+fn counted_store(requests: &Requests) -> DynamoStore {
+    let (Ok(endpoint), Ok(table)) = (
+        std::env::var("FANLOOP_TEST_AWS_ENDPOINT"),
+        std::env::var("FANLOOP_TEST_TABLE"),
+    ) else {
+        panic!("{MOTO_HELP}");
+    };
+    let conf = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+        .interceptor(requests.clone())
+        .build();
+    DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(conf), table)
+}
+
+#[tokio::test]
+async fn requests_per_operation() {
+    let requests = Requests::default();
+    let store = counted_store(&requests);
+    let tenant = TenantId::parse(format!("t-count-{}", std::process::id())).unwrap();
+    let key = ApiKey::generate(&OsRandom).unwrap();
+    store
+        .create_tenant(
+            &Tenant {
+                id: tenant.clone(),
+                name: "count".into(),
+                created_at: ts("2026-01-01T00:00:00Z"),
+            },
+            &key.hash(),
+        )
+        .await
+        .unwrap();
+    requests.take();
+    let c = CustomerId::parse("counted").unwrap();
+    let now = ts("2026-01-10T00:00:00Z");
+
+    let patch = ProfilePatch::from_json(
+        json!({"email": "c@example.com", "birthday": "--05-05"}),
+        jiff::civil::date(2026, 1, 1),
+    )
+    .unwrap();
+    store
+        .upsert_profile(&tenant, &c, &patch, now)
+        .await
+        .unwrap();
+    assert_eq!(requests.take(), ["UpdateItem"], "profile upsert (create)");
+    store
+        .upsert_profile(&tenant, &c, &patch, now)
+        .await
+        .unwrap();
+    assert_eq!(requests.take(), ["UpdateItem"], "profile upsert (update)");
+
+    let settings = TenantSettings::default();
+    let store: Arc<dyn Store> = Arc::new(store);
+    let accrual = AccrualRequest::from_json(
+        json!({"event_id": "e1", "kind": "bonus", "points": 50}),
+        &settings.points.earning,
+        now,
+    )
+    .unwrap();
+    service::accrue(store.as_ref(), &settings, &tenant, &c, accrual, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        requests.take(),
+        ["GetItem", "TransactWriteItems"],
+        "accrual"
+    );
+
+    let redemption = RedemptionRequest {
+        redemption_id: ExternalId::parse("r1").unwrap(),
+        points: 20,
+        reward: None,
+    };
+    service::redeem(store.as_ref(), &settings, &tenant, &c, redemption, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        requests.take(),
+        ["GetItem", "TransactWriteItems"],
+        "redemption"
+    );
+
+    store.profile_and_account(&tenant, &c).await.unwrap();
+    assert_eq!(requests.take(), ["GetItem"], "customer read with points");
+}
