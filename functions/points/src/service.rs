@@ -70,10 +70,23 @@ pub enum Outcome<T> {
     Replayed(T),
 }
 
-fn from_update<T: for<'de> Deserialize<'de>>(
-    e: UpdateError,
+/// Applies `change` once per `key`: the new answer, or the stored one for an identical retry.
+async fn post<T: for<'de> Deserialize<'de>>(
+    store: &dyn Store,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    key: &str,
     fingerprint: &str,
+    change: fanloop_domain::ports::AccountFn,
 ) -> Result<Outcome<T>, PointsError> {
+    let e = match store.update_account(tenant, customer, key, change).await {
+        Ok(ch) => {
+            return serde_json::from_value(ch.posting.result)
+                .map(Outcome::Created)
+                .map_err(|e| StoreError::Corrupt(format!("posting: {e}")).into());
+        }
+        Err(e) => e,
+    };
     match e {
         UpdateError::Duplicate(Posting {
             fingerprint: f,
@@ -131,12 +144,7 @@ pub async fn accrue(
             active_at,
         })
     });
-    match store.update_account(tenant, customer, &key, change).await {
-        Ok(ch) => serde_json::from_value(ch.posting.result)
-            .map(Outcome::Created)
-            .map_err(|e| StoreError::Corrupt(format!("posting: {e}")).into()),
-        Err(e) => from_update(e, &fp),
-    }
+    post(store, tenant, customer, &key, &fp, change).await
 }
 
 /// Spends points exactly once per `redemption_id`, minting the coupon in the same step.
@@ -196,12 +204,7 @@ pub async fn redeem(
             active_at: None,
         })
     });
-    match store.update_account(tenant, customer, &key, change).await {
-        Ok(ch) => serde_json::from_value(ch.posting.result)
-            .map(Outcome::Created)
-            .map_err(|e| StoreError::Corrupt(format!("posting: {e}")).into()),
-        Err(e) => from_update(e, &fp),
-    }
+    post(store, tenant, customer, &key, &fp, change).await
 }
 
 /// The balance view of a customer; `None` if there is no such customer.
