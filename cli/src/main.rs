@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod bench;
+
 use clap::{Parser, Subcommand};
 use fanloop_domain::ports::{CreateTenantError, TenantStore};
 use fanloop_domain::tenant::{ApiKey, OsRandom, Tenant};
@@ -44,6 +46,12 @@ enum Command {
         /// and its key printed once.
         #[arg(long, env = "FANLOOP_API_KEY", hide_env_values = true)]
         api_key: Option<String>,
+    },
+    /// Print benchmark figures (pure rules, raw SQLite, accruals on SQLite) as a Markdown table.
+    Bench {
+        /// Operations per benchmark.
+        #[arg(long, default_value_t = 20_000)]
+        operations: usize,
     },
     /// Manage tenants.
     Tenant {
@@ -161,6 +169,7 @@ async fn main() -> ExitCode {
     init(LogTarget::Stderr);
     let result = match cli.command {
         Command::Serve { listen, api_key } => serve(&cli.data_dir, listen, api_key).await,
+        Command::Bench { operations } => bench::run(&cli.data_dir.join("bench"), operations).await,
         Command::Tenant {
             command: TenantCommand::Create { name },
         } => {

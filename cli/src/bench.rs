@@ -1,0 +1,152 @@
+//! `fanloop bench`: throughput and latency figures printed for `docs/benchmarks.md`.
+//!
+//! - the pure earning/tier rules (an account in memory),
+//! - accruals through the SQLite store (the path `fanloop serve` runs), one at a time,
+//! - raw SQLite: one small INSERT per transaction in the same WAL settings — the floor the
+//!   accrual path is compared with.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use fanloop_domain::points::{Account, AccrualRequest};
+use fanloop_domain::ports::{ProfileStore, TenantStore};
+use fanloop_domain::settings::TenantSettings;
+use fanloop_domain::tenant::{ApiKey, OsRandom, Tenant};
+use fanloop_domain::{CustomerId, ProfilePatch, TenantId, time};
+use fanloop_store_sqlite::SqliteStore;
+use serde_json::json;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn report(name: &str, n: usize, elapsed: Duration, mut lat: Vec<Duration>) {
+    lat.sort();
+    let rate = n as f64 / elapsed.as_secs_f64();
+    if lat.is_empty() {
+        println!("| {name} | {n} | {rate:.0}/s | – | – |");
+    } else {
+        let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
+        println!(
+            "| {name} | {n} | {rate:.0}/s | {:.3} ms | {:.3} ms |",
+            p50.as_secs_f64() * 1e3,
+            p99.as_secs_f64() * 1e3
+        );
+    }
+}
+
+pub async fn run(dir: &Path, n: usize) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let now = time::parse("2026-06-01T12:00:00Z").map_err(|e| e.to_string())?;
+    let settings = TenantSettings::default();
+    let tz = settings.timezone.tz();
+    println!("| benchmark | operations | throughput | p50 | p99 |\n|---|---|---|---|---|");
+
+    // Pure rules: parse + earn + tier + view, in memory.
+    let mut account = Account::default();
+    let started = Instant::now();
+    for i in 0..n * 10 {
+        let body = json!({"event_id": format!("e{i}"), "kind": "purchase", "amount_minor": 999 + i % 1000, "currency": "USD"});
+        let req = AccrualRequest::from_json(body, &settings.points.earning, now)
+            .map_err(|e| format!("{e:?}"))?;
+        account.accrue(&req, &settings.points, now, &tz);
+        std::hint::black_box(account.view(&settings.points, now, &tz));
+    }
+    report(
+        "pure rules: parse + accrue + view",
+        n * 10,
+        started.elapsed(),
+        vec![],
+    );
+
+    // Raw SQLite: one INSERT per transaction, WAL, synchronous=NORMAL.
+    let raw_path = dir.join("raw.db");
+    let _ = std::fs::remove_file(&raw_path);
+    let conn = rusqlite::Connection::open(&raw_path).map_err(|e| e.to_string())?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(|e| e.to_string())?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(|e| e.to_string())?;
+    conn.execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID")
+        .map_err(|e| e.to_string())?;
+    let mut lat = Vec::with_capacity(n);
+    let started = Instant::now();
+    for i in 0..n {
+        let t0 = Instant::now();
+        conn.execute("BEGIN IMMEDIATE", [])
+            .map_err(|e| e.to_string())?;
+        conn.execute(
+            "INSERT INTO t VALUES (?1, ?2)",
+            rusqlite::params![format!("k{i}"), "x".repeat(200)],
+        )
+        .map_err(|e| e.to_string())?;
+        conn.execute("COMMIT", []).map_err(|e| e.to_string())?;
+        lat.push(t0.elapsed());
+    }
+    report(
+        "raw SQLite: 1 INSERT per transaction",
+        n,
+        started.elapsed(),
+        lat,
+    );
+
+    // Accruals through the store, as `fanloop serve` runs them.
+    let path = dir.join("bench.db");
+    let _ = std::fs::remove_file(&path);
+    let store = SqliteStore::open(&path).map_err(|e| e.to_string())?;
+    let tenant = TenantId::parse("bench").map_err(|e| e.to_string())?;
+    let key = ApiKey::generate(&OsRandom).map_err(|e| e.to_string())?;
+    store
+        .create_tenant(
+            &Tenant {
+                id: tenant.clone(),
+                name: "bench".into(),
+                created_at: now,
+            },
+            &key.hash(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let customers: Vec<CustomerId> = (0..100)
+        .map(|i| CustomerId::parse(format!("c{i}")))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    for c in &customers {
+        let patch = ProfilePatch::from_json(
+            json!({"email": "bench@example.com"}),
+            jiff::civil::date(2026, 1, 1),
+        )
+        .map_err(|e| format!("{e:?}"))?;
+        store
+            .upsert_profile(&tenant, c, &patch, now)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let mut lat = Vec::with_capacity(n);
+    let started = Instant::now();
+    for i in 0..n {
+        let body = json!({"event_id": format!("e{i}"), "kind": "purchase", "amount_minor": 1999, "currency": "USD"});
+        let req = AccrualRequest::from_json(body, &settings.points.earning, now)
+            .map_err(|e| format!("{e:?}"))?;
+        let t0 = Instant::now();
+        fanloop_points::service::accrue(
+            &store,
+            &settings,
+            &tenant,
+            &customers[i % customers.len()],
+            req,
+            now,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        lat.push(t0.elapsed());
+    }
+    report(
+        "accrual via SQLite store (100 customers)",
+        n,
+        started.elapsed(),
+        lat,
+    );
+    Ok(())
+}
