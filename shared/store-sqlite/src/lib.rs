@@ -104,11 +104,9 @@ pub(crate) fn load_profile(
     customer: &str,
 ) -> Result<Option<Profile>, StoreError> {
     let doc: Option<String> = conn
-        .query_row(
-            "SELECT profile FROM customers WHERE tenant_id = ?1 AND customer_id = ?2",
-            params![tenant, customer],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT profile FROM customers WHERE tenant_id = ?1 AND customer_id = ?2")
+        .map_err(db_err)?
+        .query_row(params![tenant, customer], |r| r.get(0))
         .optional()
         .map_err(db_err)?;
     doc.map(|d| serde_json::from_str(&d).map_err(|e| corrupt("profile", e)))
@@ -119,14 +117,21 @@ pub(crate) fn save_profile(conn: &Connection, tenant: &str, p: &Profile) -> Resu
     let doc = serde_json::to_string(p).map_err(|e| corrupt("profile", e))?;
     let birthday_md = p.birthday.map(|b| b.month_day());
     let active_day = time::utc_day(p.last_active_at.unwrap_or(p.created_at));
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO customers (tenant_id, customer_id, profile, birthday_md, last_active_day)
          VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (tenant_id, customer_id) DO UPDATE SET
            profile = excluded.profile, birthday_md = excluded.birthday_md,
            last_active_day = excluded.last_active_day",
-        params![tenant, p.customer_id.as_str(), doc, birthday_md, active_day],
     )
+    .map_err(db_err)?
+    .execute(params![
+        tenant,
+        p.customer_id.as_str(),
+        doc,
+        birthday_md,
+        active_day
+    ])
     .map_err(db_err)?;
     Ok(())
 }

@@ -19,10 +19,7 @@ fn json<T: serde::Serialize>(what: &str, v: &T) -> Result<String, StoreError> {
 }
 
 fn posting(conn: &Connection, t: &str, c: &str, key: &str) -> Result<Option<Posting>, StoreError> {
-    let row: Option<(Option<String>, Option<String>)> = conn
-        .query_row(
-            "SELECT fingerprint, result FROM ledger WHERE tenant_id = ?1 AND customer_id = ?2 AND key = ?3",
-            params![t, c, key],
+    let row: Option<(Option<String>, Option<String>)> = conn.prepare_cached("SELECT fingerprint, result FROM ledger WHERE tenant_id = ?1 AND customer_id = ?2 AND key = ?3").map_err(db_err)?.query_row(params![t, c, key],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()
@@ -42,11 +39,9 @@ fn posting(conn: &Connection, t: &str, c: &str, key: &str) -> Result<Option<Post
 
 fn load_coupon(conn: &Connection, t: &str, code: &str) -> Result<Option<Coupon>, StoreError> {
     let doc: Option<String> = conn
-        .query_row(
-            "SELECT coupon FROM coupons WHERE tenant_id = ?1 AND code = ?2",
-            params![t, code],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT coupon FROM coupons WHERE tenant_id = ?1 AND code = ?2")
+        .map_err(db_err)?
+        .query_row(params![t, code], |r| r.get(0))
         .optional()
         .map_err(db_err)?;
     doc.map(|d| serde_json::from_str(&d).map_err(|e| corrupt("coupon", e)))
@@ -55,11 +50,11 @@ fn load_coupon(conn: &Connection, t: &str, code: &str) -> Result<Option<Coupon>,
 
 fn load_account(conn: &Connection, t: &str, c: &str) -> Result<Option<AccountRecord>, StoreError> {
     let row: Option<(Option<String>, i64)> = conn
-        .query_row(
+        .prepare_cached(
             "SELECT account, account_rev FROM customers WHERE tenant_id = ?1 AND customer_id = ?2",
-            params![t, c],
-            |r| Ok((r.get(0)?, r.get(1)?)),
         )
+        .map_err(db_err)?
+        .query_row(params![t, c], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
         .map_err(db_err)?;
     row.map(|(doc, rev)| {
@@ -124,9 +119,7 @@ impl PointsStore for SqliteStore {
                 return Err(UpdateError::NotFound);
             };
             let ch = change(&record)?;
-            tx.execute(
-                "UPDATE customers SET account = ?1, account_rev = account_rev + 1 WHERE tenant_id = ?2 AND customer_id = ?3",
-                params![json("account", &ch.account)?, t, c],
+            tx.prepare_cached("UPDATE customers SET account = ?1, account_rev = account_rev + 1 WHERE tenant_id = ?2 AND customer_id = ?3").map_err(db_err)?.execute(params![json("account", &ch.account)?, t, c],
             )
             .map_err(db_err)?;
             for e in &ch.entries {
@@ -136,17 +129,13 @@ impl PointsStore for SqliteStore {
                     (None, None)
                 };
                 let seq = i64::try_from(e.seq).map_err(|e| corrupt("ledger seq", e))?;
-                tx.execute(
-                    "INSERT INTO ledger (tenant_id, customer_id, key, seq, entry, fingerprint, result)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![t, c, e.key, seq, json("ledger entry", e)?, fingerprint, result],
+                tx.prepare_cached("INSERT INTO ledger (tenant_id, customer_id, key, seq, entry, fingerprint, result)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)").map_err(db_err)?.execute(params![t, c, e.key, seq, json("ledger entry", e)?, fingerprint, result],
                 )
                 .map_err(db_err)?;
             }
             if let Some(coupon) = &ch.coupon {
-                tx.execute(
-                    "INSERT INTO coupons (tenant_id, code, customer_id, coupon) VALUES (?1, ?2, ?3, ?4)",
-                    params![t, coupon.code.as_str(), c, json("coupon", coupon)?],
+                tx.prepare_cached("INSERT INTO coupons (tenant_id, code, customer_id, coupon) VALUES (?1, ?2, ?3, ?4)").map_err(db_err)?.execute(params![t, coupon.code.as_str(), c, json("coupon", coupon)?],
                 )
                 .map_err(db_err)?;
             }
@@ -217,10 +206,11 @@ impl PointsStore for SqliteStore {
             };
             let outcome = coupon.redeem(&order, now);
             if let CouponRedemption::Redeemed(used) = &outcome {
-                tx.execute(
+                tx.prepare_cached(
                     "UPDATE coupons SET coupon = ?1 WHERE tenant_id = ?2 AND code = ?3",
-                    params![json("coupon", used)?, t, code],
                 )
+                .map_err(db_err)?
+                .execute(params![json("coupon", used)?, t, code])
                 .map_err(db_err)?;
                 tx.commit().map_err(db_err)?;
             }
