@@ -103,20 +103,26 @@ async fn requests_per_operation() {
 
     let settings = TenantSettings::default();
     let store: Arc<dyn Store> = Arc::new(store);
-    let accrual = AccrualRequest::from_json(
-        json!({"event_id": "e1", "kind": "bonus", "points": 50}),
-        &settings.points.earning,
-        now,
-    )
-    .unwrap();
-    service::accrue(store.as_ref(), &settings, &tenant, &c, accrual, now)
+    let accrual = |id: &str| {
+        AccrualRequest::from_json(
+            json!({"event_id": id, "kind": "bonus", "points": 50}),
+            &settings.points.earning,
+            now,
+        )
+        .unwrap()
+    };
+    service::accrue(store.as_ref(), &settings, &tenant, &c, accrual("e1"), now)
         .await
         .unwrap();
     assert_eq!(
         requests.take(),
         ["GetItem", "TransactWriteItems"],
-        "accrual"
+        "first accrual of a customer in this process (cold)"
     );
+    service::accrue(store.as_ref(), &settings, &tenant, &c, accrual("e2"), now)
+        .await
+        .unwrap();
+    assert_eq!(requests.take(), ["TransactWriteItems"], "accrual (warm)");
 
     let redemption = RedemptionRequest {
         redemption_id: ExternalId::parse("r1").unwrap(),
@@ -126,11 +132,29 @@ async fn requests_per_operation() {
     service::redeem(store.as_ref(), &settings, &tenant, &c, redemption, now)
         .await
         .unwrap();
+    assert_eq!(requests.take(), ["TransactWriteItems"], "redemption (warm)");
+
+    // Another writer (here: activity) moved the account on: the failed condition returns the
+    // current item, so the retry needs no read.
+    store
+        .record_activity(&tenant, &c, ts("2026-01-10T01:00:00Z"))
+        .await
+        .unwrap();
+    requests.take();
+    service::accrue(store.as_ref(), &settings, &tenant, &c, accrual("e3"), now)
+        .await
+        .unwrap();
     assert_eq!(
         requests.take(),
-        ["GetItem", "TransactWriteItems"],
-        "redemption"
+        ["TransactWriteItems", "TransactWriteItems"],
+        "accrual after a write elsewhere"
     );
+    let view = service::view(store.as_ref(), &settings, &tenant, &c, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(view.balance, 130, "50 + 50 - 20 + 50");
+    requests.take();
 
     store.profile_and_account(&tenant, &c).await.unwrap();
     assert_eq!(requests.take(), ["GetItem"], "customer read with points");

@@ -172,20 +172,18 @@ pub async fn redeem(
         let out = account
             .redeem(req.redemption_id.as_str(), req.points, &points, now, &tz)
             .map_err(|i| AccountDecline::Insufficient { balance: i.balance })?;
-        let coupon = req.reward.as_ref().map(|r| Coupon {
-            code: code.clone(),
-            customer_id: customer_id.clone(),
-            value_minor: r.value_minor,
-            currency: r.currency.clone(),
-            source: format!("redemption:{}", req.redemption_id),
-            created_at: now,
-            expires_at: now
-                .saturating_add(jiff::SignedDuration::from_hours(
-                    24 * i64::from(r.valid_days),
-                ))
-                .unwrap_or(now),
-            redeemed: None,
+        let minted = req.reward.as_ref().map(|r| {
+            Coupon::mint(
+                code.clone(),
+                customer_id.clone(),
+                r.value_minor,
+                r.currency.clone(),
+                format!("redemption:{}", req.redemption_id),
+                now,
+                r.valid_days,
+            )
         });
+        let coupon = minted.map(|(c, _)| c);
         let result = RedemptionResult {
             redemption_id: req.redemption_id.clone(),
             points_spent: req.points,
@@ -204,7 +202,15 @@ pub async fn redeem(
             active_at: None,
         })
     });
-    post(store, tenant, customer, &key, &fp, change).await
+    let outcome = post(store, tenant, customer, &key, &fp, change).await?;
+    if let Outcome::Created(RedemptionResult {
+        coupon: Some(c), ..
+    }) = &outcome
+    {
+        // Published as a log event until the campaigns consume it; no code or customer in it.
+        tracing::info!(event = "coupon_minted", value_minor = c.value_minor, currency = %c.currency, "coupon minted");
+    }
+    Ok(outcome)
 }
 
 /// The balance view of a customer; `None` if there is no such customer.

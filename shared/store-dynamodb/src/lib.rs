@@ -43,6 +43,8 @@ const OPTIMISTIC_ATTEMPTS: usize = 8;
 pub struct DynamoStore {
     pub(crate) client: Client,
     pub(crate) table: String,
+    /// Shared by clones, so one function instance keeps one view of recent accounts.
+    pub(crate) accounts: std::sync::Arc<points::AccountCache>,
 }
 
 pub(crate) fn sdk_err<E: ProvideErrorMetadata + std::error::Error + 'static>(
@@ -121,6 +123,7 @@ impl DynamoStore {
         Self {
             client,
             table: table.into(),
+            accounts: Default::default(),
         }
     }
 
@@ -644,6 +647,7 @@ impl ProfileStore for DynamoStore {
         anonymous: &str,
     ) -> Result<bool, StoreError> {
         let pk = profile_pk(tenant, customer);
+        self.accounts.forget(&pk);
         let Some(profile) = self.profile(tenant, customer).await? else {
             return Ok(false);
         };

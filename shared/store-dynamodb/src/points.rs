@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
     Update,
@@ -97,7 +98,40 @@ const UPDATE_ATTEMPTS: usize = 60;
 enum Commit {
     Done,
     Duplicate,
-    Raced,
+    /// The account moved on: here it is as it is now (from `ALL_OLD`), or `None` if the
+    /// customer is gone.
+    Raced(Option<AccountRecord>),
+}
+
+/// The last account state this process wrote, per customer, so the next accrual or redemption
+/// can write straight away (one request) instead of reading first. A stale entry is harmless:
+/// the write is conditioned on its revision, and a failed condition returns the current item,
+/// which the retry uses. Bounded; cleared when full.
+#[derive(Debug, Default)]
+pub(crate) struct AccountCache(std::sync::Mutex<HashMap<String, AccountRecord>>);
+
+const ACCOUNT_CACHE_MAX: usize = 50_000;
+
+impl AccountCache {
+    fn get(&self, pk: &str) -> Option<AccountRecord> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(pk)
+            .cloned()
+    }
+
+    fn put(&self, pk: String, record: AccountRecord) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= ACCOUNT_CACHE_MAX {
+            map.clear();
+        }
+        map.insert(pk, record);
+    }
+
+    pub(crate) fn forget(&self, pk: &str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(pk);
+    }
 }
 
 /// A delay between `ms / 2` and `ms` milliseconds, so racing writers spread out.
@@ -147,6 +181,7 @@ impl DynamoStore {
             .set_key(Some(key(pk.clone(), "PROFILE")))
             .update_expression(expr)
             .condition_expression(rev_cond)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .set_expression_attribute_values(Some(values))
             .build()
             .map_err(build_err)?;
@@ -180,14 +215,27 @@ impl DynamoStore {
             .await
         {
             Ok(_) => Ok(Commit::Done),
-            Err(e) => match cancelled_conditions(&e) {
-                Some(failed) if posting_index.is_some_and(|i| failed.get(i) == Some(&true)) => {
-                    Ok(Commit::Duplicate)
+            Err(e) => {
+                let Some(failed) = cancelled_conditions(&e) else {
+                    return Err(sdk_err(e));
+                };
+                if posting_index.is_some_and(|i| failed.get(i) == Some(&true)) {
+                    return Ok(Commit::Duplicate);
                 }
-                // The revision moved (or an expiry entry or coupon code collided): read again.
-                Some(_) => Ok(Commit::Raced),
-                None => Err(sdk_err(e)),
-            },
+                // The revision moved (or an expiry entry or coupon code collided): the account
+                // as it is now came back with the cancellation, if the customer still exists.
+                let current = match e.as_service_error() {
+                    Some(TransactWriteItemsError::TransactionCanceledException(c)) => c
+                        .cancellation_reasons()
+                        .first()
+                        .and_then(|r| r.item())
+                        .filter(|i| !i.is_empty())
+                        .map(item_to_account)
+                        .transpose()?,
+                    _ => None,
+                };
+                Ok(Commit::Raced(current))
+            }
         }
     }
 
@@ -285,13 +333,25 @@ impl PointsStore for DynamoStore {
         posting_key: &str,
         change: AccountFn,
     ) -> Result<AccountChange, UpdateError> {
+        let pk = profile_pk(tenant, customer);
         let mut delay_ms = 2u64;
+        // Warm: the state this process last wrote (write at once). Cold: read it first.
+        let mut known = self.accounts.get(&pk).map(|r| (r, false));
         for _ in 0..UPDATE_ATTEMPTS {
-            let Some(record) = self.account(tenant, customer).await? else {
-                return Err(UpdateError::NotFound);
+            let (record, fresh) = match known.take() {
+                Some(k) => k,
+                None => match self.account(tenant, customer).await? {
+                    Some(r) => (r, true),
+                    None => {
+                        self.accounts.forget(&pk);
+                        return Err(UpdateError::NotFound);
+                    }
+                },
             };
             let ch = match change(&record) {
                 Ok(ch) => ch,
+                // A refusal must rest on the account as it is, not on a cached copy.
+                Err(_) if !fresh => continue,
                 Err(decline) => {
                     // A retry of a request that went through must get its answer, not a refusal
                     // computed on today's account (SQLite checks the posting first, so must we).
@@ -302,18 +362,31 @@ impl PointsStore for DynamoStore {
                 }
             };
             match self.commit(tenant, customer, record.rev, &ch).await? {
-                Commit::Done => return Ok(ch),
+                Commit::Done => {
+                    self.accounts.put(
+                        pk,
+                        AccountRecord {
+                            account: ch.account.clone(),
+                            rev: record.rev + 1,
+                        },
+                    );
+                    return Ok(ch);
+                }
                 Commit::Duplicate => {
                     return match self.get_posting(tenant, customer, posting_key).await? {
                         Some(p) => Err(UpdateError::Duplicate(p)),
                         None => Err(StoreError::Conflict.into()),
                     };
                 }
-                Commit::Raced => {
-                    // Another write came first: back off a little (jittered) and re-read.
+                // Our copy was merely stale: retry at once on the state that came back.
+                Commit::Raced(Some(current)) if !fresh => known = Some((current, true)),
+                // We lost a race with a live writer: back off (jittered), retry on its state.
+                Commit::Raced(Some(current)) => {
                     tokio::time::sleep(std::time::Duration::from_millis(jitter(delay_ms))).await;
                     delay_ms = (delay_ms * 2).min(64);
+                    known = Some((current, true));
                 }
+                Commit::Raced(None) => self.accounts.forget(&pk),
             }
         }
         Err(StoreError::Conflict.into())
