@@ -110,7 +110,8 @@ fn identity_pk(tenant: &TenantId, id: &Identity) -> String {
     format!("T#{tenant}#ID#{}#{}", id.platform, id.external_id)
 }
 
-fn active_pk(tenant: &TenantId, at: Timestamp) -> String {
+/// The `by-last-active` index key: the UTC day of `at`.
+pub(crate) fn active_pk(tenant: &TenantId, at: Timestamp) -> String {
     format!("T#{tenant}#ACTIVE#{}", time::utc_day(at))
 }
 

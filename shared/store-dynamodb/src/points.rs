@@ -170,10 +170,7 @@ impl DynamoStore {
             // activity since our read fails the revision check and we re-read.
             expr.push_str(", last_active_at = :active, gsi2pk = :day, gsi2sk = :cid");
             values.insert(":active".into(), av_s(time::format(at)));
-            values.insert(
-                ":day".into(),
-                av_s(format!("T#{tenant}#ACTIVE#{}", time::utc_day(at))),
-            );
+            values.insert(":day".into(), av_s(crate::active_pk(tenant, at)));
             values.insert(":cid".into(), av_s(customer.as_str()));
         }
         let update = Update::builder()
@@ -276,19 +273,10 @@ impl DynamoStore {
         customer: &CustomerId,
         key_: &str,
     ) -> Result<Option<Posting>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(
-                profile_pk(tenant, customer),
-                &format!("POST#{key_}"),
-            )))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_err)?;
-        out.item.map(|i| item_to_posting(&i)).transpose()
+        self.get(profile_pk(tenant, customer), &format!("POST#{key_}"))
+            .await?
+            .map(|i| item_to_posting(&i))
+            .transpose()
     }
 }
 
@@ -429,16 +417,10 @@ impl PointsStore for DynamoStore {
         tenant: &TenantId,
         code: &CouponCode,
     ) -> Result<Option<Coupon>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(coupon_pk(tenant, code.as_str()), "COUPON")))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_err)?;
-        out.item.map(|i| item_to_coupon(&i)).transpose()
+        self.get(coupon_pk(tenant, code.as_str()), "COUPON")
+            .await?
+            .map(|i| item_to_coupon(&i))
+            .transpose()
     }
 
     async fn redeem_coupon(

@@ -70,10 +70,7 @@ impl UpdateBuilder {
         u.set("customer_id", av_s(customer.as_str()));
         u.set_if_absent("created_at", now_s.clone());
         u.set("updated_at", now_s.clone());
-        u.set_if_absent(
-            "gsi2pk",
-            av_s(format!("T#{tenant}#ACTIVE#{}", time::utc_day(now))),
-        );
+        u.set_if_absent("gsi2pk", av_s(crate::active_pk(tenant, now)));
         u.set_if_absent("gsi2sk", av_s(customer.as_str()));
         let (rev, zero, one) = (
             u.name("rev"),
