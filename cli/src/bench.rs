@@ -3,7 +3,8 @@
 //! - the pure earning/tier rules (an account in memory),
 //! - accruals through the SQLite store (the path `fanloop serve` runs), one at a time,
 //! - raw SQLite: one small INSERT per transaction in the same WAL settings — the floor the
-//!   accrual path is compared with.
+//!   accrual path is compared with,
+//! - a birthday campaign over 10,000 due customers: claim, render, `.eml` to the outbox, record.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -147,6 +148,70 @@ pub async fn run(dir: &Path, n: usize) -> Result<(), String> {
         n,
         started.elapsed(),
         lat,
+    );
+    campaign(dir, &store, &tenant).await
+}
+
+/// 10,000 customers with today's birthday, consent and an address; one birthday run sends to
+/// all of them through the outbox (the throughput is mails claimed, rendered, written and
+/// recorded per second, end to end).
+async fn campaign(dir: &Path, store: &SqliteStore, tenant: &TenantId) -> Result<(), String> {
+    const CANDIDATES: usize = 10_000;
+    let at = time::parse("2026-11-25T10:00:00Z").map_err(|e| e.to_string())?;
+    let patch = ProfilePatch::from_json(
+        json!({"email": "fan@example.com", "display_name": "Fan", "birthday": "--11-25",
+               "consent": {"email_marketing": true}}),
+        jiff::civil::date(2026, 1, 1),
+    )
+    .map_err(|e| format!("{e:?}"))?;
+    for i in 0..CANDIDATES {
+        let c = CustomerId::parse(format!("b{i}")).map_err(|e| e.to_string())?;
+        store
+            .upsert_profile(tenant, &c, &patch, at)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let outbox = dir.join("outbox");
+    let _ = std::fs::remove_dir_all(&outbox);
+    let clock = std::sync::Arc::new(fanloop_domain::ManualClock::new(at));
+    let campaigns = fanloop_campaigns::Campaigns {
+        store: std::sync::Arc::new(store.clone()),
+        mailer: std::sync::Arc::new(
+            fanloop_mail::OutboxMailer::new(&outbox).map_err(|e| e.to_string())?,
+        ),
+        clock,
+        templates: std::sync::Arc::new(fanloop_mail::Templates::new()),
+        unsubscribe_key: fanloop_domain::campaigns::unsubscribe::UnsubscribeKey::new(&[7u8; 32])
+            .map_err(|e| e.to_string())?,
+        public_url: "https://fanloop.example".into(),
+        default_sender: fanloop_domain::values::Email::parse("bench@fanloop.example").ok(),
+        pacer: std::sync::Arc::new(fanloop_campaigns::Pacer::new(0)),
+    };
+    let started = Instant::now();
+    let report_ = campaigns
+        .run(
+            tenant,
+            fanloop_domain::campaigns::CampaignKind::Birthday,
+            None,
+            false,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let elapsed = started.elapsed();
+    let files = std::fs::read_dir(&outbox)
+        .map_err(|e| e.to_string())?
+        .count();
+    if report_.sent as usize != CANDIDATES || files != CANDIDATES {
+        return Err(format!(
+            "campaign bench sent {} and wrote {files} files, expected {CANDIDATES}",
+            report_.sent
+        ));
+    }
+    report(
+        "birthday run: 10,000 mails rendered to the outbox",
+        CANDIDATES,
+        elapsed,
+        vec![],
     );
     Ok(())
 }

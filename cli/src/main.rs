@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 mod bench;
+mod local;
 
 use clap::{Parser, Subcommand};
 use fanloop_domain::ports::{CreateTenantError, TenantStore};
@@ -15,7 +16,6 @@ use fanloop_domain::{Clock, SystemClock, TenantId};
 use fanloop_http::telemetry::{LogTarget, init};
 use fanloop_http::{AppState, assemble};
 use fanloop_store_sqlite::SqliteStore;
-use utoipa_axum::router::OpenApiRouter;
 
 #[derive(Parser)]
 #[command(
@@ -46,6 +46,17 @@ enum Command {
         /// and its key printed once.
         #[arg(long, env = "FANLOOP_API_KEY", hide_env_values = true)]
         api_key: Option<String>,
+        /// Base URL of links in mails (unsubscribe); default `http://{listen}`.
+        #[arg(long, env = "FANLOOP_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// `off` disables the in-process campaign scheduler (several instances, tests).
+        #[arg(long, env = "FANLOOP_SCHEDULER", default_value = "on", value_parser = ["on", "off"])]
+        scheduler: String,
+    },
+    /// Run a campaign now on the local store (mail goes to the outbox); prints the report.
+    Campaign {
+        #[command(subcommand)]
+        command: CampaignCommand,
     },
     /// Print benchmark figures (pure rules, raw SQLite, accruals on SQLite) as a Markdown table.
     Bench {
@@ -57,6 +68,24 @@ enum Command {
     Tenant {
         #[command(subcommand)]
         command: TenantCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CampaignCommand {
+    /// Run `birthday` or `winback` for one tenant, or for all.
+    Run {
+        /// `birthday` or `winback`.
+        kind: String,
+        /// The moment to act for (RFC 3339); default now. A past one is a backfill.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Report who would receive the mail; send and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Only this tenant (default: every tenant).
+        #[arg(long)]
+        tenant: Option<String>,
     },
 }
 
@@ -140,15 +169,35 @@ async fn bootstrap_demo(store: &SqliteStore, configured: Option<String>) -> Resu
     Ok(())
 }
 
-async fn serve(data_dir: &Path, listen: SocketAddr, api_key: Option<String>) -> Result<(), String> {
+async fn serve(
+    data_dir: &Path,
+    listen: SocketAddr,
+    api_key: Option<String>,
+    public_url: Option<String>,
+    scheduler: bool,
+) -> Result<(), String> {
     let store = open_store(data_dir)?;
     bootstrap_demo(&store, api_key).await?;
-    let state = AppState::new(Arc::new(store), Arc::new(SystemClock));
+    let store: Arc<dyn fanloop_domain::ports::Store> = Arc::new(store);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let public_url = public_url.unwrap_or_else(|| format!("http://{listen}"));
+    let campaigns = Arc::new(local::campaigns(
+        store.clone(),
+        clock.clone(),
+        data_dir,
+        public_url,
+    )?);
+    let state = AppState::new(store, clock);
     let (router, _) = assemble(
-        fanloop_profiles::routes().merge(fanloop_points::routes()),
-        OpenApiRouter::new(),
+        fanloop_profiles::routes()
+            .merge(fanloop_points::routes())
+            .merge(fanloop_campaigns::routes(campaigns.clone())),
+        fanloop_campaigns::public_routes(campaigns.clone()),
         state,
     );
+    if scheduler {
+        tokio::spawn(local::scheduler(campaigns));
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -162,13 +211,73 @@ async fn serve(data_dir: &Path, listen: SocketAddr, api_key: Option<String>) -> 
         .map_err(|e| e.to_string())
 }
 
+async fn campaign_run(
+    data_dir: &Path,
+    kind: &str,
+    as_of: Option<String>,
+    dry_run: bool,
+    tenant: Option<String>,
+) -> Result<(), String> {
+    use fanloop_domain::campaigns::CampaignKind;
+    use fanloop_domain::ports::CampaignStore;
+    let kind = CampaignKind::parse(kind).ok_or("the campaign must be birthday or winback")?;
+    let as_of = as_of
+        .map(|s| fanloop_domain::time::parse(&s).map_err(|e| format!("--as-of {e}")))
+        .transpose()?;
+    let store = open_store(data_dir)?;
+    let tenants = match tenant {
+        Some(t) => vec![TenantId::parse(t).map_err(|e| format!("--tenant {e}"))?],
+        None => store.tenant_ids().await.map_err(|e| e.to_string())?,
+    };
+    let public_url =
+        std::env::var("FANLOOP_PUBLIC_URL").unwrap_or_else(|_| "http://127.0.0.1:3000".to_owned());
+    let campaigns = local::campaigns(Arc::new(store), Arc::new(SystemClock), data_dir, public_url)?;
+    let mut failed = None;
+    for t in tenants {
+        match campaigns.run(&t, kind, as_of, dry_run).await {
+            Ok(report) => {
+                let line = serde_json::json!({"tenant": t, "report": report});
+                println!("{line}");
+            }
+            Err(e) => {
+                eprintln!("fanloop: tenant {t}: {e}");
+                failed = Some(e.to_string());
+            }
+        }
+    }
+    failed.map_or(Ok(()), Err)
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     // Logs go to stderr so stdout carries only what a command prints on purpose (API keys).
     init(LogTarget::Stderr);
     let result = match cli.command {
-        Command::Serve { listen, api_key } => serve(&cli.data_dir, listen, api_key).await,
+        Command::Serve {
+            listen,
+            api_key,
+            public_url,
+            scheduler,
+        } => {
+            serve(
+                &cli.data_dir,
+                listen,
+                api_key,
+                public_url,
+                scheduler == "on",
+            )
+            .await
+        }
+        Command::Campaign {
+            command:
+                CampaignCommand::Run {
+                    kind,
+                    as_of,
+                    dry_run,
+                    tenant,
+                },
+        } => campaign_run(&cli.data_dir, &kind, as_of, dry_run, tenant).await,
         Command::Bench { operations } => bench::run(&cli.data_dir.join("bench"), operations).await,
         Command::Tenant {
             command: TenantCommand::Create { name },

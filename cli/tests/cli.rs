@@ -17,6 +17,7 @@ fn fanloop(dir: &PathBuf) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_fanloop"));
     c.env("FANLOOP_DATA_DIR", dir)
         .env_remove("FANLOOP_API_KEY")
+        .env("FANLOOP_SCHEDULER", "off")
         .env("RUST_LOG", "info");
     c
 }
@@ -195,4 +196,82 @@ fn serve_without_a_key_creates_the_demo_tenant_once() {
     assert!(is_key(first.trim()));
     let second = run();
     assert_eq!(second, "", "the key is shown once only");
+}
+
+/// A zone where it is now between 11:00 and 22:59, and today's date there (`MM-DD`): a birthday
+/// mail for that date is due in that zone.
+fn zone_past_send_hour() -> (String, String) {
+    let now = jiff::Timestamp::now();
+    for offset in -12i32..=14 {
+        // Etc/GMT+N is N hours *behind* UTC.
+        let zone = match offset {
+            0 => "UTC".to_owned(),
+            o if o < 0 => format!("Etc/GMT+{}", -o),
+            o => format!("Etc/GMT-{o}"),
+        };
+        let local = now.to_zoned(jiff::tz::TimeZone::get(&zone).unwrap());
+        if (11..23).contains(&local.hour()) {
+            return (zone, format!("{:02}-{:02}", local.month(), local.day()));
+        }
+    }
+    unreachable!("some zone is always between 11:00 and 22:59")
+}
+
+#[test]
+fn campaign_run_writes_the_mail_and_its_link_unsubscribes() {
+    let dir = data_dir("campaign");
+    let port = free_port();
+    let key = format!("flk_{}", "c".repeat(64));
+    let (_server, _) = serve(&dir, port, Some(&key));
+    let (zone, md) = zone_past_send_hour();
+    let body = format!(
+        r#"{{"email":"mei@example.com","display_name":"美美","locale":"zh-CN","birthday":"--{md}","timezone":"{zone}","consent":{{"email_marketing":true}}}}"#
+    );
+    assert_eq!(
+        http(port, "PUT", "/v1/customers/viewer-7", &key, &body).0,
+        201
+    );
+
+    let run = fanloop(&dir)
+        .args(["campaign", "run", "birthday", "--tenant", "demo"])
+        .env("FANLOOP_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["report"]["sent"], 1, "{report}");
+
+    let files: Vec<_> = std::fs::read_dir(dir.join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    let raw = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+    let url = raw
+        .lines()
+        .find_map(|l| l.strip_prefix("List-Unsubscribe: <"))
+        .unwrap()
+        .trim_end_matches('>')
+        .to_owned();
+    let path = url
+        .trim_start_matches(&format!("http://127.0.0.1:{port}"))
+        .to_owned();
+    assert!(path.starts_with("/unsubscribe/"), "{url}");
+    let (status, _) = http(port, "POST", &path, "", "List-Unsubscribe=One-Click");
+    assert_eq!(status, 200);
+    let (_, customer) = http(port, "GET", "/v1/customers/viewer-7", &key, "");
+    assert!(customer.contains(r#""granted":false"#), "{customer}");
+
+    // Running again sends nothing (already sent, and consent is off).
+    let again = fanloop(&dir)
+        .args(["campaign", "run", "birthday", "--tenant", "demo"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(report["report"]["sent"], 0, "{report}");
 }

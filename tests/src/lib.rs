@@ -16,7 +16,6 @@ use fanloop_store_sqlite::SqliteStore;
 use jiff::Timestamp;
 use serde_json::Value;
 use tower::ServiceExt;
-use utoipa_axum::router::OpenApiRouter;
 
 /// One of the two real stores, plus what tests need beyond the port (a raw dump).
 #[derive(Clone)]
@@ -120,6 +119,61 @@ pub fn ts(s: &str) -> Timestamp {
     fanloop_domain::time::parse(s).unwrap()
 }
 
+/// The unsubscribe secret of test setups.
+pub const TEST_UNSUBSCRIBE_SECRET: &[u8] = b"test-unsubscribe-secret-0123456789abcdef";
+
+/// A fresh, empty outbox directory.
+pub fn outbox_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir()
+        .join("fanloop-tests")
+        .join(format!("outbox-{}", random_hex(8)));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Campaigns on `backend` with a controllable clock, writing to `mailer` (an outbox when None).
+pub fn campaigns(
+    backend: &Backend,
+    clock: Arc<ManualClock>,
+    mailer: Option<Arc<dyn fanloop_domain::ports::Mailer>>,
+) -> (Arc<fanloop_campaigns::Campaigns>, std::path::PathBuf) {
+    let dir = outbox_dir();
+    let mailer = mailer.unwrap_or_else(|| Arc::new(fanloop_mail::OutboxMailer::new(&dir).unwrap()));
+    let c = fanloop_campaigns::Campaigns {
+        store: backend.store(),
+        mailer,
+        clock,
+        templates: Arc::new(fanloop_mail::Templates::new()),
+        unsubscribe_key: fanloop_domain::campaigns::unsubscribe::UnsubscribeKey::new(
+            TEST_UNSUBSCRIBE_SECRET,
+        )
+        .unwrap(),
+        public_url: "https://fanloop.test".into(),
+        default_sender: Some(
+            fanloop_domain::values::Email::parse("hello@star-arena.example").unwrap(),
+        ),
+        pacer: Arc::new(fanloop_campaigns::Pacer::new(0)),
+    };
+    (Arc::new(c), dir)
+}
+
+/// The `.eml` files in an outbox, as text, sorted by name.
+pub fn outbox_files(dir: &std::path::Path) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
 /// The whole HTTP service in process, with a controllable clock and one tenant.
 pub struct TestApp {
     pub router: Router,
@@ -127,6 +181,8 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub tenant: TenantId,
     pub key: String,
+    pub campaigns: Arc<fanloop_campaigns::Campaigns>,
+    pub outbox: std::path::PathBuf,
 }
 
 pub struct Reply {
@@ -136,6 +192,14 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// Asserts a problem+json answer with this status and type slug.
+    pub fn assert_problem(&self, status: u16, slug: &str) {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert_eq!(self.content_type(), "application/problem+json");
+        let ty = self.body["type"].as_str().unwrap_or_default();
+        assert!(ty.ends_with(&format!("/{slug}")), "{}", self.body);
+    }
+
     pub fn content_type(&self) -> &str {
         self.headers
             .get("content-type")
@@ -148,9 +212,12 @@ impl TestApp {
     pub async fn new(backend: Backend) -> Self {
         let clock = Arc::new(ManualClock::new(ts("2026-11-22T08:00:00Z")));
         let state = AppState::new(backend.store(), clock.clone() as Arc<dyn Clock>);
+        let (campaigns, outbox) = campaigns(&backend, clock.clone(), None);
         let (router, _) = assemble(
-            fanloop_profiles::routes().merge(fanloop_points::routes()),
-            OpenApiRouter::new(),
+            fanloop_profiles::routes()
+                .merge(fanloop_points::routes())
+                .merge(fanloop_campaigns::routes(campaigns.clone())),
+            fanloop_campaigns::public_routes(campaigns.clone()),
             state,
         );
         let (tenant, key) = backend.tenant().await;
@@ -160,6 +227,8 @@ impl TestApp {
             clock,
             tenant,
             key: key.expose().to_owned(),
+            campaigns,
+            outbox,
         }
     }
 
@@ -247,4 +316,70 @@ macro_rules! both_stores {
             )*
         }
     };
+}
+
+/// The decoded body parts of an RFC 5322 message (base64 and quoted-printable), joined.
+pub fn mail_text(raw: &str) -> String {
+    let mut out = String::new();
+    for part in raw.split("Content-Transfer-Encoding: ").skip(1) {
+        let encoding = part.split("\r\n").next().unwrap_or("");
+        let body = part.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        let body = body.split("\r\n--").next().unwrap_or("");
+        match encoding.trim() {
+            "base64" => {
+                use base64::Engine;
+                let compact: String = body.split_whitespace().collect();
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(compact)
+                    .unwrap();
+                out.push_str(&String::from_utf8(bytes).unwrap());
+            }
+            "quoted-printable" => {
+                let joined = body.replace("=\r\n", "");
+                let bytes = joined.as_bytes();
+                let mut decoded = Vec::new();
+                let mut i = 0;
+                while i < bytes.len() {
+                    if bytes[i] == b'=' && i + 2 < bytes.len() {
+                        let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+                        decoded.push(u8::from_str_radix(hex, 16).unwrap());
+                        i += 3;
+                    } else {
+                        decoded.push(bytes[i]);
+                        i += 1;
+                    }
+                }
+                out.push_str(&String::from_utf8(decoded).unwrap());
+            }
+            _ => out.push_str(body),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The value of a header (first occurrence, unfolded).
+pub fn mail_header(raw: &str, name: &str) -> Option<String> {
+    let head = raw.split("\r\n\r\n").next()?;
+    let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
+    unfolded
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_owned))
+}
+
+/// `GET path` on the moto server (its `/moto-api/` is not an AWS API), body as text.
+pub async fn moto_get(path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let endpoint = std::env::var("FANLOOP_TEST_AWS_ENDPOINT").expect(MOTO_HELP);
+    let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.unwrap();
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    text.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default()
 }

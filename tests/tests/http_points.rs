@@ -8,16 +8,7 @@ use serde_json::{Value, json};
 both_stores!(loyalty_walkthrough, bad_points_input_changes_nothing);
 
 fn assert_problem(r: &Reply, status: u16, slug: &str) {
-    assert_eq!(r.status.as_u16(), status, "body: {}", r.body);
-    assert_eq!(r.content_type(), "application/problem+json");
-    assert!(
-        r.body["type"]
-            .as_str()
-            .unwrap()
-            .ends_with(&format!("/{slug}")),
-        "{}",
-        r.body
-    );
+    r.assert_problem(status, slug)
 }
 
 fn fields(r: &Reply) -> Vec<String> {

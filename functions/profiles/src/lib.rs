@@ -36,6 +36,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_settings, put_settings))
 }
 
+/// The built-in campaign templates, compiled once per process.
+fn templates() -> &'static fanloop_mail::Templates {
+    static TEMPLATES: std::sync::OnceLock<fanloop_mail::Templates> = std::sync::OnceLock::new();
+    TEMPLATES.get_or_init(fanloop_mail::Templates::new)
+}
+
 fn customer_id(raw: String) -> Result<CustomerId, ApiError> {
     parse_path("customer_id", raw, CustomerId::parse)
 }
@@ -341,6 +347,8 @@ async fn put_settings(
     for _ in 0..5 {
         let current = state.store.settings(&tenant).await?;
         let merged = current.settings.merged(body.clone())?;
+        // Tenant templates must render, with sample data, before they are saved.
+        templates().validate(&merged)?;
         match state
             .store
             .put_settings(&tenant, &merged, current.version)

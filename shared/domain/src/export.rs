@@ -3,6 +3,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::campaigns::Message;
 use crate::points::{Coupon, LedgerEntry};
 use crate::profile::Profile;
 
@@ -12,6 +13,8 @@ pub struct CustomerExport {
     /// Every points movement, oldest first.
     pub ledger: Vec<LedgerEntry>,
     pub coupons: Vec<Coupon>,
+    /// The communication log, newest first.
+    pub messages: Vec<Message>,
 }
 
 /// Marks erased customers' anonymised ledgers: `~` is outside the id alphabet.

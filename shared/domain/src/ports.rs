@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+use crate::campaigns::{Message, Recipient, SendClaim, SendPlan, SkipReason};
 use crate::export::CustomerExport;
 use crate::ids::{CustomerId, ExternalId, TenantId};
 use crate::points::{Account, Coupon, CouponCode, CouponRedemption, LedgerEntry};
@@ -234,6 +235,114 @@ pub trait PointsStore: Send + Sync {
     ) -> Result<CouponRedemption, StoreError>;
 }
 
+/// The result of a send claim.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClaimOutcome {
+    /// The marker is written (pending), with the coupon and the contact state: send now, to
+    /// the recipient as read in the claim.
+    Claimed(SendClaim, Box<Recipient>),
+    Skipped(SkipReason),
+    /// No such customer (erased since the index read).
+    NotFound,
+}
+
+/// A recipient as read from a campaign index, with the version the claim must still find.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexedRecipient {
+    pub recipient: Recipient,
+    /// Opaque to callers: the stores' optimistic-concurrency token.
+    pub version: String,
+}
+
+#[async_trait]
+pub trait CampaignStore: Send + Sync {
+    /// Every tenant, for scheduled runs.
+    async fn tenant_ids(&self) -> Result<Vec<TenantId>, StoreError>;
+    /// Customers whose birthday is `month_day` (`MM-DD`), from the birthday index.
+    async fn recipients_by_birthday(
+        &self,
+        tenant: &TenantId,
+        month_day: &str,
+    ) -> Result<Vec<IndexedRecipient>, StoreError>;
+    /// Customers last active on the UTC day `day`, from the last-active index.
+    async fn recipients_last_active_on(
+        &self,
+        tenant: &TenantId,
+        day: jiff::civil::Date,
+    ) -> Result<Vec<IndexedRecipient>, StoreError>;
+    /// Decides and claims a send in one atomic step: reads the customer and the marker of
+    /// `(plan.kind, plan.period)` (starting from `known` when given), applies
+    /// [`crate::campaigns::decide`], and writes the marker, the coupon and the contact state
+    /// only if nothing changed since the read; otherwise reads again and decides again.
+    async fn claim_send(
+        &self,
+        tenant: &TenantId,
+        plan: &SendPlan,
+        customer: &CustomerId,
+        known: Option<&IndexedRecipient>,
+    ) -> Result<ClaimOutcome, StoreError>;
+    /// Records how the send went (status, provider id, subject) on the marker of an attempt.
+    async fn finish_send(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        message: &Message,
+    ) -> Result<(), StoreError>;
+    /// The customer's communication log, newest first.
+    async fn messages(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<Vec<Message>, StoreError>;
+}
+
+/// Failures of a mail provider.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// The provider asks to slow down (SES throttling); retryable.
+    #[error("throttled")]
+    Throttled,
+    /// The provider refused this mail (a reason without personal data); not retryable now.
+    #[error("rejected: {0}")]
+    Rejected(String),
+    #[error("mail provider unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A mailbox: address and optional display name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mailbox {
+    pub email: crate::values::Email,
+    pub name: Option<String>,
+}
+
+/// One rendered marketing mail, ready for a provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutgoingMail {
+    /// Fanloop's message id: the `Message-ID` left part and the outbox file name.
+    pub id: String,
+    pub from: Mailbox,
+    pub to: Mailbox,
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+    /// The one-click unsubscribe URL (RFC 8058 headers and the visible link).
+    pub unsubscribe_url: String,
+    pub date: Timestamp,
+}
+
+/// Where a provider put the mail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    pub provider: &'static str,
+    pub provider_message_id: String,
+}
+
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, mail: &OutgoingMail) -> Result<Delivery, MailError>;
+}
+
 /// Everything a function needs from storage.
-pub trait Store: TenantStore + ProfileStore + PointsStore {}
-impl<T: TenantStore + ProfileStore + PointsStore> Store for T {}
+pub trait Store: TenantStore + ProfileStore + PointsStore + CampaignStore {}
+impl<T: TenantStore + ProfileStore + PointsStore + CampaignStore> Store for T {}

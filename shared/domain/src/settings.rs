@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::campaigns::CampaignSettings;
 use crate::error::{ParseError, ValidationErrors};
 use crate::input::merge_patch;
 use crate::lifecycle::LifecycleRules;
@@ -52,6 +53,8 @@ pub struct TenantSettings {
     pub lifecycle: LifecycleRules,
     /// Earning rules, tiers, points validity.
     pub points: PointsSettings,
+    /// Birthday and win-back campaigns, frequency cap, templates.
+    pub campaigns: CampaignSettings,
 }
 
 impl Default for TenantSettings {
@@ -64,6 +67,7 @@ impl Default for TenantSettings {
             sender: Sender::default(),
             lifecycle: LifecycleRules::default(),
             points: PointsSettings::default(),
+            campaigns: CampaignSettings::default(),
         }
     }
 }
@@ -110,6 +114,7 @@ impl TenantSettings {
             errs.push("lifecycle.churn_after_days", "must be 1 to 3650");
         }
         self.points.validate(&mut errs);
+        self.campaigns.validate(&self.points, &mut errs);
         errs.into_result()
     }
 }

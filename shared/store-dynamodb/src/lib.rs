@@ -29,6 +29,7 @@ use fanloop_domain::tenant::{ApiKeyHash, Tenant};
 use fanloop_domain::{CustomerId, TenantId, time};
 use jiff::Timestamp;
 
+mod campaigns;
 mod item;
 mod points;
 mod update;
@@ -199,17 +200,37 @@ impl DynamoStore {
         pk: String,
         keys_only: bool,
     ) -> Result<Vec<Item>, StoreError> {
+        self.query_items(None, pk, None, keys_only).await
+    }
+
+    /// Every item of a partition whose sort key starts with `prefix` (all when `None`), all
+    /// pages. `index` is `(name, partition key attribute)` of a GSI (eventually consistent);
+    /// `None` reads the table itself, consistently.
+    pub(crate) async fn query_items(
+        &self,
+        index: Option<(&str, &str)>,
+        pk: String,
+        prefix: Option<&str>,
+        keys_only: bool,
+    ) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
         let mut start = None;
+        let pk_attr = index.map_or("pk", |(_, attr)| attr);
         loop {
             let mut q = self
                 .client
                 .query()
                 .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
+                .set_index_name(index.map(|(name, _)| name.to_owned()))
                 .expression_attribute_values(":pk", av_s(pk.clone()))
-                .consistent_read(true)
+                .consistent_read(index.is_none())
                 .set_exclusive_start_key(start);
+            q = match prefix {
+                Some(p) => q
+                    .key_condition_expression(format!("{pk_attr} = :pk AND begins_with(sk, :p)"))
+                    .expression_attribute_values(":p", av_s(p)),
+                None => q.key_condition_expression(format!("{pk_attr} = :pk")),
+            };
             if keys_only {
                 q = q.projection_expression("pk, sk");
             }
@@ -378,7 +399,9 @@ impl TenantStore for DynamoStore {
                 .map(|p| TransactWriteItem::builder().put(p).build())
                 .map_err(build_err)
         };
-        let items = vec![put(t)?, put(k)?];
+        let mut registry = key(campaigns::TENANTS_PK.to_owned(), &tenant_pk(&tenant.id));
+        registry.insert("tenant".into(), av_s(tenant.id.as_str()));
+        let items = vec![put(t)?, put(k)?, put(registry)?];
         match self
             .client
             .transact_write_items()
@@ -638,6 +661,7 @@ impl ProfileStore for DynamoStore {
             profile: item_to_profile(profile_item)?,
             ledger,
             coupons,
+            messages: campaigns::messages_from(&items)?,
         }))
     }
 

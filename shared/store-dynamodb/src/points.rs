@@ -43,11 +43,11 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
-fn to_json<T: serde::Serialize>(what: &str, v: &T) -> Result<String, StoreError> {
+pub(crate) fn to_json<T: serde::Serialize>(what: &str, v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| corrupt(what, e))
 }
 
-fn item_to_account(item: &Item) -> Result<AccountRecord, StoreError> {
+pub(crate) fn item_to_account(item: &Item) -> Result<AccountRecord, StoreError> {
     let account = match get_s(item, "account") {
         Some(doc) => serde_json::from_str(doc).map_err(|e| corrupt("account", e))?,
         None => Default::default(),
@@ -236,7 +236,11 @@ impl DynamoStore {
         }
     }
 
-    fn put(&self, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
+    pub(crate) fn put(
+        &self,
+        item: Item,
+        condition: Option<&str>,
+    ) -> Result<TransactWriteItem, StoreError> {
         let mut p = Put::builder().table_name(&self.table).set_item(Some(item));
         if let Some(c) = condition {
             p = p.condition_expression(c);
@@ -371,7 +375,9 @@ impl PointsStore for DynamoStore {
                 // We lost a race with a live writer: back off (jittered), retry on its state.
                 Commit::Raced(Some(current)) => {
                     tokio::time::sleep(std::time::Duration::from_millis(jitter(delay_ms))).await;
-                    delay_ms = (delay_ms * 2).min(64);
+                    // Capped at 256 ms: a hot account under a burst (hundreds of writers) settles without
+                    // exhausting the attempts; jitter spreads the retries.
+                    delay_ms = (delay_ms * 2).min(256);
                     known = Some((current, true));
                 }
                 Commit::Raced(None) => self.accounts.forget(&pk),

@@ -18,6 +18,7 @@ use fanloop_domain::{CustomerId, TenantId, time};
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+mod campaigns;
 mod points;
 mod schema;
 
@@ -423,7 +424,8 @@ impl ProfileStore for SqliteStore {
                 .iter()
                 .map(|d| serde_json::from_str(d).map_err(|e| corrupt("coupon", e)))
                 .collect::<Result<_, _>>()?;
-            Ok(Some(CustomerExport { profile, ledger, coupons }))
+            let messages = campaigns::load_messages(conn, &t, &c)?;
+            Ok(Some(CustomerExport { profile, ledger, coupons, messages }))
         })
         .await
     }
@@ -453,6 +455,7 @@ impl ProfileStore for SqliteStore {
             for sql in [
                 "DELETE FROM identities WHERE tenant_id = ?1 AND customer_id = ?2",
                 "DELETE FROM coupons WHERE tenant_id = ?1 AND customer_id = ?2",
+                "DELETE FROM messages WHERE tenant_id = ?1 AND customer_id = ?2",
             ] {
                 tx.execute(sql, params![t, c]).map_err(db_err)?;
             }

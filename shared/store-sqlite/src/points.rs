@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{SqliteStore, begin, corrupt, db_err, load_profile, save_profile};
 
-fn json<T: serde::Serialize>(what: &str, v: &T) -> Result<String, StoreError> {
+pub(crate) fn json<T: serde::Serialize>(what: &str, v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| corrupt(what, e))
 }
 
@@ -48,7 +48,11 @@ fn load_coupon(conn: &Connection, t: &str, code: &str) -> Result<Option<Coupon>,
         .transpose()
 }
 
-fn load_account(conn: &Connection, t: &str, c: &str) -> Result<Option<AccountRecord>, StoreError> {
+pub(crate) fn load_account(
+    conn: &Connection,
+    t: &str,
+    c: &str,
+) -> Result<Option<AccountRecord>, StoreError> {
     let row: Option<(Option<String>, i64)> = conn
         .prepare_cached(
             "SELECT account, account_rev FROM customers WHERE tenant_id = ?1 AND customer_id = ?2",

@@ -56,6 +56,16 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant_id, code)
      ) WITHOUT ROWID;
      CREATE INDEX coupons_by_customer ON coupons (tenant_id, customer_id);",
+    // 3: campaigns: contact state on the customer row, messages (send markers + log).
+    "ALTER TABLE customers ADD COLUMN contact TEXT;
+     CREATE TABLE messages (
+        tenant_id TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        message TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, customer_id, key)
+     ) WITHOUT ROWID;",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -1,0 +1,111 @@
+//! Local mode's campaign setup: the outbox mailer, the unsubscribe secret kept in the data
+//! directory, and the in-process scheduler.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fanloop_campaigns::{Campaigns, Pacer};
+use fanloop_domain::campaigns::CampaignKind;
+use fanloop_domain::campaigns::unsubscribe::UnsubscribeKey;
+use fanloop_domain::ports::Store;
+use fanloop_domain::values::Email;
+use fanloop_domain::{Clock, SystemClock};
+use fanloop_mail::{OutboxMailer, Templates};
+
+/// The sender of local mail when a tenant set none.
+const LOCAL_SENDER: &str = "no-reply@fanloop.localhost";
+
+/// `FANLOOP_UNSUBSCRIBE_SECRET`, else a secret made once and kept in `unsubscribe.key` (mode
+/// 0600), so links in mails already written keep working after a restart.
+fn unsubscribe_key(data_dir: &Path) -> Result<UnsubscribeKey, String> {
+    if let Ok(secret) = std::env::var("FANLOOP_UNSUBSCRIBE_SECRET") {
+        return UnsubscribeKey::new(secret.as_bytes())
+            .map_err(|e| format!("FANLOOP_UNSUBSCRIBE_SECRET: {e}"));
+    }
+    let path = data_dir.join("unsubscribe.key");
+    let secret = match std::fs::read_to_string(&path) {
+        Ok(s) => s.trim().to_owned(),
+        Err(_) => {
+            let mut bytes = [0u8; 32];
+            getrandom::fill(&mut bytes).map_err(|e| format!("no randomness: {e}"))?;
+            let s = hex::encode(bytes);
+            write_private(&path, &s)?;
+            s
+        }
+    };
+    UnsubscribeKey::new(secret.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn write_private(path: &Path, content: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    f.write_all(content.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Campaigns on the local store, writing mail to `{data_dir}/outbox`.
+pub fn campaigns(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    data_dir: &Path,
+    public_url: String,
+) -> Result<Campaigns, String> {
+    let outbox = OutboxMailer::new(data_dir.join("outbox"))
+        .map_err(|e| format!("cannot create the outbox: {e}"))?;
+    let sender = std::env::var("FANLOOP_SENDER").unwrap_or_else(|_| LOCAL_SENDER.to_owned());
+    Ok(Campaigns {
+        store,
+        mailer: Arc::new(outbox),
+        clock,
+        templates: Arc::new(Templates::new()),
+        unsubscribe_key: unsubscribe_key(data_dir)?,
+        public_url,
+        default_sender: Some(Email::parse(sender).map_err(|e| format!("FANLOOP_SENDER {e}"))?),
+        pacer: Arc::new(Pacer::new(0)),
+    })
+}
+
+/// The UTC hour of the daily win-back run (`FANLOOP_WINBACK_HOUR`, default 9).
+fn winback_hour() -> i8 {
+    std::env::var("FANLOOP_WINBACK_HOUR")
+        .ok()
+        .and_then(|h| h.parse().ok())
+        .filter(|h| (0..24).contains(h))
+        .unwrap_or(9)
+}
+
+/// Runs the birthday campaign at start (making good a downtime of up to 24 hours) and a few
+/// seconds after every full hour; the win-back campaign daily at `FANLOOP_WINBACK_HOUR` UTC.
+pub async fn scheduler(campaigns: Arc<Campaigns>) {
+    let winback_at = winback_hour();
+    let run = |kind| {
+        let c = campaigns.clone();
+        async move {
+            if let Err(e) = c.run_all(kind, None).await {
+                tracing::error!(campaign = %kind, error = %e, "scheduled run failed; the next run catches up");
+            }
+        }
+    };
+    run(CampaignKind::Birthday).await;
+    loop {
+        let now = SystemClock.now();
+        let next_hour = (now.as_second().div_euclid(3600) + 1) * 3600 + 5;
+        let wait = u64::try_from(next_hour - now.as_second()).unwrap_or(60);
+        tokio::time::sleep(Duration::from_secs(wait)).await;
+        run(CampaignKind::Birthday).await;
+        let hour = SystemClock.now().to_zoned(jiff::tz::TimeZone::UTC).hour();
+        if hour == winback_at {
+            run(CampaignKind::Winback).await;
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! The AWS side of the function: configuration from the environment (built once at init) and
+//! the scheduled-event handler (EventBridge Scheduler delivers the schedule's input as the
+//! event, e.g. `{"kind": "birthday"}`).
+
+use std::sync::Arc;
+
+use fanloop_domain::campaigns::CampaignKind;
+use fanloop_domain::campaigns::unsubscribe::UnsubscribeKey;
+use fanloop_domain::values::Email;
+use fanloop_domain::{SystemClock, TenantId, time};
+use fanloop_mail::{SesMailer, Templates};
+use fanloop_store_dynamodb::DynamoStore;
+use serde::{Deserialize, Serialize};
+
+use crate::{Campaigns, Pacer, RunError};
+
+fn var(name: &str) -> Result<String, String> {
+    std::env::var(name).map_err(|_| format!("{name} is not set"))
+}
+
+/// `FANLOOP_TABLE`, `FANLOOP_PUBLIC_URL` (https), `FANLOOP_UNSUBSCRIBE_SECRET` (≥ 32 bytes),
+/// `FANLOOP_SENDER` (an address of the verified SES identity), optional `FANLOOP_SEND_RATE`
+/// (mails per second, default 14: SES's starting rate), `FANLOOP_SES_CONFIGURATION_SET`, and
+/// the endpoints `FANLOOP_DYNAMODB_ENDPOINT` / `FANLOOP_SES_ENDPOINT` (tests).
+pub async fn campaigns_from_env() -> Result<Campaigns, String> {
+    let table = var("FANLOOP_TABLE")?;
+    let public_url = var("FANLOOP_PUBLIC_URL")?;
+    if !public_url.starts_with("https://") {
+        return Err("FANLOOP_PUBLIC_URL must be an https:// URL (RFC 8058 one-click links)".into());
+    }
+    let secret = var("FANLOOP_UNSUBSCRIBE_SECRET")?;
+    let key = UnsubscribeKey::new(secret.as_bytes()).map_err(|e| e.to_string())?;
+    let sender = Email::parse(var("FANLOOP_SENDER")?).map_err(|e| format!("FANLOOP_SENDER {e}"))?;
+    let rate = match std::env::var("FANLOOP_SEND_RATE") {
+        Ok(r) => r
+            .parse()
+            .map_err(|_| "FANLOOP_SEND_RATE must be a whole number")?,
+        Err(_) => 14,
+    };
+    let store = DynamoStore::connect(table, std::env::var("FANLOOP_DYNAMODB_ENDPOINT").ok()).await;
+    let mailer = SesMailer::connect(
+        std::env::var("FANLOOP_SES_ENDPOINT").ok(),
+        std::env::var("FANLOOP_SES_CONFIGURATION_SET").ok(),
+    )
+    .await;
+    Ok(Campaigns {
+        store: Arc::new(store),
+        mailer: Arc::new(mailer),
+        clock: Arc::new(SystemClock),
+        templates: Arc::new(Templates::new()),
+        unsubscribe_key: key,
+        public_url,
+        default_sender: Some(sender),
+        pacer: Arc::new(Pacer::new(rate)),
+    })
+}
+
+/// The input of a schedule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledRun {
+    /// `birthday` or `winback`.
+    pub kind: String,
+    /// Default: now. For backfills started by hand.
+    pub as_of: Option<String>,
+    /// Default: every tenant.
+    pub tenant: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScheduledResult {
+    pub runs: Vec<TenantRun>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TenantRun {
+    pub tenant: TenantId,
+    pub report: fanloop_domain::campaigns::RunReport,
+}
+
+/// Handles one scheduled event. An invalid event is an error the scheduler's retries cannot
+/// fix: it ends in the dead-letter queue. A store failure is retried (runs are idempotent).
+pub async fn handle_scheduled(
+    campaigns: &Campaigns,
+    event: serde_json::Value,
+) -> Result<ScheduledResult, String> {
+    let run: ScheduledRun =
+        serde_json::from_value(event).map_err(|e| format!("invalid schedule input: {e}"))?;
+    let kind = CampaignKind::parse(&run.kind)
+        .ok_or_else(|| format!("invalid schedule input: unknown campaign {:?}", run.kind))?;
+    let as_of = run
+        .as_of
+        .as_deref()
+        .map(time::parse)
+        .transpose()
+        .map_err(|e| format!("invalid schedule input: as_of {e}"))?;
+    let err = |e: RunError| e.to_string();
+    let runs = match run.tenant {
+        Some(t) => {
+            let tenant =
+                TenantId::parse(t).map_err(|e| format!("invalid schedule input: tenant {e}"))?;
+            let report = campaigns
+                .run(&tenant, kind, as_of, false)
+                .await
+                .map_err(err)?;
+            vec![TenantRun { tenant, report }]
+        }
+        None => campaigns
+            .run_all(kind, as_of)
+            .await
+            .map_err(err)?
+            .into_iter()
+            .map(|(tenant, report)| TenantRun { tenant, report })
+            .collect(),
+    };
+    Ok(ScheduledResult { runs })
+}

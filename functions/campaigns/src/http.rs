@@ -1,0 +1,217 @@
+//! HTTP: campaign runs (`POST /v1/campaigns/{kind}/runs`), the communication log
+//! (`GET /v1/customers/{id}/messages`), and the public unsubscribe link (`GET|POST
+//! /unsubscribe/{token}`, RFC 8058 one-click).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use fanloop_domain::campaigns::unsubscribe::{PURPOSE_EMAIL_MARKETING, UnsubscribeClaim};
+use fanloop_domain::campaigns::{CampaignKind, Message, RunReport};
+use fanloop_domain::input::{ObjectParser, Patch};
+use fanloop_domain::profile::{ConsentPatch, ProfilePatch};
+use fanloop_domain::{CustomerId, time};
+use fanloop_http::{ApiError, AppState, AuthTenant, JsonBody, Problem, parse_path};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::runner::{Campaigns, RunError};
+
+/// The authenticated routes (under `/v1`).
+pub fn routes(campaigns: Arc<Campaigns>) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(post_run))
+        .routes(routes!(get_messages))
+        .layer(Extension(campaigns))
+}
+
+/// The public routes: the unsubscribe link needs no API key.
+pub fn public_routes(campaigns: Arc<Campaigns>) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_unsubscribe, post_unsubscribe))
+        .layer(Extension(campaigns))
+}
+
+impl From<RunError> for ApiError {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::AsOfInFuture => ApiError::field(
+                "as_of",
+                "must not be more than 5 minutes ahead: nothing may go out early",
+            ),
+            RunError::NoSender => ApiError::field(
+                "sender.email",
+                "must be set in the settings before a campaign can send",
+            ),
+            RunError::NoTenant => ApiError::not_found("The tenant"),
+            RunError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// The body of a run (documentation of the wire form).
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct RunInput {
+    /// The moment the run acts for (RFC 3339); default now. A past one is a backfill (still at
+    /// most one mail per customer and period); more than 5 minutes ahead is refused.
+    as_of: Option<String>,
+    /// Report who would receive the mail; send and write nothing.
+    dry_run: Option<bool>,
+}
+
+/// Run a campaign now (the schedule calls the same code).
+///
+/// Answers with the counts: `candidates` (customers due), `sent`, and `skipped` by reason; a dry
+/// run also lists who would receive the mail.
+#[utoipa::path(post, path = "/campaigns/{kind}/runs", tag = "campaigns",
+    params(("kind" = String, Path, description = "birthday or winback")), request_body = RunInput,
+    responses(
+        (status = 200, body = RunReport),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = [])))]
+async fn post_run(
+    Extension(campaigns): Extension<Arc<Campaigns>>,
+    AuthTenant(tenant): AuthTenant,
+    Path(kind): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<RunReport>, ApiError> {
+    let kind = CampaignKind::parse(&kind).ok_or_else(|| ApiError::not_found("The campaign"))?;
+    let mut p = ObjectParser::new(body, "")?;
+    let as_of = p
+        .optional::<String>("as_of")
+        .and_then(|s| match time::parse(&s) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                p.error("as_of", e.0);
+                None
+            }
+        });
+    let dry_run = p.optional::<bool>("dry_run").unwrap_or(false);
+    p.finish()?;
+    Ok(Json(campaigns.run(&tenant, kind, as_of, dry_run).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageList {
+    /// Newest first.
+    pub messages: Vec<Message>,
+}
+
+/// The customer's communication log: every campaign mail with its template, subject, coupon,
+/// provider message id and status.
+#[utoipa::path(get, path = "/customers/{customer_id}/messages", tag = "campaigns",
+    params(("customer_id" = String, Path)),
+    responses((status = 200, body = MessageList),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = [])))]
+async fn get_messages(
+    State(state): State<AppState>,
+    AuthTenant(tenant): AuthTenant,
+    Path(raw): Path<String>,
+) -> Result<Json<MessageList>, ApiError> {
+    let customer = parse_path("customer_id", raw, CustomerId::parse)?;
+    if state.store.profile(&tenant, &customer).await?.is_none() {
+        return Err(ApiError::not_found("The customer"));
+    }
+    let messages = state.store.messages(&tenant, &customer).await?;
+    Ok(Json(MessageList { messages }))
+}
+
+fn page(title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>{title}</title></head><body style=\"font-family:sans-serif;max-width:32em;margin:3em auto\">{body}</body></html>"
+    );
+    (
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        Html(html),
+    )
+        .into_response()
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("The unsubscribe link")
+}
+
+/// A genuine marketing-consent token, or 404.
+fn verify(campaigns: &Campaigns, token: &str) -> Result<UnsubscribeClaim, ApiError> {
+    campaigns
+        .unsubscribe_key
+        .verify(token)
+        .filter(|c| c.purpose == PURPOSE_EMAIL_MARKETING)
+        .ok_or_else(not_found)
+}
+
+/// The page behind the link in a mail: asks to confirm (a GET changes nothing, so link
+/// scanners of mail providers cannot unsubscribe anyone).
+#[utoipa::path(get, path = "/unsubscribe/{token}", tag = "unsubscribe",
+    params(("token" = String, Path)),
+    responses((status = 200, description = "A confirmation page", content_type = "text/html"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_unsubscribe(
+    Extension(campaigns): Extension<Arc<Campaigns>>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    verify(&campaigns, &token)?;
+    Ok(page(
+        "Unsubscribe · 退订",
+        "<h1>Unsubscribe? · 退订？</h1>\
+         <p>You will no longer receive marketing e-mail from us.<br>你将不再收到我们的营销邮件。</p>\
+         <form method=\"post\"><input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\
+         <button type=\"submit\">Unsubscribe · 退订</button></form>",
+    ))
+}
+
+/// One-click unsubscribe (RFC 8058): turns marketing e-mail consent off, recorded with source
+/// `unsubscribe`. Idempotent; a tampered or foreign token is 404 and changes nothing.
+#[utoipa::path(post, path = "/unsubscribe/{token}", tag = "unsubscribe",
+    params(("token" = String, Path)),
+    responses((status = 200, description = "Unsubscribed", content_type = "text/html"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn post_unsubscribe(
+    Extension(campaigns): Extension<Arc<Campaigns>>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    let claim = verify(&campaigns, &token)?;
+    let store = &campaigns.store;
+    let profile = store
+        .profile(&claim.tenant, &claim.customer)
+        .await?
+        .ok_or_else(not_found)?;
+    if profile.consent.email_marketing_granted() {
+        let patch = ProfilePatch {
+            consent: Some(ConsentPatch {
+                email_marketing: Patch::Set(false),
+                source: "unsubscribe".into(),
+            }),
+            ..ProfilePatch::default()
+        };
+        store
+            .upsert_profile(
+                &claim.tenant,
+                &claim.customer,
+                &patch,
+                campaigns.clock.now(),
+            )
+            .await
+            .map_err(|e| match e {
+                fanloop_domain::ports::UpsertError::Store(s) => ApiError::from(s),
+                _ => ApiError::Internal,
+            })?;
+        tracing::info!(tenant = %claim.tenant, event = "unsubscribed", "marketing consent withdrawn");
+    }
+    Ok(page(
+        "Unsubscribed · 已退订",
+        "<h1>You are unsubscribed · 你已退订</h1>\
+         <p>You will no longer receive marketing e-mail from us.<br>你将不再收到我们的营销邮件。</p>",
+    ))
+}

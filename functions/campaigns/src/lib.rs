@@ -1,0 +1,13 @@
+//! The campaigns function: the birthday and win-back runs (scheduled by EventBridge Scheduler
+//! on AWS, by the in-process scheduler of `fanloop serve` locally, or started over HTTP), the
+//! communication log and the unsubscribe link. One library; `main.rs` (scheduled events) and
+//! `bin/api.rs` (HTTP) are thin.
+
+pub mod aws;
+pub mod http;
+pub mod pacer;
+pub mod runner;
+
+pub use http::{public_routes, routes};
+pub use pacer::Pacer;
+pub use runner::{Campaigns, RunError};

@@ -1,0 +1,412 @@
+//! A campaign run: read the due customers from the campaign's index, claim each send (marker,
+//! coupon, contact state in one atomic step), render, send, record. Repeating a run, or two runs
+//! at once, sends nothing twice: the claim decides.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use fanloop_domain::TenantId;
+use fanloop_domain::campaigns::schedule::{birthday_index_keys, winback_index_days};
+use fanloop_domain::campaigns::unsubscribe::{PURPOSE_EMAIL_MARKETING, UnsubscribeKey};
+use fanloop_domain::campaigns::{
+    AS_OF_MAX_AHEAD, CampaignKind, DryRunRecipient, MessageStatus, Recipient, RunReport, SendClaim,
+    SendPlan, SendPlanDue, SkipReason, decide, new_message_id, period_for,
+};
+use fanloop_domain::clock::Clock;
+use fanloop_domain::points::{Coupon, CouponCode};
+use fanloop_domain::ports::{
+    ClaimOutcome, IndexedRecipient, MailError, Mailbox, Mailer, OutgoingMail, Store, StoreError,
+};
+use fanloop_domain::settings::TenantSettings;
+use fanloop_domain::tenant::OsRandom;
+use fanloop_domain::values::Email;
+use fanloop_mail::Templates;
+use fanloop_mail::templates::{
+    BrandContext, CouponContext, MailContext, PointsContext, format_amount,
+};
+use jiff::Timestamp;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::pacer::Pacer;
+
+/// Sends in flight at once within a run.
+const CONCURRENCY: usize = 16;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("as_of is more than {AS_OF_MAX_AHEAD} ahead of the clock")]
+    AsOfInFuture,
+    #[error("no sender address: set sender.email in the settings")]
+    NoSender,
+    #[error("no such tenant")]
+    NoTenant,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a campaign run needs, built once per process and shared.
+#[derive(Clone)]
+pub struct Campaigns {
+    pub store: Arc<dyn Store>,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+    pub templates: Arc<Templates>,
+    pub unsubscribe_key: UnsubscribeKey,
+    /// Base of the links in mails (`https://fanloop.example.com`), no trailing slash.
+    pub public_url: String,
+    /// The From address when the tenant set none (on AWS: the verified SES identity).
+    pub default_sender: Option<Email>,
+    pub pacer: Arc<Pacer>,
+}
+
+impl Campaigns {
+    pub fn unsubscribe_url(
+        &self,
+        tenant: &TenantId,
+        customer: &fanloop_domain::CustomerId,
+    ) -> String {
+        let token = self
+            .unsubscribe_key
+            .sign(tenant, customer, PURPOSE_EMAIL_MARKETING);
+        format!(
+            "{}/unsubscribe/{token}",
+            self.public_url.trim_end_matches('/')
+        )
+    }
+
+    /// Runs `kind` for every tenant; a tenant that fails does not stop the others, and the run
+    /// fails at the end so the scheduler retries it (the markers make the retry safe).
+    pub async fn run_all(
+        &self,
+        kind: CampaignKind,
+        as_of: Option<Timestamp>,
+    ) -> Result<Vec<(TenantId, RunReport)>, RunError> {
+        let mut out = Vec::new();
+        let mut failed = None;
+        for tenant in self.store.tenant_ids().await? {
+            match self.run(&tenant, kind, as_of, false).await {
+                Ok(r) => out.push((tenant, r)),
+                Err(e) => {
+                    tracing::error!(tenant = %tenant, campaign = %kind, error = %e, "campaign run failed");
+                    failed = Some(e);
+                }
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    }
+
+    /// Runs `kind` for one tenant, acting for `as_of` (default: now).
+    pub async fn run(
+        &self,
+        tenant: &TenantId,
+        kind: CampaignKind,
+        as_of: Option<Timestamp>,
+        dry_run: bool,
+    ) -> Result<RunReport, RunError> {
+        let now = self.clock.now();
+        let as_of = as_of.unwrap_or(now);
+        if as_of > now.checked_add(AS_OF_MAX_AHEAD).unwrap_or(now) {
+            return Err(RunError::AsOfInFuture);
+        }
+        let tenant_record = self.store.tenant(tenant).await?.ok_or(RunError::NoTenant)?;
+        let settings = Arc::new(self.store.settings(tenant).await?.settings);
+        let mut report = RunReport::new(kind, as_of, dry_run);
+        let enabled = match kind {
+            CampaignKind::Birthday => settings.campaigns.birthday.enabled,
+            CampaignKind::Winback => settings.campaigns.winback.enabled,
+        };
+        if !enabled {
+            return Ok(report);
+        }
+        let sender = Mailbox {
+            email: settings
+                .sender
+                .email
+                .clone()
+                .or_else(|| self.default_sender.clone())
+                .ok_or(RunError::NoSender)?,
+            name: settings
+                .sender
+                .name
+                .as_ref()
+                .or(settings.brand.name.as_ref())
+                .map(|n| n.as_str().to_owned())
+                .or_else(|| Some(tenant_record.name.clone())),
+        };
+        let brand = BrandContext {
+            name: settings
+                .brand
+                .name
+                .as_ref()
+                .map(|n| n.as_str().to_owned())
+                .unwrap_or_else(|| tenant_record.name.clone()),
+            url: settings.brand.url.as_ref().map(|u| u.as_str().to_owned()),
+        };
+        let c = &settings.campaigns;
+        let due = SendPlanDue {
+            as_of,
+            send_hour: c.send_hour,
+            default_tz: settings.timezone.clone(),
+            inactive_days: c.winback.inactive_days,
+            cooldown_days: c.winback.cooldown_days,
+        };
+
+        let mut seen = HashSet::new();
+        let mut candidates = Vec::new();
+        let batches = match kind {
+            CampaignKind::Birthday => {
+                let mut v = Vec::new();
+                for md in birthday_index_keys(as_of) {
+                    v.push(self.store.recipients_by_birthday(tenant, &md).await?);
+                }
+                v
+            }
+            CampaignKind::Winback => {
+                let mut v = Vec::new();
+                for day in winback_index_days(as_of, due.inactive_days, due.cooldown_days) {
+                    v.push(self.store.recipients_last_active_on(tenant, day).await?);
+                }
+                v
+            }
+        };
+        for r in batches.into_iter().flatten() {
+            if let Some(period) = period_for(kind, &r.recipient.profile, &due) {
+                if seen.insert(r.recipient.profile.customer_id.clone()) {
+                    candidates.push((r, period));
+                }
+            }
+        }
+        report.candidates = candidates.len() as u64;
+
+        let job = Arc::new(Job {
+            campaigns: self.clone(),
+            tenant: tenant.clone(),
+            kind,
+            settings,
+            due,
+            sender,
+            brand,
+            dry_run,
+        });
+        let permits = Arc::new(Semaphore::new(CONCURRENCY));
+        let mut tasks = JoinSet::new();
+        for (r, period) in candidates {
+            let (job, permits) = (job.clone(), permits.clone());
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                job.one(r, period).await
+            });
+        }
+        let mut store_error = None;
+        while let Some(res) = tasks.join_next().await {
+            match res {
+                Ok(Ok(Done::Sent)) => report.sent += 1,
+                Ok(Ok(Done::Skipped(reason))) => report.skip(reason),
+                Ok(Ok(Done::Would(who))) => {
+                    if let Some(list) = report.recipients.as_mut() {
+                        list.push(who);
+                    }
+                }
+                Ok(Err(e)) => store_error = Some(e),
+                Err(e) => store_error = Some(StoreError::Unavailable(format!("send task: {e}"))),
+            }
+        }
+        if let Some(list) = report.recipients.as_mut() {
+            list.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+        }
+        tracing::info!(
+            tenant = %tenant, campaign = %kind, as_of = %as_of, dry_run,
+            candidates = report.candidates, sent = report.sent,
+            skipped = ?report.skipped, "campaign run"
+        );
+        // Customers not reached because the store failed are picked up by the next run.
+        match store_error {
+            Some(e) => Err(e.into()),
+            None => Ok(report),
+        }
+    }
+}
+
+enum Done {
+    Sent,
+    Skipped(SkipReason),
+    Would(DryRunRecipient),
+}
+
+struct Job {
+    campaigns: Campaigns,
+    tenant: TenantId,
+    kind: CampaignKind,
+    settings: Arc<TenantSettings>,
+    due: SendPlanDue,
+    sender: Mailbox,
+    brand: BrandContext,
+    dry_run: bool,
+}
+
+impl Job {
+    async fn one(&self, r: IndexedRecipient, period: String) -> Result<Done, StoreError> {
+        let cs = &self.campaigns;
+        let now = cs.clock.now();
+        let s = &self.settings;
+        let profile = &r.recipient.profile;
+        let tz = s.timezone.tz();
+        let view = r.recipient.account.view(&s.points, now, &tz);
+        let locale = cs
+            .templates
+            .choose_locale(self.kind, s, profile.locale.as_ref());
+        let plan = SendPlan {
+            kind: self.kind,
+            period,
+            now,
+            cap: s.campaigns.frequency_cap.clone(),
+            due: self.due.clone(),
+            message_id: new_message_id(now, &OsRandom)
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+            coupon_code: CouponCode::generate(&OsRandom)
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+            offer: s.campaigns.offer(self.kind, &view.tier),
+            template: format!("{}/{locale}", self.kind),
+            locale,
+        };
+        if self.dry_run {
+            return Ok(match decide(&plan, &r.recipient, None) {
+                Ok(_) => Done::Would(DryRunRecipient {
+                    customer_id: profile.customer_id.clone(),
+                    period: plan.period,
+                    locale: plan.locale,
+                }),
+                Err(reason) => Done::Skipped(reason),
+            });
+        }
+        let customer = profile.customer_id.clone();
+        let (claim, recipient) = match cs
+            .store
+            .claim_send(&self.tenant, &plan, &customer, Some(&r))
+            .await?
+        {
+            ClaimOutcome::Claimed(c, r) => (c, r),
+            ClaimOutcome::Skipped(reason) => return Ok(Done::Skipped(reason)),
+            ClaimOutcome::NotFound => return Ok(Done::Skipped(SkipReason::NoLongerDue)),
+        };
+        self.send(claim, &recipient).await
+    }
+
+    async fn send(&self, claim: SendClaim, r: &Recipient) -> Result<Done, StoreError> {
+        let cs = &self.campaigns;
+        let s = &self.settings;
+        let mut message = claim.message;
+        let coupon: Option<Coupon> = match (claim.coupon, &message.coupon) {
+            (Some(c), _) => Some(c),
+            (None, Some(code)) => cs.store.coupon(&self.tenant, code).await?,
+            (None, None) => None,
+        };
+        let now = cs.clock.now();
+        let tz = r.profile.timezone.as_ref().unwrap_or(&s.timezone).tz();
+        let view = r.account.view(&s.points, now, &s.timezone.tz());
+        let ctx = MailContext {
+            name: r
+                .profile
+                .display_name
+                .as_ref()
+                .map(|n| n.as_str().to_owned()),
+            brand: self.brand.clone(),
+            points: PointsContext {
+                balance: view.balance,
+                tier: view.tier.to_string(),
+            },
+            coupon: match &coupon {
+                Some(c) => CouponContext {
+                    code: c.code.to_string(),
+                    value: format_amount(c.value_minor, c.currency.as_str()),
+                    value_minor: c.value_minor,
+                    currency: c.currency.to_string(),
+                    // The last whole day it can be used, as the customer's calendar shows it.
+                    expires_on: c
+                        .expires_at
+                        .checked_sub(jiff::SignedDuration::from_millis(1))
+                        .unwrap_or(c.expires_at)
+                        .to_zoned(tz)
+                        .date()
+                        .to_string(),
+                },
+                None => {
+                    return self
+                        .fail_with(message, &r.profile.customer_id, "coupon missing".into())
+                        .await;
+                }
+            },
+            unsubscribe_url: cs.unsubscribe_url(&self.tenant, &r.profile.customer_id),
+        };
+        let (rendered, label) = match cs.templates.render(self.kind, s, &message.locale, &ctx) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(tenant = %self.tenant, campaign = %self.kind, error = %e, "template failed");
+                return self
+                    .fail_with(message, &r.profile.customer_id, "template failed".into())
+                    .await;
+            }
+        };
+        let Some(to) = r.profile.email.clone() else {
+            return Ok(Done::Skipped(SkipReason::NoEmail));
+        };
+        let mail = OutgoingMail {
+            id: message.id.clone(),
+            from: self.sender.clone(),
+            to: Mailbox {
+                email: to,
+                name: ctx.name.clone(),
+            },
+            subject: rendered.subject.clone(),
+            html: rendered.html,
+            text: rendered.text,
+            unsubscribe_url: ctx.unsubscribe_url.clone(),
+            date: now,
+        };
+        message.template = label;
+        message.subject = Some(rendered.subject);
+        cs.pacer.wait().await;
+        match cs.mailer.send(&mail).await {
+            Ok(d) => {
+                message.status = MessageStatus::Sent;
+                message.provider = Some(d.provider.to_owned());
+                message.provider_message_id = Some(d.provider_message_id);
+                message.updated_at = cs.clock.now();
+                cs.store
+                    .finish_send(&self.tenant, &r.profile.customer_id, &message)
+                    .await?;
+                Ok(Done::Sent)
+            }
+            Err(e) => {
+                let reason = match &e {
+                    MailError::Throttled => "throttled".to_owned(),
+                    MailError::Rejected(why) => format!("rejected: {why}"),
+                    MailError::Unavailable(why) => format!("unavailable: {why}"),
+                };
+                tracing::warn!(tenant = %self.tenant, campaign = %self.kind, message_id = %message.id, error = %reason, "send failed");
+                self.fail_with(message, &r.profile.customer_id, reason)
+                    .await
+            }
+        }
+    }
+
+    async fn fail_with(
+        &self,
+        mut message: fanloop_domain::campaigns::Message,
+        customer: &fanloop_domain::CustomerId,
+        why: String,
+    ) -> Result<Done, StoreError> {
+        message.status = MessageStatus::Failed;
+        message.error = Some(why);
+        message.updated_at = self.campaigns.clock.now();
+        self.campaigns
+            .store
+            .finish_send(&self.tenant, customer, &message)
+            .await?;
+        Ok(Done::Skipped(SkipReason::Failed))
+    }
+}

@@ -1,0 +1,307 @@
+//! The campaigns part of the DynamoDB store.
+//!
+//! - Send marker and log entry: `T#{tenant}#C#{customer}` / `SENT#{campaign}#{period}` (the
+//!   message as JSON, `attempts`, `status`), in the customer's partition, so export and erasure
+//!   include it.
+//! - Contact state (`contact` JSON, `contact_rev`) on the profile item.
+//! - Tenant registry: `TENANTS` / `T#{tenant}`, written with the tenant, read by scheduled runs.
+//!
+//! A claim is one `TransactWriteItems`: the marker (`attribute_not_exists`, or still at the
+//! attempt being taken over), the coupon and its pointer, and the profile's contact state,
+//! conditioned on the profile, account and contact revisions read — so consent withdrawn, a
+//! mail claimed by another run, or activity after the read make it fail, and the claim reads
+//! again and decides again.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use fanloop_domain::campaigns::{
+    ContactState, Message, Recipient, SendPlan, SkipReason, decide, send_key,
+};
+use fanloop_domain::ports::{CampaignStore, ClaimOutcome, IndexedRecipient, StoreError};
+use fanloop_domain::{CustomerId, TenantId};
+
+use crate::item::{Item, av_s, get_n, get_s, item_to_profile};
+use crate::points::{item_to_account, to_json};
+use crate::{
+    DynamoStore, OPTIMISTIC_ATTEMPTS, build_err, cancelled_conditions, key, profile_pk, sdk_err,
+};
+
+pub(crate) const TENANTS_PK: &str = "TENANTS";
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+fn marker_sk(k: &str) -> String {
+    format!("SENT#{k}")
+}
+
+fn item_to_recipient(item: &Item) -> Result<IndexedRecipient, StoreError> {
+    let account = item_to_account(item)?;
+    let contact = match get_s(item, "contact") {
+        Some(doc) => serde_json::from_str(doc).map_err(|e| corrupt("contact", e))?,
+        None => ContactState::default(),
+    };
+    Ok(IndexedRecipient {
+        recipient: Recipient {
+            profile: item_to_profile(item)?,
+            account: account.account,
+            contact,
+        },
+        version: format!(
+            "{}:{}:{}",
+            get_n(item, "rev").unwrap_or(0),
+            account.rev,
+            get_n(item, "contact_rev").unwrap_or(0)
+        ),
+    })
+}
+
+fn item_to_message(item: &Item) -> Result<Message, StoreError> {
+    let doc = get_s(item, "msg").ok_or_else(|| corrupt("message", "no document"))?;
+    serde_json::from_str(doc).map_err(|e| corrupt("message", e))
+}
+
+/// `#a = :a`, or absent when the expected value is 0 (revisions start absent).
+fn rev_condition(attr: &str, v: u64) -> String {
+    if v == 0 {
+        format!("(attribute_not_exists({attr}) OR {attr} = :{attr})")
+    } else {
+        format!("{attr} = :{attr}")
+    }
+}
+
+impl DynamoStore {
+    async fn query_index(
+        &self,
+        index: &str,
+        attr: &str,
+        value: String,
+    ) -> Result<Vec<IndexedRecipient>, StoreError> {
+        self.query_items(Some((index, attr)), value, None, false)
+            .await?
+            .iter()
+            .map(item_to_recipient)
+            .collect()
+    }
+
+    async fn read_for_claim(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        marker: &str,
+    ) -> Result<Option<(IndexedRecipient, Option<Message>)>, StoreError> {
+        let pk = profile_pk(tenant, customer);
+        let Some(profile) = self.get(pk.clone(), "PROFILE").await? else {
+            return Ok(None);
+        };
+        let existing = self
+            .get(pk, marker)
+            .await?
+            .map(|i| item_to_message(&i))
+            .transpose()?;
+        Ok(Some((item_to_recipient(&profile)?, existing)))
+    }
+}
+
+pub(crate) fn messages_from(items: &[Item]) -> Result<Vec<Message>, StoreError> {
+    let mut out = items
+        .iter()
+        .filter(|i| get_s(i, "sk").is_some_and(|sk| sk.starts_with("SENT#")))
+        .map(item_to_message)
+        .collect::<Result<Vec<_>, _>>()?;
+    out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.key().cmp(&b.key())));
+    Ok(out)
+}
+
+#[async_trait]
+impl CampaignStore for DynamoStore {
+    async fn tenant_ids(&self) -> Result<Vec<TenantId>, StoreError> {
+        self.query_partition(TENANTS_PK.to_owned(), false)
+            .await?
+            .iter()
+            .map(|i| {
+                TenantId::parse(get_s(i, "tenant").unwrap_or_default())
+                    .map_err(|e| corrupt("tenant id", e))
+            })
+            .collect()
+    }
+
+    async fn recipients_by_birthday(
+        &self,
+        tenant: &TenantId,
+        month_day: &str,
+    ) -> Result<Vec<IndexedRecipient>, StoreError> {
+        self.query_index(
+            "by-birthday",
+            "gsi1pk",
+            format!("T#{tenant}#BDAY#{month_day}"),
+        )
+        .await
+    }
+
+    async fn recipients_last_active_on(
+        &self,
+        tenant: &TenantId,
+        day: jiff::civil::Date,
+    ) -> Result<Vec<IndexedRecipient>, StoreError> {
+        self.query_index(
+            "by-last-active",
+            "gsi2pk",
+            format!("T#{tenant}#ACTIVE#{day}"),
+        )
+        .await
+    }
+
+    async fn claim_send(
+        &self,
+        tenant: &TenantId,
+        plan: &SendPlan,
+        customer: &CustomerId,
+        known: Option<&IndexedRecipient>,
+    ) -> Result<ClaimOutcome, StoreError> {
+        let marker = marker_sk(&send_key(plan.kind, &plan.period));
+        let pk = profile_pk(tenant, customer);
+        // The index copy is tried first, assuming no marker: a new send costs one transaction.
+        let mut snapshot = known.map(|k| (k.clone(), None));
+        for _ in 0..OPTIMISTIC_ATTEMPTS {
+            let from_index = snapshot.is_some();
+            let (read, existing) = match snapshot.take() {
+                Some(s) => s,
+                None => match self.read_for_claim(tenant, customer, &marker).await? {
+                    Some(s) => s,
+                    None => return Ok(ClaimOutcome::NotFound),
+                },
+            };
+            // A skip decided on the index copy stands (the copy is at most a moment old, and
+            // skipping is the safe side); a send is only written if the copy is still current.
+            // Except "already sent": the copy knows the period was claimed but not the
+            // marker's state, and a crashed or failed send must be taken over — read it.
+            let claim = match decide(plan, &read.recipient, existing.as_ref()) {
+                Ok(c) => c,
+                Err(SkipReason::AlreadySent) if from_index => continue,
+                Err(reason) => return Ok(ClaimOutcome::Skipped(reason)),
+            };
+            let revs: Vec<u64> = read
+                .version
+                .split(':')
+                .map(|v| v.parse().map_err(|e| corrupt("version", e)))
+                .collect::<Result<_, _>>()?;
+            let [rev, account_rev, contact_rev] = revs[..] else {
+                return Err(corrupt("version", "three parts expected"));
+            };
+            let mut items: Vec<TransactWriteItem> = Vec::new();
+            let mut m = key(pk.clone(), &marker);
+            m.insert("msg".into(), av_s(to_json("message", &claim.message)?));
+            m.insert(
+                "attempts".into(),
+                AttributeValue::N(claim.message.attempts.to_string()),
+            );
+            m.insert("status".into(), av_s(claim.message.status.as_str()));
+            let put = match claim.retake_of {
+                None => self.put(m, Some("attribute_not_exists(pk)"))?,
+                Some(prev) => {
+                    let mut p = self.put(m, Some("attempts = :prev"))?;
+                    if let Some(put) = p.put.as_mut() {
+                        put.expression_attribute_values = Some(
+                            [(":prev".to_owned(), AttributeValue::N(prev.to_string()))].into(),
+                        );
+                    }
+                    p
+                }
+            };
+            items.push(put);
+            if let Some(c) = &claim.coupon {
+                items.extend(self.coupon_items(tenant, c)?);
+            }
+            let condition = format!(
+                "{} AND {} AND {}",
+                rev_condition("rev", rev),
+                rev_condition("account_rev", account_rev),
+                rev_condition("contact_rev", contact_rev)
+            );
+            let update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(pk.clone(), "PROFILE")))
+                .update_expression("SET contact = :contact ADD contact_rev :one")
+                .condition_expression(condition)
+                .expression_attribute_values(":contact", av_s(to_json("contact", &claim.contact)?))
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .expression_attribute_values(":rev", AttributeValue::N(rev.to_string()))
+                .expression_attribute_values(
+                    ":account_rev",
+                    AttributeValue::N(account_rev.to_string()),
+                )
+                .expression_attribute_values(
+                    ":contact_rev",
+                    AttributeValue::N(contact_rev.to_string()),
+                )
+                .build()
+                .map_err(build_err)?;
+            items.push(TransactWriteItem::builder().update(update).build());
+            match self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await
+            {
+                Ok(_) => return Ok(ClaimOutcome::Claimed(claim, Box::new(read.recipient))),
+                Err(e) => {
+                    if cancelled_conditions(&e).is_none_or(|failed| !failed.iter().any(|f| *f)) {
+                        return Err(sdk_err(e));
+                    }
+                    // Someone else wrote first (another run, an unsubscribe, an activity): read
+                    // again and decide again.
+                }
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
+    async fn finish_send(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        message: &Message,
+    ) -> Result<(), StoreError> {
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                profile_pk(tenant, customer),
+                &marker_sk(&message.key()),
+            )))
+            .update_expression("SET msg = :m, #s = :s")
+            .condition_expression("attempts = :a")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":m", av_s(to_json("message", message)?))
+            .expression_attribute_values(":s", av_s(message.status.as_str()))
+            .expression_attribute_values(":a", AttributeValue::N(message.attempts.to_string()))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            // Taken over by a later attempt, or the customer was erased: nothing to record.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(sdk_err(e)),
+        }
+    }
+
+    async fn messages(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<Vec<Message>, StoreError> {
+        let items = self
+            .query_items(None, profile_pk(tenant, customer), Some("SENT#"), false)
+            .await?;
+        messages_from(&items)
+    }
+}

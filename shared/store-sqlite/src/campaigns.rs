@@ -1,0 +1,214 @@
+//! The campaigns part of the SQLite store: the contact state on the customer row, messages
+//! (send markers that are also the communication log) in their own table. A claim is one
+//! `BEGIN IMMEDIATE` transaction: read, decide (domain rule), write.
+
+use async_trait::async_trait;
+use fanloop_domain::campaigns::{ContactState, Message, Recipient, SendPlan, decide, send_key};
+use fanloop_domain::ports::{CampaignStore, ClaimOutcome, IndexedRecipient, StoreError};
+use fanloop_domain::{CustomerId, TenantId, time};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::points::json;
+use crate::{SqliteStore, begin, corrupt, db_err};
+
+fn recipient(
+    profile: &str,
+    account: Option<String>,
+    contact: Option<String>,
+) -> Result<Recipient, StoreError> {
+    Ok(Recipient {
+        profile: serde_json::from_str(profile).map_err(|e| corrupt("profile", e))?,
+        account: match account {
+            Some(a) => serde_json::from_str(&a).map_err(|e| corrupt("account", e))?,
+            None => Default::default(),
+        },
+        contact: match contact {
+            Some(c) => serde_json::from_str(&c).map_err(|e| corrupt("contact", e))?,
+            None => ContactState::default(),
+        },
+    })
+}
+
+fn recipients_where(
+    conn: &Connection,
+    t: &str,
+    column: &str,
+    value: &str,
+) -> Result<Vec<IndexedRecipient>, StoreError> {
+    let sql = format!(
+        "SELECT profile, account, contact FROM customers WHERE tenant_id = ?1 AND {column} = ?2 ORDER BY customer_id"
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![t, value], |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+        })
+        .map_err(db_err)?;
+    rows.map(|row| {
+        let (p, a, c) = row.map_err(db_err)?;
+        Ok(IndexedRecipient {
+            recipient: recipient(&p, a, c)?,
+            version: String::new(),
+        })
+    })
+    .collect()
+}
+
+fn load_message(
+    conn: &Connection,
+    t: &str,
+    c: &str,
+    key: &str,
+) -> Result<Option<Message>, StoreError> {
+    let doc: Option<String> = conn
+        .prepare_cached(
+            "SELECT message FROM messages WHERE tenant_id = ?1 AND customer_id = ?2 AND key = ?3",
+        )
+        .map_err(db_err)?
+        .query_row(params![t, c, key], |r| r.get(0))
+        .optional()
+        .map_err(db_err)?;
+    doc.map(|d| serde_json::from_str(&d).map_err(|e| corrupt("message", e)))
+        .transpose()
+}
+
+fn save_message(conn: &Connection, t: &str, c: &str, m: &Message) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO messages (tenant_id, customer_id, key, message, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (tenant_id, customer_id, key) DO UPDATE SET message = excluded.message",
+    )
+    .map_err(db_err)?
+    .execute(params![t, c, m.key(), json("message", m)?, time::format(m.created_at)])
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// The customer's messages, newest first.
+pub(crate) fn load_messages(
+    conn: &Connection,
+    t: &str,
+    c: &str,
+) -> Result<Vec<Message>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT message FROM messages WHERE tenant_id = ?1 AND customer_id = ?2 ORDER BY created_at DESC, key")
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![t, c], |r| r.get::<_, String>(0))
+        .map_err(db_err)?;
+    rows.map(|r| {
+        let d = r.map_err(db_err)?;
+        serde_json::from_str(&d).map_err(|e| corrupt("message", e))
+    })
+    .collect()
+}
+
+#[async_trait]
+impl CampaignStore for SqliteStore {
+    async fn tenant_ids(&self) -> Result<Vec<TenantId>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn
+                .prepare("SELECT id FROM tenants ORDER BY id")
+                .map_err(db_err)?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(db_err)?;
+            rows.map(|r| {
+                let id = r.map_err(db_err)?;
+                TenantId::parse(id).map_err(|e| corrupt("tenant id", e))
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn recipients_by_birthday(
+        &self,
+        tenant: &TenantId,
+        month_day: &str,
+    ) -> Result<Vec<IndexedRecipient>, StoreError> {
+        let (t, md) = (tenant.to_string(), month_day.to_owned());
+        self.with(move |conn| recipients_where(conn, &t, "birthday_md", &md))
+            .await
+    }
+
+    async fn recipients_last_active_on(
+        &self,
+        tenant: &TenantId,
+        day: jiff::civil::Date,
+    ) -> Result<Vec<IndexedRecipient>, StoreError> {
+        let (t, d) = (tenant.to_string(), day.to_string());
+        self.with(move |conn| recipients_where(conn, &t, "last_active_day", &d))
+            .await
+    }
+
+    async fn claim_send(
+        &self,
+        tenant: &TenantId,
+        plan: &SendPlan,
+        customer: &CustomerId,
+        _known: Option<&IndexedRecipient>,
+    ) -> Result<ClaimOutcome, StoreError> {
+        let (t, c, plan) = (tenant.to_string(), customer.to_string(), plan.clone());
+        self.with(move |conn| {
+            let tx = begin(conn)?;
+            let row: Option<(String, Option<String>, Option<String>)> = tx
+                .prepare_cached("SELECT profile, account, contact FROM customers WHERE tenant_id = ?1 AND customer_id = ?2")
+                .map_err(db_err)?
+                .query_row(params![t, c], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()
+                .map_err(db_err)?;
+            let Some((p, a, ct)) = row else {
+                return Ok(ClaimOutcome::NotFound);
+            };
+            let r = recipient(&p, a, ct)?;
+            let existing = load_message(&tx, &t, &c, &send_key(plan.kind, &plan.period))?;
+            let claim = match decide(&plan, &r, existing.as_ref()) {
+                Ok(claim) => claim,
+                Err(reason) => return Ok(ClaimOutcome::Skipped(reason)),
+            };
+            save_message(&tx, &t, &c, &claim.message)?;
+            if let Some(coupon) = &claim.coupon {
+                tx.prepare_cached("INSERT INTO coupons (tenant_id, code, customer_id, coupon) VALUES (?1, ?2, ?3, ?4)")
+                    .map_err(db_err)?
+                    .execute(params![t, coupon.code.as_str(), c, json("coupon", coupon)?])
+                    .map_err(db_err)?;
+            }
+            tx.prepare_cached("UPDATE customers SET contact = ?3 WHERE tenant_id = ?1 AND customer_id = ?2")
+                .map_err(db_err)?
+                .execute(params![t, c, json("contact", &claim.contact)?])
+                .map_err(db_err)?;
+            tx.commit().map_err(db_err)?;
+            Ok(ClaimOutcome::Claimed(claim, Box::new(r)))
+        })
+        .await
+    }
+
+    async fn finish_send(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        message: &Message,
+    ) -> Result<(), StoreError> {
+        let (t, c, m) = (tenant.to_string(), customer.to_string(), message.clone());
+        self.with(move |conn| {
+            let tx = begin(conn)?;
+            // Only the attempt that holds the marker may finish it; a customer erased meanwhile
+            // stays erased.
+            let current = load_message(&tx, &t, &c, &m.key())?;
+            if current.is_some_and(|cur| cur.attempts == m.attempts) {
+                save_message(&tx, &t, &c, &m)?;
+            }
+            tx.commit().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn messages(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<Vec<Message>, StoreError> {
+        let (t, c) = (tenant.to_string(), customer.to_string());
+        self.with(move |conn| load_messages(conn, &t, &c)).await
+    }
+}
