@@ -54,7 +54,7 @@ async fn setup(backend: Backend, now: &str) -> Setup {
 impl Setup {
     async fn customer(&self, id: &str, body: Value) {
         let patch = ProfilePatch::from_json(body, jiff::civil::date(2026, 11, 22)).unwrap();
-        let at = self.clock.now_ts();
+        let at = fanloop_domain::Clock::now(self.clock.as_ref());
         self.backend
             .store()
             .upsert_profile(&self.tenant, &cid(id), &patch, at)
@@ -86,15 +86,6 @@ impl Setup {
             .messages(&self.tenant, &cid(id))
             .await
             .unwrap()
-    }
-}
-
-trait Now {
-    fn now_ts(&self) -> Timestamp;
-}
-impl Now for ManualClock {
-    fn now_ts(&self) -> Timestamp {
-        fanloop_domain::Clock::now(self)
     }
 }
 
