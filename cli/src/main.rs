@@ -191,7 +191,8 @@ async fn serve(
     let (router, _) = assemble(
         fanloop_profiles::routes()
             .merge(fanloop_points::routes())
-            .merge(fanloop_campaigns::routes(campaigns.clone())),
+            .merge(fanloop_campaigns::routes(campaigns.clone()))
+            .merge(fanloop_surveys::routes(campaigns.clone())),
         fanloop_campaigns::public_routes(campaigns.clone()),
         state,
     );

@@ -216,7 +216,8 @@ impl TestApp {
         let (router, _) = assemble(
             fanloop_profiles::routes()
                 .merge(fanloop_points::routes())
-                .merge(fanloop_campaigns::routes(campaigns.clone())),
+                .merge(fanloop_campaigns::routes(campaigns.clone()))
+                .merge(fanloop_surveys::routes(campaigns.clone())),
             fanloop_campaigns::public_routes(campaigns.clone()),
             state,
         );

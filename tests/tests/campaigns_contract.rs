@@ -432,13 +432,7 @@ async fn a_crashed_send_is_retried_once_without_a_duplicate(b: Backend) {
         period: "2026".into(),
         now: ts("2026-11-25T10:00:00Z"),
         cap: settings.campaigns.frequency_cap.clone(),
-        due: SendPlanDue {
-            as_of: ts("2026-11-25T10:00:00Z"),
-            send_hour: 10,
-            default_tz: settings.timezone.clone(),
-            inactive_days: 30,
-            cooldown_days: 90,
-        },
+        due: SendPlanDue::from_settings(&settings, ts("2026-11-25T10:00:00Z")),
         message_id: "01KAAAAAAAAAAAAAAAAAAAAAAA".into(),
         coupon_code: fanloop_domain::points::CouponCode::generate(
             &fanloop_domain::tenant::OsRandom,

@@ -10,4 +10,4 @@ pub mod runner;
 
 pub use http::{public_routes, routes};
 pub use pacer::Pacer;
-pub use runner::{Campaigns, RunError};
+pub use runner::{Campaigns, RecoveryOutcome, RunError};

@@ -5,7 +5,6 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use fanloop_domain::TenantId;
 use fanloop_domain::campaigns::schedule::{birthday_index_keys, winback_index_days};
 use fanloop_domain::campaigns::unsubscribe::{PURPOSE_EMAIL_MARKETING, UnsubscribeKey};
 use fanloop_domain::campaigns::{
@@ -20,6 +19,7 @@ use fanloop_domain::ports::{
 use fanloop_domain::settings::TenantSettings;
 use fanloop_domain::tenant::OsRandom;
 use fanloop_domain::values::Email;
+use fanloop_domain::{CustomerId, TenantId};
 use fanloop_mail::Templates;
 use fanloop_mail::templates::{
     BrandContext, CouponContext, MailContext, PointsContext, format_amount,
@@ -112,49 +112,11 @@ impl Campaigns {
         if as_of > now.checked_add(AS_OF_MAX_AHEAD).unwrap_or(now) {
             return Err(RunError::AsOfInFuture);
         }
-        let tenant_record = self.store.tenant(tenant).await?.ok_or(RunError::NoTenant)?;
-        let settings = Arc::new(self.store.settings(tenant).await?.settings);
         let mut report = RunReport::new(kind, as_of, dry_run);
-        let enabled = match kind {
-            CampaignKind::Birthday => settings.campaigns.birthday.enabled,
-            CampaignKind::Winback => settings.campaigns.winback.enabled,
-        };
-        if !enabled {
+        let Some(job) = self.job(tenant, kind, as_of, dry_run).await? else {
             return Ok(report);
-        }
-        let sender = Mailbox {
-            email: settings
-                .sender
-                .email
-                .clone()
-                .or_else(|| self.default_sender.clone())
-                .ok_or(RunError::NoSender)?,
-            name: settings
-                .sender
-                .name
-                .as_ref()
-                .or(settings.brand.name.as_ref())
-                .map(|n| n.as_str().to_owned())
-                .or_else(|| Some(tenant_record.name.clone())),
         };
-        let brand = BrandContext {
-            name: settings
-                .brand
-                .name
-                .as_ref()
-                .map(|n| n.as_str().to_owned())
-                .unwrap_or_else(|| tenant_record.name.clone()),
-            url: settings.brand.url.as_ref().map(|u| u.as_str().to_owned()),
-        };
-        let c = &settings.campaigns;
-        let due = SendPlanDue {
-            as_of,
-            send_hour: c.send_hour,
-            default_tz: settings.timezone.clone(),
-            inactive_days: c.winback.inactive_days,
-            cooldown_days: c.winback.cooldown_days,
-        };
-
+        let due = job.due.clone();
         let mut seen = HashSet::new();
         let mut candidates = Vec::new();
         let batches = match kind {
@@ -172,6 +134,8 @@ impl Campaigns {
                 }
                 v
             }
+            // Sent one at a time by the surveys function ([`Campaigns::send_recovery`]).
+            CampaignKind::Recovery => Vec::new(),
         };
         for r in batches.into_iter().flatten() {
             if let Some(period) = period_for(kind, &r.recipient.profile, &due) {
@@ -182,23 +146,14 @@ impl Campaigns {
         }
         report.candidates = candidates.len() as u64;
 
-        let job = Arc::new(Job {
-            campaigns: self.clone(),
-            tenant: tenant.clone(),
-            kind,
-            settings,
-            due,
-            sender,
-            brand,
-            dry_run,
-        });
+        let job = Arc::new(job);
         let permits = Arc::new(Semaphore::new(CONCURRENCY));
         let mut tasks = JoinSet::new();
         for (r, period) in candidates {
             let (job, permits) = (job.clone(), permits.clone());
             tasks.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                job.one(r, period).await
+                job.one(r, period, true).await
             });
         }
         let mut store_error = None;
@@ -231,6 +186,112 @@ impl Campaigns {
     }
 }
 
+impl Campaigns {
+    /// What sending `kind` for `tenant` needs: settings, sender, brand, due inputs; `None`
+    /// when the tenant turned the campaign off.
+    async fn job(
+        &self,
+        tenant: &TenantId,
+        kind: CampaignKind,
+        as_of: Timestamp,
+        dry_run: bool,
+    ) -> Result<Option<Job>, RunError> {
+        let tenant_record = self.store.tenant(tenant).await?.ok_or(RunError::NoTenant)?;
+        let settings = Arc::new(self.store.settings(tenant).await?.settings);
+        if !settings.campaigns.enabled(kind) {
+            return Ok(None);
+        }
+        let sender = Mailbox {
+            email: settings
+                .sender
+                .email
+                .clone()
+                .or_else(|| self.default_sender.clone())
+                .ok_or(RunError::NoSender)?,
+            name: settings
+                .sender
+                .name
+                .as_ref()
+                .or(settings.brand.name.as_ref())
+                .map(|n| n.as_str().to_owned())
+                .or_else(|| Some(tenant_record.name.clone())),
+        };
+        let brand = BrandContext {
+            name: settings
+                .brand
+                .name
+                .as_ref()
+                .map(|n| n.as_str().to_owned())
+                .unwrap_or_else(|| tenant_record.name.clone()),
+            url: settings.brand.url.as_ref().map(|u| u.as_str().to_owned()),
+        };
+        Ok(Some(Job {
+            campaigns: self.clone(),
+            tenant: tenant.clone(),
+            kind,
+            due: SendPlanDue::from_settings(&settings, as_of),
+            settings,
+            sender,
+            brand,
+            dry_run,
+        }))
+    }
+
+    /// Sends the recovery mail for follow-up `followup_id` to `customer`, once: the follow-up
+    /// is the period, so a repeated call finds the marker; the cooldown, the frequency cap and
+    /// consent are checked in the same atomic claim as for every campaign.
+    pub async fn send_recovery(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        followup_id: &str,
+    ) -> Result<RecoveryOutcome, RunError> {
+        let now = self.clock.now();
+        let Some(job) = self.job(tenant, CampaignKind::Recovery, now, false).await? else {
+            return Ok(RecoveryOutcome::Disabled);
+        };
+        let Some(r) = self.store.profile_and_account(tenant, customer).await? else {
+            return Ok(RecoveryOutcome::Skipped(SkipReason::NoLongerDue));
+        };
+        let recipient = IndexedRecipient {
+            recipient: Recipient {
+                profile: r.0,
+                account: r.1.account,
+                contact: Default::default(),
+            },
+            version: String::new(),
+        };
+        // The claim reads the customer again (contact state included) in its atomic step.
+        Ok(
+            match job.one(recipient, followup_id.to_owned(), false).await? {
+                Done::Sent => RecoveryOutcome::Sent,
+                Done::Skipped(reason) => RecoveryOutcome::Skipped(reason),
+                Done::Would(_) => RecoveryOutcome::Skipped(SkipReason::InProgress),
+            },
+        )
+    }
+}
+
+/// What became of a recovery mail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecoveryOutcome {
+    /// The tenant has not turned recovery mails on.
+    Disabled,
+    Sent,
+    Skipped(SkipReason),
+}
+
+impl RecoveryOutcome {
+    /// `sent`, `disabled`, or the skip reason (`no_consent`, `suppressed`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Disabled => "disabled",
+            Self::Sent => "sent",
+            Self::Skipped(r) => r.as_str(),
+        }
+    }
+}
+
 enum Done {
     Sent,
     Skipped(SkipReason),
@@ -249,7 +310,14 @@ struct Job {
 }
 
 impl Job {
-    async fn one(&self, r: IndexedRecipient, period: String) -> Result<Done, StoreError> {
+    /// Claims and sends one mail; `known` says whether `r` is a fresh index read the claim may
+    /// start from (a run) or only a hint to read again (a single send).
+    async fn one(
+        &self,
+        r: IndexedRecipient,
+        period: String,
+        known: bool,
+    ) -> Result<Done, StoreError> {
         let cs = &self.campaigns;
         let now = cs.clock.now();
         let s = &self.settings;
@@ -286,7 +354,7 @@ impl Job {
         let customer = profile.customer_id.clone();
         let (claim, recipient) = match cs
             .store
-            .claim_send(&self.tenant, &plan, &customer, Some(&r))
+            .claim_send(&self.tenant, &plan, &customer, known.then_some(&r))
             .await?
         {
             ClaimOutcome::Claimed(c, r) => (c, r),

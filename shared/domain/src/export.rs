@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use crate::campaigns::Message;
 use crate::points::{Coupon, LedgerEntry};
 use crate::profile::Profile;
+use crate::surveys::{FollowUp, SurveyResponse};
 
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 pub struct CustomerExport {
@@ -15,6 +16,10 @@ pub struct CustomerExport {
     pub coupons: Vec<Coupon>,
     /// The communication log, newest first.
     pub messages: Vec<Message>,
+    /// The customer's survey answers, oldest first.
+    pub survey_responses: Vec<SurveyResponse>,
+    /// The follow-ups their answers opened, oldest first.
+    pub followups: Vec<FollowUp>,
 }
 
 /// Marks erased customers' anonymised ledgers: `~` is outside the id alphabet.

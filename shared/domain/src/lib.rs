@@ -12,6 +12,7 @@ pub mod points;
 pub mod ports;
 pub mod profile;
 pub mod settings;
+pub mod surveys;
 pub mod tenant;
 pub mod time;
 pub mod values;

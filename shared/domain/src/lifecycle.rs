@@ -16,6 +16,17 @@ pub enum Stage {
     Churn,
 }
 
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Acquisition => "acquisition",
+            Self::Growth => "growth",
+            Self::Maturity => "maturity",
+            Self::Churn => "churn",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Lifecycle {
     pub stage: Stage,

@@ -10,6 +10,7 @@ use crate::ids::{CustomerId, ExternalId, TenantId};
 use crate::points::{Account, Coupon, CouponCode, CouponRedemption, LedgerEntry};
 use crate::profile::{IDENTITIES_MAX, Identity, Profile, ProfilePatch};
 use crate::settings::TenantSettings;
+use crate::surveys::{FollowUp, FollowUpStatus, SurveyId, SurveyResponse, Tally};
 use crate::tenant::{ApiKeyHash, Tenant};
 
 /// Failures every store call can have. The text is for logs, never for responses.
@@ -296,6 +297,89 @@ pub trait CampaignStore: Send + Sync {
     ) -> Result<Vec<Message>, StoreError>;
 }
 
+/// How recording a response went.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Recorded {
+    /// Stored, counted, its follow-up opened: all in one atomic step.
+    Created,
+    /// The `response_id` was recorded before (nothing written): the stored response.
+    Duplicate(Box<SurveyResponse>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The response names a customer the tenant does not have (or no longer has).
+    #[error("no such customer")]
+    UnknownCustomer,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One page of follow-ups, in the order they were opened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FollowUpPage {
+    pub items: Vec<FollowUp>,
+    /// The id to continue after, when there may be more.
+    pub next: Option<String>,
+}
+
+impl FollowUpPage {
+    /// A page from up to `limit + 1` follow-ups in id order: one more than asked means more.
+    pub fn from_overfetch(mut items: Vec<FollowUp>, limit: usize) -> Self {
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|f| f.id.clone())
+        } else {
+            None
+        };
+        Self { items, next }
+    }
+}
+
+#[async_trait]
+pub trait SurveyStore: Send + Sync {
+    /// Records a response exactly once per `(survey, response_id)`: the response, the increment
+    /// of its day's counters (shard [`SurveyResponse::shard`]) and its follow-up, if any, in one
+    /// atomic step, which also checks that the customer it names exists.
+    async fn record_response(
+        &self,
+        tenant: &TenantId,
+        response: &SurveyResponse,
+    ) -> Result<Recorded, RecordError>;
+    /// The counters of every day in `from..=to` that has any, summed over the shards.
+    async fn survey_tallies(
+        &self,
+        tenant: &TenantId,
+        survey: &SurveyId,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Result<Vec<Tally>, StoreError>;
+    async fn followup(&self, tenant: &TenantId, id: &str) -> Result<Option<FollowUp>, StoreError>;
+    /// Follow-ups with `status`, oldest first, after the id `after`.
+    async fn followups(
+        &self,
+        tenant: &TenantId,
+        status: FollowUpStatus,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<FollowUpPage, StoreError>;
+    /// Closes a follow-up ([`FollowUp::close`]); `None` if there is no such follow-up.
+    async fn close_followup(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        note: Option<String>,
+        now: Timestamp,
+    ) -> Result<Option<FollowUp>, StoreError>;
+    /// Notes what became of the recovery mail of a follow-up.
+    async fn set_followup_recovery(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        recovery: &str,
+    ) -> Result<(), StoreError>;
+}
+
 /// Failures of a mail provider.
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
@@ -344,5 +428,5 @@ pub trait Mailer: Send + Sync {
 }
 
 /// Everything a function needs from storage.
-pub trait Store: TenantStore + ProfileStore + PointsStore + CampaignStore {}
-impl<T: TenantStore + ProfileStore + PointsStore + CampaignStore> Store for T {}
+pub trait Store: TenantStore + ProfileStore + PointsStore + CampaignStore + SurveyStore {}
+impl<T: TenantStore + ProfileStore + PointsStore + CampaignStore + SurveyStore> Store for T {}

@@ -58,6 +58,30 @@ const BUILT_IN: &[(&str, &str)] = &[
         "winback.zh-CN.txt",
         include_str!("../templates/winback.zh-CN.txt"),
     ),
+    (
+        "recovery.en.subject",
+        include_str!("../templates/recovery.en.subject"),
+    ),
+    (
+        "recovery.en.html",
+        include_str!("../templates/recovery.en.html"),
+    ),
+    (
+        "recovery.en.txt",
+        include_str!("../templates/recovery.en.txt"),
+    ),
+    (
+        "recovery.zh-CN.subject",
+        include_str!("../templates/recovery.zh-CN.subject"),
+    ),
+    (
+        "recovery.zh-CN.html",
+        include_str!("../templates/recovery.zh-CN.html"),
+    ),
+    (
+        "recovery.zh-CN.txt",
+        include_str!("../templates/recovery.zh-CN.txt"),
+    ),
 ];
 
 /// The locales with built-in templates.

@@ -32,6 +32,7 @@ use jiff::Timestamp;
 mod campaigns;
 mod item;
 mod points;
+mod surveys;
 mod update;
 
 use item::{Item, av_s, get_s, item_to_profile};
@@ -657,11 +658,14 @@ impl ProfileStore for DynamoStore {
                 coupons.push(points::item_to_coupon(&c)?);
             }
         }
+        let (survey_responses, followups) = self.customer_surveys(tenant, &items).await?;
         Ok(Some(CustomerExport {
             profile: item_to_profile(profile_item)?,
             ledger,
             coupons,
             messages: campaigns::messages_from(&items)?,
+            survey_responses,
+            followups,
         }))
     }
 
@@ -699,6 +703,7 @@ impl ProfileStore for DynamoStore {
             }
         }
         let items = self.query_partition(pk, false).await?;
+        self.anonymise_surveys(tenant, &items).await?;
         let anon_pk = format!("T#{tenant}#C#{anonymous}");
         let mut writes = Vec::new();
         let mut deletes = Vec::new();

@@ -135,7 +135,7 @@ impl AccountCache {
 }
 
 /// A delay between `ms / 2` and `ms` milliseconds, so racing writers spread out.
-fn jitter(ms: u64) -> u64 {
+pub(crate) fn jitter(ms: u64) -> u64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());

@@ -21,6 +21,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 mod campaigns;
 mod points;
 mod schema;
+mod surveys;
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -425,7 +426,8 @@ impl ProfileStore for SqliteStore {
                 .map(|d| serde_json::from_str(d).map_err(|e| corrupt("coupon", e)))
                 .collect::<Result<_, _>>()?;
             let messages = campaigns::load_messages(conn, &t, &c)?;
-            Ok(Some(CustomerExport { profile, ledger, coupons, messages }))
+            let (survey_responses, followups) = surveys::customer_surveys(conn, &t, &c)?;
+            Ok(Some(CustomerExport { profile, ledger, coupons, messages, survey_responses, followups }))
         })
         .await
     }
@@ -452,6 +454,7 @@ impl ProfileStore for SqliteStore {
             if n == 0 {
                 return Ok(false);
             }
+            surveys::anonymise_customer(&tx, &t, &c)?;
             for sql in [
                 "DELETE FROM identities WHERE tenant_id = ?1 AND customer_id = ?2",
                 "DELETE FROM coupons WHERE tenant_id = ?1 AND customer_id = ?2",
@@ -482,6 +485,9 @@ impl SqliteStore {
                 "SELECT platform || ' ' || external_id || ' ' || customer_id FROM identities WHERE tenant_id = ?1",
                 "SELECT customer_id || ' ' || key || ' ' || entry || ' ' || ifnull(result, '') FROM ledger WHERE tenant_id = ?1",
                 "SELECT customer_id || ' ' || coupon FROM coupons WHERE tenant_id = ?1",
+                "SELECT ifnull(customer_id, '') || ' ' || response FROM survey_responses WHERE tenant_id = ?1",
+                "SELECT ifnull(customer_id, '') || ' ' || followup FROM followups WHERE tenant_id = ?1",
+                "SELECT customer_id || ' ' || message FROM messages WHERE tenant_id = ?1",
             ] {
                 let mut stmt = conn.prepare(sql).map_err(db_err)?;
                 let rows = stmt.query_map(params![tenant], |r| r.get::<_, String>(0)).map_err(db_err)?;

@@ -66,6 +66,37 @@ const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL,
         PRIMARY KEY (tenant_id, customer_id, key)
      ) WITHOUT ROWID;",
+    // 4: surveys: responses, per-day counters, follow-ups.
+    "CREATE TABLE survey_responses (
+        tenant_id TEXT NOT NULL,
+        survey_id TEXT NOT NULL,
+        response_id TEXT NOT NULL,
+        customer_id TEXT,
+        response TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, survey_id, response_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX survey_responses_by_customer ON survey_responses (tenant_id, customer_id)
+        WHERE customer_id IS NOT NULL;
+     CREATE TABLE survey_counters (
+        tenant_id TEXT NOT NULL,
+        survey_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        key TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, survey_id, day, key)
+     ) WITHOUT ROWID;
+     CREATE TABLE followups (
+        tenant_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        customer_id TEXT,
+        followup TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, id)
+     ) WITHOUT ROWID;
+     CREATE INDEX followups_by_status ON followups (tenant_id, status, id);
+     CREATE INDEX followups_by_customer ON followups (tenant_id, customer_id)
+        WHERE customer_id IS NOT NULL;",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

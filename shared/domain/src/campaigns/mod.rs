@@ -25,20 +25,32 @@ use crate::values::Locale;
 pub enum CampaignKind {
     Birthday,
     Winback,
+    /// The apology with a recovery coupon after an unhappy survey answer (sent by the surveys
+    /// function, never by a scheduled run).
+    Recovery,
 }
 
 impl CampaignKind {
-    pub const ALL: [CampaignKind; 2] = [CampaignKind::Birthday, CampaignKind::Winback];
+    pub const ALL: [CampaignKind; 3] = [
+        CampaignKind::Birthday,
+        CampaignKind::Winback,
+        CampaignKind::Recovery,
+    ];
+
+    /// The campaigns a run (scheduled, HTTP or CLI) can start.
+    pub const SCHEDULED: [CampaignKind; 2] = [CampaignKind::Birthday, CampaignKind::Winback];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Birthday => "birthday",
             Self::Winback => "winback",
+            Self::Recovery => "recovery",
         }
     }
 
+    /// A campaign that runs on a schedule (`birthday`, `winback`).
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
+        Self::SCHEDULED.into_iter().find(|k| k.as_str() == s)
     }
 }
 
@@ -141,6 +153,32 @@ impl Default for WinbackSettings {
     }
 }
 
+/// The recovery mail: after a detractor (NPS ≤ 6) or unhappy (CSAT ≤ 2) survey answer, an
+/// apology with a coupon, at most once per customer in `cooldown_days`, only with consent.
+/// Off unless the tenant turns it on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecoverySettings {
+    pub enabled: bool,
+    pub cooldown_days: u32,
+    pub coupon: CouponOffer,
+    pub templates: BTreeMap<String, TemplateOverride>,
+}
+
+impl Default for RecoverySettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            cooldown_days: 30,
+            coupon: CouponOffer {
+                valid_days: 30,
+                ..CouponOffer::default()
+            },
+            templates: BTreeMap::new(),
+        }
+    }
+}
+
 /// At most `max_mails` marketing mails per customer in any `per_days` days, across campaigns.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
@@ -167,6 +205,7 @@ pub struct CampaignSettings {
     pub frequency_cap: FrequencyCap,
     pub birthday: BirthdaySettings,
     pub winback: WinbackSettings,
+    pub recovery: RecoverySettings,
 }
 
 impl Default for CampaignSettings {
@@ -176,6 +215,7 @@ impl Default for CampaignSettings {
             frequency_cap: FrequencyCap::default(),
             birthday: BirthdaySettings::default(),
             winback: WinbackSettings::default(),
+            recovery: RecoverySettings::default(),
         }
     }
 }
@@ -199,7 +239,14 @@ impl CampaignSettings {
         if !(1..=3650).contains(&w.cooldown_days) {
             errs.push("campaigns.winback.cooldown_days", "must be 1 to 3650");
         }
-        for (name, offer) in [("birthday", &self.birthday.coupon), ("winback", &w.coupon)] {
+        if !(1..=3650).contains(&self.recovery.cooldown_days) {
+            errs.push("campaigns.recovery.cooldown_days", "must be 1 to 3650");
+        }
+        for (name, offer) in [
+            ("birthday", &self.birthday.coupon),
+            ("winback", &w.coupon),
+            ("recovery", &self.recovery.coupon),
+        ] {
             if offer.value_minor > MAX_AMOUNT {
                 errs.push(
                     format!("campaigns.{name}.coupon.value_minor"),
@@ -226,10 +273,8 @@ impl CampaignSettings {
                 );
             }
         }
-        for (name, templates) in [
-            ("birthday", &self.birthday.templates),
-            ("winback", &w.templates),
-        ] {
+        for kind in CampaignKind::ALL {
+            let (name, templates) = (kind.as_str(), self.templates(kind));
             for (locale, t) in templates {
                 let field = format!("campaigns.{name}.templates.{locale}");
                 match Locale::parse(locale.clone()) {
@@ -257,6 +302,15 @@ impl CampaignSettings {
         match kind {
             CampaignKind::Birthday => &self.birthday.templates,
             CampaignKind::Winback => &self.winback.templates,
+            CampaignKind::Recovery => &self.recovery.templates,
+        }
+    }
+
+    pub fn enabled(&self, kind: CampaignKind) -> bool {
+        match kind {
+            CampaignKind::Birthday => self.birthday.enabled,
+            CampaignKind::Winback => self.winback.enabled,
+            CampaignKind::Recovery => self.recovery.enabled,
         }
     }
 
@@ -264,6 +318,7 @@ impl CampaignSettings {
     pub fn offer(&self, kind: CampaignKind, tier: &TierName) -> CouponOffer {
         match kind {
             CampaignKind::Birthday => self.birthday.coupon.clone(),
+            CampaignKind::Recovery => self.recovery.coupon.clone(),
             CampaignKind::Winback => {
                 let mut o = self.winback.coupon.clone();
                 if let Some(v) = self.winback.value_minor_by_tier.get(tier) {
@@ -388,6 +443,18 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoConsent => "no_consent",
+            Self::NoEmail => "no_email",
+            Self::Suppressed => "suppressed",
+            Self::AlreadySent => "already_sent",
+            Self::InProgress => "in_progress",
+            Self::Failed => "failed",
+            Self::NoLongerDue => "no_longer_due",
+        }
+    }
+
     pub const ALL: [SkipReason; 7] = [
         Self::NoConsent,
         Self::NoEmail,
@@ -444,6 +511,31 @@ pub struct SendPlanDue {
     pub default_tz: crate::values::TimeZoneName,
     pub inactive_days: u32,
     pub cooldown_days: u32,
+    pub recovery_cooldown_days: u32,
+}
+
+impl SendPlanDue {
+    /// The due-check inputs a tenant's settings give for a moment.
+    pub fn from_settings(s: &crate::settings::TenantSettings, as_of: Timestamp) -> Self {
+        let c = &s.campaigns;
+        Self {
+            as_of,
+            send_hour: c.send_hour,
+            default_tz: s.timezone.clone(),
+            inactive_days: c.winback.inactive_days,
+            cooldown_days: c.winback.cooldown_days,
+            recovery_cooldown_days: c.recovery.cooldown_days,
+        }
+    }
+
+    /// No second mail of `kind` within this many days of the last one.
+    fn cooldown_days(&self, kind: CampaignKind) -> Option<u32> {
+        match kind {
+            CampaignKind::Birthday => None,
+            CampaignKind::Winback => Some(self.cooldown_days),
+            CampaignKind::Recovery => Some(self.recovery_cooldown_days),
+        }
+    }
 }
 
 /// The period a birthday mail is due for at `due.as_of`, if any.
@@ -463,10 +555,13 @@ pub fn winback_period(p: &Profile, due: &SendPlanDue) -> Option<String> {
     )
 }
 
+/// The period a scheduled campaign is due for; `None` for recovery, whose period (the
+/// follow-up) comes from the survey answer, not from the calendar.
 pub fn period_for(kind: CampaignKind, p: &Profile, due: &SendPlanDue) -> Option<String> {
     match kind {
         CampaignKind::Birthday => birthday_period(p, due),
         CampaignKind::Winback => winback_period(p, due),
+        CampaignKind::Recovery => None,
     }
 }
 
@@ -511,7 +606,9 @@ pub fn decide(
             retake_of: Some(m.attempts),
         });
     }
-    if period_for(plan.kind, &r.profile, &plan.due).as_deref() != Some(plan.period.as_str()) {
+    if plan.kind != CampaignKind::Recovery
+        && period_for(plan.kind, &r.profile, &plan.due).as_deref() != Some(plan.period.as_str())
+    {
         return Err(SkipReason::NoLongerDue);
     }
     check_reachable(&r.profile)?;
@@ -527,8 +624,7 @@ pub fn decide(
     if r.contact.sent_since(since) >= plan.cap.max_mails as usize {
         return Err(SkipReason::Suppressed);
     }
-    if plan.kind == CampaignKind::Winback {
-        let days = plan.due.cooldown_days;
+    if let Some(days) = plan.due.cooldown_days(plan.kind) {
         let since = plan
             .now
             .checked_sub(SignedDuration::from_hours(24 * i64::from(days)))
@@ -687,6 +783,7 @@ mod tests {
             period: match kind {
                 CampaignKind::Birthday => "2026".into(),
                 CampaignKind::Winback => "2026-01-01+0".into(),
+                CampaignKind::Recovery => "01JRECOVERY".into(),
             },
             now: ts(now),
             cap: s.frequency_cap.clone(),
@@ -696,6 +793,7 @@ mod tests {
                 default_tz: crate::values::TimeZoneName::utc(),
                 inactive_days: 30,
                 cooldown_days: 90,
+                recovery_cooldown_days: 30,
             },
             message_id: new_message_id(ts(now), &OsRandom).unwrap(),
             coupon_code: CouponCode::generate(&OsRandom).unwrap(),
