@@ -4,7 +4,9 @@
 //! - accruals through the SQLite store (the path `fanloop serve` runs), one at a time,
 //! - raw SQLite: one small INSERT per transaction in the same WAL settings — the floor the
 //!   accrual path is compared with,
-//! - a birthday campaign over 10,000 due customers: claim, render, `.eml` to the outbox, record.
+//! - a birthday campaign over 10,000 due customers: claim, render, `.eml` to the outbox, record,
+//! - 100,000 survey responses ingested through the surveys use case, then summaries over 30 and
+//!   366 days read from the daily counters.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -149,7 +151,113 @@ pub async fn run(dir: &Path, n: usize) -> Result<(), String> {
         started.elapsed(),
         lat,
     );
-    campaign(dir, &store, &tenant).await
+    campaign(dir, &store, &tenant).await?;
+    surveys(dir, &store, &tenant).await
+}
+
+/// Campaigns on the bench store, writing to `dir/outbox`, with the clock at `at`.
+fn bench_campaigns(
+    dir: &Path,
+    store: &SqliteStore,
+    at: jiff::Timestamp,
+) -> Result<fanloop_campaigns::Campaigns, String> {
+    let outbox = dir.join("outbox");
+    let _ = std::fs::remove_dir_all(&outbox);
+    Ok(fanloop_campaigns::Campaigns {
+        store: std::sync::Arc::new(store.clone()),
+        mailer: std::sync::Arc::new(
+            fanloop_mail::OutboxMailer::new(&outbox).map_err(|e| e.to_string())?,
+        ),
+        clock: std::sync::Arc::new(fanloop_domain::ManualClock::new(at)),
+        templates: std::sync::Arc::new(fanloop_mail::Templates::new()),
+        unsubscribe_key: fanloop_domain::campaigns::unsubscribe::UnsubscribeKey::new(&[7u8; 32])
+            .map_err(|e| e.to_string())?,
+        public_url: "https://fanloop.example".into(),
+        default_sender: fanloop_domain::values::Email::parse("bench@fanloop.example").ok(),
+        pacer: std::sync::Arc::new(fanloop_campaigns::Pacer::new(0)),
+    })
+}
+
+/// 100,000 survey responses spread over 29 days (half from 1,000 known customers, about a third
+/// unhappy, so follow-ups open), ingested one at a time through the surveys use case; then the
+/// 30-day and the 366-day summary, read repeatedly.
+async fn surveys(dir: &Path, store: &SqliteStore, tenant: &TenantId) -> Result<(), String> {
+    use fanloop_domain::surveys::{ResponseInput, SurveyId};
+    const RESPONSES: usize = 100_000;
+    const CUSTOMERS: usize = 1_000;
+    let now = time::parse("2026-11-22T12:00:00Z").map_err(|e| e.to_string())?;
+    let patch = ProfilePatch::from_json(json!({}), jiff::civil::date(2026, 1, 1))
+        .map_err(|e| format!("{e:?}"))?;
+    for i in 0..CUSTOMERS {
+        let c = CustomerId::parse(format!("s{i}")).map_err(|e| e.to_string())?;
+        store
+            .upsert_profile(tenant, &c, &patch, now)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let campaigns = bench_campaigns(dir, store, now)?;
+    let settings = TenantSettings::default();
+    let survey = SurveyId::parse("bench").map_err(|e| e.to_string())?;
+    let mut lat = Vec::with_capacity(RESPONSES);
+    let started = Instant::now();
+    for i in 0..RESPONSES {
+        let mut body = json!({
+            "response_id": format!("r{i}"),
+            "nps": i % 11,
+            "csat": 1 + i % 5,
+            "submitted_at": time::format(now - jiff::SignedDuration::from_secs((i * 25 % (30 * 86_400)) as i64)),
+        });
+        if i % 2 == 0 {
+            body["customer_id"] = json!(format!("s{}", i % CUSTOMERS));
+        }
+        let (_, input) =
+            ResponseInput::from_json(body, "", now, false).map_err(|e| format!("{e:?}"))?;
+        let t0 = Instant::now();
+        fanloop_surveys::service::ingest(&campaigns, tenant, &settings, survey.clone(), input)
+            .await
+            .map_err(|e| e.to_string())?;
+        lat.push(t0.elapsed());
+    }
+    report(
+        "survey responses via SQLite store (100,000, one at a time)",
+        RESPONSES,
+        started.elapsed(),
+        lat,
+    );
+    let today = now.to_zoned(settings.timezone.tz()).date();
+    for (name, days) in [("30 days", 29), ("366 days", 365)] {
+        let from = today
+            .checked_sub(jiff::Span::new().days(days))
+            .map_err(|e| e.to_string())?;
+        let mut lat = Vec::new();
+        let started = Instant::now();
+        let mut last = None;
+        for _ in 0..200 {
+            let t0 = Instant::now();
+            let s = fanloop_surveys::service::summary(
+                &campaigns,
+                tenant,
+                &settings,
+                survey.clone(),
+                from,
+                today,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            lat.push(t0.elapsed());
+            last = Some(s.responses);
+        }
+        if last != Some(RESPONSES as u64) {
+            return Err(format!("summary counted {last:?} responses, expected {RESPONSES}"));
+        }
+        report(
+            &format!("survey summary over {name} of 100,000 responses"),
+            200,
+            started.elapsed(),
+            lat,
+        );
+    }
+    Ok(())
 }
 
 /// 10,000 customers with today's birthday, consent and an address; one birthday run sends to
@@ -172,21 +280,7 @@ async fn campaign(dir: &Path, store: &SqliteStore, tenant: &TenantId) -> Result<
             .map_err(|e| e.to_string())?;
     }
     let outbox = dir.join("outbox");
-    let _ = std::fs::remove_dir_all(&outbox);
-    let clock = std::sync::Arc::new(fanloop_domain::ManualClock::new(at));
-    let campaigns = fanloop_campaigns::Campaigns {
-        store: std::sync::Arc::new(store.clone()),
-        mailer: std::sync::Arc::new(
-            fanloop_mail::OutboxMailer::new(&outbox).map_err(|e| e.to_string())?,
-        ),
-        clock,
-        templates: std::sync::Arc::new(fanloop_mail::Templates::new()),
-        unsubscribe_key: fanloop_domain::campaigns::unsubscribe::UnsubscribeKey::new(&[7u8; 32])
-            .map_err(|e| e.to_string())?,
-        public_url: "https://fanloop.example".into(),
-        default_sender: fanloop_domain::values::Email::parse("bench@fanloop.example").ok(),
-        pacer: std::sync::Arc::new(fanloop_campaigns::Pacer::new(0)),
-    };
+    let campaigns = bench_campaigns(dir, store, at)?;
     let started = Instant::now();
     let report_ = campaigns
         .run(
