@@ -248,7 +248,9 @@ async fn surveys(dir: &Path, store: &SqliteStore, tenant: &TenantId) -> Result<(
             last = Some(s.responses);
         }
         if last != Some(RESPONSES as u64) {
-            return Err(format!("summary counted {last:?} responses, expected {RESPONSES}"));
+            return Err(format!(
+                "summary counted {last:?} responses, expected {RESPONSES}"
+            ));
         }
         report(
             &format!("survey summary over {name} of 100,000 responses"),

@@ -874,6 +874,23 @@ mod tests {
     }
 
     #[test]
+    fn recovery_needs_no_calendar_but_keeps_its_cooldown() {
+        let mut r = recipient(true, true);
+        let mut p = plan(CampaignKind::Recovery, "2026-06-01T10:00:00Z");
+        p.period = "01FOLLOWUPA".into();
+        let claim = decide(&p, &r, None).expect("any day, no birthday needed");
+        assert_eq!(claim.message.campaign, CampaignKind::Recovery);
+        r.contact = claim.contact;
+        let mut again = plan(CampaignKind::Recovery, "2026-06-30T09:00:00Z");
+        again.period = "01FOLLOWUPB".into();
+        assert_eq!(decide(&again, &r, None), Err(SkipReason::Suppressed));
+        let mut later = plan(CampaignKind::Recovery, "2026-07-01T10:00:01Z");
+        later.period = "01FOLLOWUPC".into();
+        assert!(decide(&later, &r, None).is_ok(), "30 days later");
+        assert_eq!(CampaignKind::parse("recovery"), None, "not a scheduled run");
+    }
+
+    #[test]
     fn message_ids_are_time_ordered_ulids() {
         let a = new_message_id(ts("2026-11-25T10:00:00Z"), &OsRandom).unwrap();
         let b = new_message_id(ts("2026-11-25T10:00:01Z"), &OsRandom).unwrap();
