@@ -95,7 +95,21 @@ enum TenantCommand {
     Create {
         /// The tenant id: a-z 0-9 -, starting with a letter (e.g. `star-arena`).
         name: String,
+        /// Where: the local SQLite store (in --data-dir) or a deployed DynamoDB table.
+        #[arg(long, value_enum, default_value_t = StoreKind::Sqlite)]
+        store: StoreKind,
+        /// The DynamoDB table (with --store dynamodb), e.g. `fanloop-prod`. Region and
+        /// credentials come from the usual AWS environment; `FANLOOP_DYNAMODB_ENDPOINT`
+        /// overrides the endpoint.
+        #[arg(long, required_if_eq("store", "dynamodb"))]
+        table: Option<String>,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StoreKind {
+    Sqlite,
+    Dynamodb,
 }
 
 fn open_store(dir: &Path) -> Result<SqliteStore, String> {
@@ -105,7 +119,7 @@ fn open_store(dir: &Path) -> Result<SqliteStore, String> {
 }
 
 async fn create_tenant(
-    store: &SqliteStore,
+    store: &dyn TenantStore,
     id: TenantId,
     clock: &dyn Clock,
 ) -> Result<ApiKey, CreateTenantError> {
@@ -281,7 +295,7 @@ async fn main() -> ExitCode {
         } => campaign_run(&cli.data_dir, &kind, as_of, dry_run, tenant).await,
         Command::Bench { operations } => bench::run(&cli.data_dir.join("bench"), operations).await,
         Command::Tenant {
-            command: TenantCommand::Create { name },
+            command: TenantCommand::Create { name, store, table },
         } => {
             let id = match TenantId::parse(name) {
                 Ok(id) => id,
@@ -290,9 +304,22 @@ async fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            match open_store(&cli.data_dir) {
+            let opened: Result<Box<dyn TenantStore>, String> = match (store, table) {
+                (StoreKind::Dynamodb, Some(table)) => Ok(Box::new(
+                    fanloop_store_dynamodb::DynamoStore::connect(
+                        table,
+                        std::env::var("FANLOOP_DYNAMODB_ENDPOINT").ok(),
+                    )
+                    .await,
+                )),
+                (StoreKind::Dynamodb, None) => Err("--store dynamodb needs --table".into()),
+                (StoreKind::Sqlite, _) => {
+                    open_store(&cli.data_dir).map(|s| Box::new(s) as Box<dyn TenantStore>)
+                }
+            };
+            match opened {
                 Err(e) => Err(e),
-                Ok(store) => match create_tenant(&store, id, &SystemClock).await {
+                Ok(store) => match create_tenant(store.as_ref(), id, &SystemClock).await {
                     Ok(key) => {
                         println!("{}", key.expose());
                         Ok(())

@@ -18,7 +18,46 @@ fn var(name: &str) -> Result<String, String> {
     std::env::var(name).map_err(|_| format!("{name} is not set"))
 }
 
-/// `FANLOOP_TABLE`, `FANLOOP_PUBLIC_URL` (https), `FANLOOP_UNSUBSCRIBE_SECRET` (≥ 32 bytes),
+/// The key that signs unsubscribe links: read once at init from Secrets Manager when
+/// `FANLOOP_UNSUBSCRIBE_SECRET_ID` names a secret (on AWS: the secret never sits in the
+/// function's configuration), else from `FANLOOP_UNSUBSCRIBE_SECRET` (local runs, tests).
+pub async fn unsubscribe_key_from_env(
+    conf: &aws_config::SdkConfig,
+) -> Result<UnsubscribeKey, String> {
+    match std::env::var("FANLOOP_UNSUBSCRIBE_SECRET_ID") {
+        Ok(id) => fetch_unsubscribe_key(&aws_sdk_secretsmanager::Client::new(conf), &id).await,
+        Err(_) => {
+            let secret = var("FANLOOP_UNSUBSCRIBE_SECRET")?;
+            UnsubscribeKey::new(secret.as_bytes()).map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// Reads the secret `id` (its string value, at least 32 bytes). Errors name the secret, never
+/// its value.
+pub async fn fetch_unsubscribe_key(
+    client: &aws_sdk_secretsmanager::Client,
+    id: &str,
+) -> Result<UnsubscribeKey, String> {
+    let out = client
+        .get_secret_value()
+        .secret_id(id)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot read the unsubscribe secret {id}: {}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(e)
+            )
+        })?;
+    let value = out
+        .secret_string()
+        .ok_or_else(|| format!("the unsubscribe secret {id} has no string value"))?;
+    UnsubscribeKey::new(value.as_bytes()).map_err(|e| format!("the unsubscribe secret {id}: {e}"))
+}
+
+/// `FANLOOP_TABLE`, `FANLOOP_PUBLIC_URL` (https), the unsubscribe key
+/// ([`unsubscribe_key_from_env`]),
 /// `FANLOOP_SENDER` (an address of the verified SES identity), optional `FANLOOP_SEND_RATE`
 /// (mails per second, default 14: SES's starting rate), `FANLOOP_SES_CONFIGURATION_SET`, and
 /// the endpoints `FANLOOP_DYNAMODB_ENDPOINT` / `FANLOOP_SES_ENDPOINT` (tests).
@@ -28,8 +67,10 @@ pub async fn campaigns_from_env() -> Result<Campaigns, String> {
     if !public_url.starts_with("https://") {
         return Err("FANLOOP_PUBLIC_URL must be an https:// URL (RFC 8058 one-click links)".into());
     }
-    let secret = var("FANLOOP_UNSUBSCRIBE_SECRET")?;
-    let key = UnsubscribeKey::new(secret.as_bytes()).map_err(|e| e.to_string())?;
+    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let key = unsubscribe_key_from_env(&conf).await?;
     let sender = Email::parse(var("FANLOOP_SENDER")?).map_err(|e| format!("FANLOOP_SENDER {e}"))?;
     let rate = match std::env::var("FANLOOP_SEND_RATE") {
         Ok(r) => r
