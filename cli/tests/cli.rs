@@ -275,3 +275,44 @@ fn campaign_run_writes_the_mail_and_its_link_unsubscribes() {
     let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(report["report"]["sent"], 0, "{report}");
 }
+
+/// `tenant create --store dynamodb --table NAME` writes to the deployed table (moto here).
+#[test]
+fn tenant_create_on_a_dynamodb_table() {
+    let (Ok(endpoint), Ok(table)) = (
+        std::env::var("FANLOOP_TEST_AWS_ENDPOINT"),
+        std::env::var("FANLOOP_TEST_TABLE"),
+    ) else {
+        panic!(
+            "needs moto: run through scripts/test (FANLOOP_TEST_AWS_ENDPOINT, FANLOOP_TEST_TABLE)"
+        );
+    };
+    let dir = data_dir("tenant-ddb");
+    let name = format!("ddb-{}", std::process::id());
+    let create = || {
+        fanloop(&dir)
+            .args([
+                "tenant", "create", &name, "--store", "dynamodb", "--table", &table,
+            ])
+            .env("FANLOOP_DYNAMODB_ENDPOINT", &endpoint)
+            .output()
+            .unwrap()
+    };
+    let out = create();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = String::from_utf8(out.stdout).unwrap();
+    assert!(is_key(key.trim()), "{key:?}");
+    assert!(!dir.join("fanloop.db").exists(), "nothing written locally");
+    let again = create();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    let no_table = fanloop(&dir)
+        .args(["tenant", "create", "x", "--store", "dynamodb"])
+        .output()
+        .unwrap();
+    assert_eq!(no_table.status.code(), Some(2), "--table is required");
+}
