@@ -1,6 +1,8 @@
 //! Test harness: real stores (SQLite in a temp file, DynamoDB on moto), fresh tenants, and an
 //! in-process client for the assembled HTTP service.
 
+pub mod runtime_api;
+
 use std::sync::Arc;
 
 use axum::Router;
