@@ -371,11 +371,23 @@ impl FollowUp {
         true
     }
 
-    /// Removes what identifies or was written by the customer (erasure); scores stay.
-    pub fn anonymise(&mut self) {
+    /// Removes what identifies or was written by the customer (erasure); scores stay. `false`
+    /// when there was nothing left to remove (an erasure run again).
+    pub fn anonymise(&mut self) -> bool {
+        let changed = self.customer_id.is_some() || self.comment.is_some() || self.note.is_some();
         self.customer_id = None;
         self.comment = None;
         self.note = None;
+        changed
+    }
+
+    /// Notes what became of the recovery mail; `false` when it already said so.
+    pub fn set_recovery(&mut self, recovery: &str) -> bool {
+        if self.recovery.as_deref() == Some(recovery) {
+            return false;
+        }
+        self.recovery = Some(recovery.to_owned());
+        true
     }
 }
 

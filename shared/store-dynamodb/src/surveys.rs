@@ -235,12 +235,8 @@ impl DynamoStore {
                     .await
                     .map_err(sdk_err)?;
             } else if let Some(id) = sk.strip_prefix("FOLLOWUP#") {
-                self.modify_followup(tenant, id, |f| {
-                    let before = f.clone();
-                    f.anonymise();
-                    *f != before
-                })
-                .await?;
+                self.modify_followup(tenant, id, FollowUp::anonymise)
+                    .await?;
             }
         }
         Ok(())
@@ -397,12 +393,8 @@ impl SurveyStore for DynamoStore {
         id: &str,
         recovery: &str,
     ) -> Result<(), StoreError> {
-        self.modify_followup(tenant, id, |f| {
-            let changed = f.recovery.as_deref() != Some(recovery);
-            f.recovery = Some(recovery.to_owned());
-            changed
-        })
-        .await
-        .map(|_| ())
+        self.modify_followup(tenant, id, |f| f.set_recovery(recovery))
+            .await
+            .map(|_| ())
     }
 }

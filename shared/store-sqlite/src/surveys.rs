@@ -141,8 +141,9 @@ pub(crate) fn anonymise_customer(conn: &Connection, t: &str, c: &str) -> Result<
         c,
     )?;
     for f in &mut followups {
-        f.anonymise();
-        save_followup(conn, t, f)?;
+        if f.anonymise() {
+            save_followup(conn, t, f)?;
+        }
     }
     Ok(())
 }
@@ -322,8 +323,9 @@ impl SurveyStore for SqliteStore {
         let (t, id, recovery) = (tenant.to_string(), id.to_owned(), recovery.to_owned());
         self.with(move |conn| {
             let tx = begin(conn)?;
-            if let Some(mut f) = load_followup(&tx, &t, &id)? {
-                f.recovery = Some(recovery);
+            if let Some(mut f) = load_followup(&tx, &t, &id)?
+                && f.set_recovery(&recovery)
+            {
                 save_followup(&tx, &t, &f)?;
                 tx.commit().map_err(db_err)?;
             }
