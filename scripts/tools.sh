@@ -1,4 +1,4 @@
-# Sourced by scripts/test and scripts/package: installs the pinned Python-packaged tools
+# Sourced by scripts/test, scripts/package and scripts/bench-lambda: installs the pinned Python-packaged tools
 # (moto, cfn-lint, checkov, cargo-lambda with its Zig linker) into .venv when missing or when
 # scripts/requirements-test.txt changed, and puts .venv/bin on PATH.
 VENV=.venv

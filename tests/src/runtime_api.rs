@@ -14,7 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::sync::{Mutex as AsyncMutex, mpsc, oneshot};
 
 type Reply = Result<Value, Value>;
@@ -100,10 +100,15 @@ pub struct Function {
 
 /// The debug build of a workspace binary (scripts/test builds them before the tests).
 pub fn binary(name: &str) -> std::path::PathBuf {
+    binary_in("debug", name)
+}
+
+/// A workspace binary of the given build profile directory (`debug`, `release`).
+pub fn binary_in(profile: &str, name: &str) -> std::path::PathBuf {
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let path = target.join("debug").join(name);
+    let path = target.join(profile).join(name);
     assert!(
         path.exists(),
         "{} is missing: build the function binaries first (scripts/test does: cargo build --bins)",
@@ -196,6 +201,37 @@ impl Function {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// Waits for the first poll of the Runtime API and returns the init time.
+    pub async fn wait_for_init(&self, timeout: Duration) -> Duration {
+        let give_up = Instant::now() + timeout;
+        loop {
+            if let Some(t) = self.init_time() {
+                return t;
+            }
+            assert!(
+                Instant::now() < give_up,
+                "the function did not poll the Runtime API within {timeout:?} (init error: {:?})",
+                self.shared.init_error.lock().unwrap()
+            );
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+    }
+
+    /// A memory figure of the process from `/proc/PID/status`, in KiB: `VmRSS` (resident now)
+    /// or `VmHWM` (peak resident set since start). Linux only.
+    pub fn memory_kib(&self, field: &str) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
+        status.lines().find_map(|l| {
+            l.strip_prefix(field)?
+                .strip_prefix(':')?
+                .trim()
+                .strip_suffix("kB")?
+                .trim()
+                .parse()
+                .ok()
+        })
+    }
 }
 
 impl Drop for Function {
@@ -203,4 +239,98 @@ impl Drop for Function {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn moto() -> (String, String) {
+    (
+        std::env::var("FANLOOP_TEST_AWS_ENDPOINT").expect(crate::MOTO_HELP),
+        std::env::var("FANLOOP_TEST_TABLE").expect(crate::MOTO_HELP),
+    )
+}
+
+/// The environment every function gets on AWS (template.yaml), pointed at moto.
+pub async fn aws_env() -> Vec<(&'static str, String)> {
+    let (endpoint, table) = moto();
+    use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
+    let conf = |b: aws_sdk_secretsmanager::config::Builder| {
+        b.behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(&endpoint)
+            .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+            .build()
+    };
+    let secrets =
+        aws_sdk_secretsmanager::Client::from_conf(conf(aws_sdk_secretsmanager::Config::builder()));
+    let secret = format!("fanloop/lambda-path-{}", std::process::id());
+    let _ = secrets
+        .create_secret()
+        .name(&secret)
+        .secret_string("lambda-path-unsubscribe-secret-0123456789")
+        .send()
+        .await;
+    let ses = {
+        use aws_sdk_sesv2::config::{BehaviorVersion, Credentials, Region};
+        aws_sdk_sesv2::Client::from_conf(
+            aws_sdk_sesv2::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .endpoint_url(&endpoint)
+                .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+                .build(),
+        )
+    };
+    let _ = ses
+        .create_email_identity()
+        .email_identity("hello@lambda.example")
+        .send()
+        .await;
+    vec![
+        ("FANLOOP_TABLE", table),
+        ("FANLOOP_DYNAMODB_ENDPOINT", endpoint.clone()),
+        ("FANLOOP_SES_ENDPOINT", endpoint.clone()),
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint),
+        ("FANLOOP_UNSUBSCRIBE_SECRET_ID", secret),
+        ("FANLOOP_PUBLIC_URL", "https://fanloop.test".into()),
+        ("FANLOOP_SENDER", "hello@lambda.example".into()),
+        ("FANLOOP_SEND_RATE", "100".into()),
+    ]
+}
+
+/// An API Gateway HTTP API (payload 2.0) request, from the recorded fixture.
+pub fn apigw(method: &str, route: &str, path: &str, key: &str, body: Value) -> Value {
+    let mut e: Value =
+        serde_json::from_str(include_str!("../fixtures/apigw-v2-put-customer.json")).unwrap();
+    e["routeKey"] = json!(format!("{method} {route}"));
+    e["requestContext"]["routeKey"] = e["routeKey"].clone();
+    e["rawPath"] = json!(path);
+    e["requestContext"]["http"]["method"] = json!(method);
+    e["requestContext"]["http"]["path"] = json!(path);
+    e["headers"]["authorization"] = json!(format!("Bearer {key}"));
+    if let Some(h) = e["headers"].as_object_mut() {
+        h.remove("content-length");
+    }
+    e["body"] = json!(body.to_string());
+    e
+}
+
+/// The JSON body of an API Gateway reply (`null` when empty or not JSON).
+pub fn body(reply: &Value) -> Value {
+    serde_json::from_str(reply["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null)
+}
+
+/// A zone where it is now between 11:00 and 22:59, and today's date there (`--MM-DD`).
+pub fn zone_past_send_hour() -> (String, String) {
+    let now = jiff::Timestamp::now();
+    for offset in -12i32..=14 {
+        let zone = match offset {
+            0 => "UTC".to_owned(),
+            o if o < 0 => format!("Etc/GMT+{}", -o),
+            o => format!("Etc/GMT-{o}"),
+        };
+        let local = now.to_zoned(jiff::tz::TimeZone::get(&zone).unwrap());
+        if (11..23).contains(&local.hour()) {
+            return (zone, format!("--{:02}-{:02}", local.month(), local.day()));
+        }
+    }
+    unreachable!("some zone is always between 11:00 and 22:59")
 }

@@ -5,102 +5,9 @@
 //! requests, an EventBridge Scheduler input and an SQS batch.
 
 use fanloop_domain::ProfilePatch;
-use fanloop_tests::runtime_api::{Function, binary};
-use fanloop_tests::{MOTO_HELP, dynamodb, moto_get};
+use fanloop_tests::runtime_api::{Function, apigw, aws_env, binary, body, zone_past_send_hour};
+use fanloop_tests::{dynamodb, moto_get};
 use serde_json::{Value, json};
-
-fn moto() -> (String, String) {
-    (
-        std::env::var("FANLOOP_TEST_AWS_ENDPOINT").expect(MOTO_HELP),
-        std::env::var("FANLOOP_TEST_TABLE").expect(MOTO_HELP),
-    )
-}
-
-/// The environment every function gets on AWS (template.yaml), pointed at moto.
-async fn aws_env() -> Vec<(&'static str, String)> {
-    let (endpoint, table) = moto();
-    use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
-    let conf = |b: aws_sdk_secretsmanager::config::Builder| {
-        b.behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(&endpoint)
-            .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-            .build()
-    };
-    let secrets =
-        aws_sdk_secretsmanager::Client::from_conf(conf(aws_sdk_secretsmanager::Config::builder()));
-    let secret = format!("fanloop/lambda-path-{}", std::process::id());
-    let _ = secrets
-        .create_secret()
-        .name(&secret)
-        .secret_string("lambda-path-unsubscribe-secret-0123456789")
-        .send()
-        .await;
-    let ses = {
-        use aws_sdk_sesv2::config::{BehaviorVersion, Credentials, Region};
-        aws_sdk_sesv2::Client::from_conf(
-            aws_sdk_sesv2::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new("us-east-1"))
-                .endpoint_url(&endpoint)
-                .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-                .build(),
-        )
-    };
-    let _ = ses
-        .create_email_identity()
-        .email_identity("hello@lambda.example")
-        .send()
-        .await;
-    vec![
-        ("FANLOOP_TABLE", table),
-        ("FANLOOP_DYNAMODB_ENDPOINT", endpoint.clone()),
-        ("FANLOOP_SES_ENDPOINT", endpoint.clone()),
-        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint),
-        ("FANLOOP_UNSUBSCRIBE_SECRET_ID", secret),
-        ("FANLOOP_PUBLIC_URL", "https://fanloop.test".into()),
-        ("FANLOOP_SENDER", "hello@lambda.example".into()),
-        ("FANLOOP_SEND_RATE", "100".into()),
-    ]
-}
-
-/// An API Gateway HTTP API (payload 2.0) request, from the recorded fixture.
-fn apigw(method: &str, route: &str, path: &str, key: &str, body: Value) -> Value {
-    let mut e: Value =
-        serde_json::from_str(include_str!("../fixtures/apigw-v2-put-customer.json")).unwrap();
-    e["routeKey"] = json!(format!("{method} {route}"));
-    e["requestContext"]["routeKey"] = e["routeKey"].clone();
-    e["rawPath"] = json!(path);
-    e["requestContext"]["http"]["method"] = json!(method);
-    e["requestContext"]["http"]["path"] = json!(path);
-    e["headers"]["authorization"] = json!(format!("Bearer {key}"));
-    if let Some(h) = e["headers"].as_object_mut() {
-        h.remove("content-length");
-    }
-    e["body"] = json!(body.to_string());
-    e
-}
-
-fn body(reply: &Value) -> Value {
-    serde_json::from_str(reply["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null)
-}
-
-/// A zone where it is now between 11:00 and 22:59, and today's date there (`--MM-DD`).
-fn zone_past_send_hour() -> (String, String) {
-    let now = jiff::Timestamp::now();
-    for offset in -12i32..=14 {
-        let zone = match offset {
-            0 => "UTC".to_owned(),
-            o if o < 0 => format!("Etc/GMT+{}", -o),
-            o => format!("Etc/GMT-{o}"),
-        };
-        let local = now.to_zoned(jiff::tz::TimeZone::get(&zone).unwrap());
-        if (11..23).contains(&local.hour()) {
-            return (zone, format!("--{:02}-{:02}", local.month(), local.day()));
-        }
-    }
-    unreachable!("some zone is always between 11:00 and 22:59")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn profile_accrual_birthday_and_survey_batch_through_the_function_binaries() {
@@ -229,4 +136,53 @@ async fn profile_accrual_birthday_and_survey_batch_through_the_function_binaries
         !failed.contains(&"5f8c0e2a-1a9e-4b8e-9c57-000000000004"),
         "a duplicate is done"
     );
+}
+
+/// The benchmark command of docs/benchmarks.md (`scripts/bench-lambda`) kept working: its
+/// harness, run small on the debug binaries, measures every function and counts DynamoDB
+/// requests on the wire — the counts it prints for the core operations are the documented ones.
+#[test]
+fn lambda_bench_measures_every_function_and_counts_requests() {
+    let out = std::process::Command::new(binary("lambda-bench"))
+        .args([
+            "--profile",
+            "debug",
+            "--cold-starts",
+            "2",
+            "--invocations",
+            "5",
+        ])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .expect("lambda-bench runs");
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "lambda-bench failed:\n{table}");
+    for f in [
+        "hello-lambda",
+        "profiles",
+        "points",
+        "campaigns",
+        "campaigns-api",
+        "surveys-api",
+        "surveys-queue",
+    ] {
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(&format!("| {f} | ")) && l.contains(" B | "))
+            .unwrap_or_else(|| panic!("no figures for {f}:\n{table}"));
+        assert!(row.contains(" MiB | "), "{row}");
+    }
+    for expected in [
+        "| profiles | PUT /v1/customers/{id} (update) | 1: 1 UpdateItem |",
+        "| profiles | GET /v1/customers/{id} | 1: 1 GetItem |",
+        "| points | POST …/points/accruals (warm) | 1: 1 TransactWriteItems |",
+        "| points | POST …/points/accruals (same event_id again) | 2: 1 TransactWriteItems, 1 GetItem |",
+        "| surveys-api | POST …/responses (anonymous, promoter) | 1: 1 TransactWriteItems |",
+        "| surveys-api | GET …/summary (30 days) | 8: 8 Query |",
+    ] {
+        assert!(
+            table.contains(expected),
+            "missing `{expected}` in:\n{table}"
+        );
+    }
 }
