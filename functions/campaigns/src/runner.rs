@@ -138,10 +138,10 @@ impl Campaigns {
             CampaignKind::Recovery => Vec::new(),
         };
         for r in batches.into_iter().flatten() {
-            if let Some(period) = period_for(kind, &r.recipient.profile, &due) {
-                if seen.insert(r.recipient.profile.customer_id.clone()) {
-                    candidates.push((r, period));
-                }
+            if let Some(period) = period_for(kind, &r.recipient.profile, &due)
+                && seen.insert(r.recipient.profile.customer_id.clone())
+            {
+                candidates.push((r, period));
             }
         }
         report.candidates = candidates.len() as u64;

@@ -148,10 +148,10 @@ impl ProfilePatch {
             consent: None,
             identities: Vec::new(),
         };
-        if let Patch::Set(b) = &patch.birthday {
-            if b.date().is_some_and(|d| d > today) {
-                p.error("birthday", "must not be in the future");
-            }
+        if let Patch::Set(b) = &patch.birthday
+            && b.date().is_some_and(|d| d > today)
+        {
+            p.error("birthday", "must not be in the future");
         }
         if let Patch::Set(tags) = &mut patch.tags {
             tags.sort();
@@ -160,13 +160,13 @@ impl ProfilePatch {
                 p.error("tags", format!("must have at most {TAGS_MAX} tags"));
             }
         }
-        if let Patch::Set(attrs) = &patch.attributes {
-            if attrs.len() > ATTRIBUTES_MAX {
-                p.error(
-                    "attributes",
-                    format!("must have at most {ATTRIBUTES_MAX} entries"),
-                );
-            }
+        if let Patch::Set(attrs) = &patch.attributes
+            && attrs.len() > ATTRIBUTES_MAX
+        {
+            p.error(
+                "attributes",
+                format!("must have at most {ATTRIBUTES_MAX} entries"),
+            );
         }
         match p.take_raw("consent") {
             None => {}

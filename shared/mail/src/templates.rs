@@ -328,13 +328,13 @@ fn check_override(
             "html" => o.html.as_deref(),
             _ => o.text.as_deref(),
         };
-        if let Some(src) = src {
-            if let Err(e) = render_str(env, part, ext, src, ctx) {
-                errs.push(
-                    format!("campaigns.{kind}.templates.{locale}.{part}"),
-                    format!("does not render: {}", e.detail),
-                );
-            }
+        if let Some(src) = src
+            && let Err(e) = render_str(env, part, ext, src, ctx)
+        {
+            errs.push(
+                format!("campaigns.{kind}.templates.{locale}.{part}"),
+                format!("does not render: {}", e.detail),
+            );
         }
     }
 }

@@ -70,9 +70,9 @@ pub(crate) fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
 }
 
 /// Which items of a cancelled transaction failed their condition.
-pub(crate) fn cancelled_conditions<E: ProvideErrorMetadata>(err: &SdkError<E>) -> Option<Vec<bool>>
+pub(crate) fn cancelled_conditions<E>(err: &SdkError<E>) -> Option<Vec<bool>>
 where
-    E: AsCancellation,
+    E: ProvideErrorMetadata + AsCancellation,
 {
     err.as_service_error()
         .and_then(AsCancellation::failed_conditions)
@@ -693,13 +693,12 @@ impl ProfileStore for DynamoStore {
                 .expression_attribute_values(":c", av_s(customer.as_str()))
                 .send()
                 .await;
-            if let Err(e) = res {
-                if !e
+            if let Err(e) = res
+                && !e
                     .as_service_error()
                     .is_some_and(|s| s.is_conditional_check_failed_exception())
-                {
-                    return Err(sdk_err(e));
-                }
+            {
+                return Err(sdk_err(e));
             }
         }
         let items = self.query_partition(pk, false).await?;

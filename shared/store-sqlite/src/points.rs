@@ -143,14 +143,12 @@ impl PointsStore for SqliteStore {
                 )
                 .map_err(db_err)?;
             }
-            if let Some(at) = ch.active_at {
-                if let Some(mut p) = load_profile(&tx, &t, &c)? {
-                    if p.last_active_at.is_none_or(|l| l < at) {
+            if let Some(at) = ch.active_at
+                && let Some(mut p) = load_profile(&tx, &t, &c)?
+                    && p.last_active_at.is_none_or(|l| l < at) {
                         p.touch(at);
                         save_profile(&tx, &t, &p)?;
                     }
-                }
-            }
             tx.commit().map_err(db_err)?;
             Ok(ch)
         })

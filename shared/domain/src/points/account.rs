@@ -664,10 +664,10 @@ mod tests {
                 a.accrue(&bonus(&format!("e{i}"), 7 + i), &s, t, &utc())
                     .entries,
             );
-            if i % 3 == 0 {
-                if let Ok(r) = a.redeem(&format!("r{i}"), 20, &s, t, &utc()) {
-                    ledger.extend(r.entries);
-                }
+            if i % 3 == 0
+                && let Ok(r) = a.redeem(&format!("r{i}"), 20, &s, t, &utc())
+            {
+                ledger.extend(r.entries);
             }
             t = t
                 .checked_add(jiff::SignedDuration::from_hours(100))
