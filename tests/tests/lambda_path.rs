@@ -168,9 +168,9 @@ fn lambda_bench_measures_every_function_and_counts_requests() {
     ] {
         let row = table
             .lines()
-            .find(|l| l.starts_with(&format!("| {f} | ")) && l.contains(" B | "))
-            .unwrap_or_else(|| panic!("no figures for {f}:\n{table}"));
-        assert!(row.contains(" MiB | "), "{row}");
+            .find(|l| l.starts_with(&format!("| {f} | ")) && l.contains(" MiB | "))
+            .unwrap_or_else(|| panic!("no init and memory figures for {f}:\n{table}"));
+        assert!(row.contains(" ms | "), "{row}");
     }
     for expected in [
         "| profiles | PUT /v1/customers/{id} (update) | 1: 1 UpdateItem |",

@@ -34,6 +34,10 @@ struct Args {
     /// Build profile directory of the binaries under target/.
     #[arg(long, default_value = "release")]
     profile: String,
+    /// Where `scripts/package` put the arm64 packages (`{function}/bootstrap`, `{function}.zip`);
+    /// their sizes are printed when present.
+    #[arg(long, default_value = "target/lambda")]
+    packages: PathBuf,
 }
 
 /// Builds the event of invocation `i` of the steady workload.
@@ -84,6 +88,19 @@ fn median(v: &mut [Duration]) -> Duration {
 
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
+
+/// 1234567 → `1,234,567`.
+fn bytes(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn mib(kib: u64) -> String {
@@ -711,6 +728,22 @@ async fn main() {
         }
     }
 
+    let packaged: Vec<_> = rows
+        .iter()
+        .filter_map(|(name, _, _)| {
+            let bootstrap = std::fs::metadata(args.packages.join(name).join("bootstrap")).ok()?;
+            let zip = std::fs::metadata(args.packages.join(format!("{name}.zip"))).ok()?;
+            Some((*name, bootstrap.len(), zip.len()))
+        })
+        .collect();
+    if !packaged.is_empty() {
+        println!("| function | stripped `bootstrap` (package) | zip |");
+        println!("|---|---|---|");
+        for (name, bootstrap, zip) in packaged {
+            println!("| {name} | {} B | {} B |", bytes(bootstrap), bytes(zip));
+        }
+        println!();
+    }
     let arch = std::env::consts::ARCH;
     println!(
         "| function | binary ({arch}, stripped) | init, median of {} | init, worst | RSS after init | peak RSS over {} invocations | invocation round trip, median | workload |",
@@ -724,7 +757,7 @@ async fn main() {
         let worst = f.init.iter().max().copied().unwrap_or_default();
         println!(
             "| {name} | {} B | {} | {} | {} | {} | {} | {workload} |",
-            f.size,
+            bytes(f.size),
             ms(median(&mut f.init)),
             ms(worst),
             mib(rss_median),
