@@ -111,14 +111,14 @@ async fn profile_accrual_birthday_and_survey_batch_through_the_function_binaries
     )
     .unwrap();
     // The fixture's answers are dated 2026-11-22; keep them within the last 366 days.
+    // One instant for every message: the duplicate (…004) must stay identical to …001, or it
+    // is a different answer under a reused id.
     let batch_now = {
         let mut b = batch.clone();
+        let now = fanloop_domain::time::format(jiff::Timestamp::now());
         for r in b["Records"].as_array_mut().unwrap() {
             if let Some(s) = r["body"].as_str() {
-                r["body"] = json!(s.replace(
-                    "2026-11-22T07:58:00Z",
-                    &fanloop_domain::time::format(jiff::Timestamp::now())
-                ));
+                r["body"] = json!(s.replace("2026-11-22T07:58:00Z", &now));
             }
         }
         b
