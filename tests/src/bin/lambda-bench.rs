@@ -690,23 +690,17 @@ async fn main() {
         }
         p
     };
-    for i in 0..50 {
-        let id = format!("pc-{i}");
-        let patch = ProfilePatch::from_json(seed(&id, json!({})), jiff::civil::date(2026, 1, 1))
+    let customers = (0..50).map(|i| (format!("pc-{i}"), json!({}))).chain([
+        ("ops-p".to_owned(), json!({})),
+        (
+            "birthday-1".to_owned(),
+            json!({"birthday": today, "timezone": zone}),
+        ),
+    ]);
+    for (id, extra) in customers {
+        let patch = ProfilePatch::from_json(seed(&id, extra), jiff::civil::date(2026, 1, 1))
             .unwrap_or_else(|e| panic!("seed profile: {e:?}"));
         let c = CustomerId::parse(&id).unwrap_or_else(|e| panic!("{e:?}"));
-        store
-            .upsert_profile(&tenant, &c, &patch, jiff::Timestamp::now())
-            .await
-            .unwrap_or_else(|e| panic!("seed profile: {e}"));
-    }
-    for (id, extra) in [
-        ("ops-p", json!({})),
-        ("birthday-1", json!({"birthday": today, "timezone": zone})),
-    ] {
-        let patch = ProfilePatch::from_json(seed(id, extra), jiff::civil::date(2026, 1, 1))
-            .unwrap_or_else(|e| panic!("seed profile: {e:?}"));
-        let c = CustomerId::parse(id).unwrap_or_else(|e| panic!("{e:?}"));
         store
             .upsert_profile(&tenant, &c, &patch, jiff::Timestamp::now())
             .await
