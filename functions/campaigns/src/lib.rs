@@ -3,6 +3,7 @@
 //! communication log and the unsubscribe link. One library; `main.rs` (scheduled events) and
 //! `bin/api.rs` (HTTP) are thin.
 
+#[cfg(feature = "lambda")]
 pub mod aws;
 pub mod http;
 pub mod pacer;

@@ -4,8 +4,10 @@
 //! `surveys-queue`.
 
 pub mod http;
+#[cfg(feature = "lambda")]
 pub mod queue;
 pub mod service;
 
 pub use http::routes;
+#[cfg(feature = "lambda")]
 pub use queue::handle_sqs;

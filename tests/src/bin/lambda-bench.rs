@@ -31,8 +31,8 @@ struct Args {
     /// Fresh processes per function for the init time.
     #[arg(long, default_value_t = 20)]
     cold_starts: usize,
-    /// Build profile directory of the binaries under target/.
-    #[arg(long, default_value = "release")]
+    /// Build profile directory of the binaries under target/ (the Lambda packages' profile).
+    #[arg(long, default_value = "lambda-release")]
     profile: String,
     /// Where `scripts/package` put the arm64 packages (`{function}/bootstrap`, `{function}.zip`);
     /// their sizes are printed when present.
