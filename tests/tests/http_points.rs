@@ -116,11 +116,34 @@ async fn loyalty_walkthrough(b: Backend) {
         (r.body["status"].as_str(), r.body["customer_id"].as_str()),
         (Some("active"), Some("p1"))
     );
+    // A coupon is personal: the customer is required, and another customer's order cannot
+    // use it (404, as for an unknown code) nor change it.
+    let r = app
+        .post(
+            &format!("/v1/coupons/{code}/redemptions"),
+            json!({"order_id": "o-1"}),
+        )
+        .await;
+    assert_problem(&r, 422, "validation-error");
+    assert_eq!(r.body["errors"][0]["field"], "customer_id", "{}", r.body);
+    assert_problem(
+        &app.post(
+            &format!("/v1/coupons/{code}/redemptions"),
+            json!({"customer_id": "p2", "order_id": "o-1"}),
+        )
+        .await,
+        404,
+        "not-found",
+    );
+    assert_eq!(
+        app.get(&format!("/v1/coupons/{code}")).await.body["status"],
+        "active"
+    );
     let typed = code.to_lowercase().replace('-', "");
     let r = app
         .post(
             &format!("/v1/coupons/{typed}/redemptions"),
-            json!({"order_id": "o-1"}),
+            json!({"customer_id": "p1", "order_id": "o-1"}),
         )
         .await;
     assert_eq!(
@@ -132,7 +155,7 @@ async fn loyalty_walkthrough(b: Backend) {
     assert_eq!(
         app.post(
             &format!("/v1/coupons/{code}/redemptions"),
-            json!({"order_id": "o-1"})
+            json!({"customer_id": "p1", "order_id": "o-1"})
         )
         .await
         .status,
@@ -141,7 +164,7 @@ async fn loyalty_walkthrough(b: Backend) {
     assert_problem(
         &app.post(
             &format!("/v1/coupons/{code}/redemptions"),
-            json!({"order_id": "o-2"}),
+            json!({"customer_id": "p1", "order_id": "o-2"}),
         )
         .await,
         409,
@@ -305,7 +328,7 @@ async fn bad_points_input_changes_nothing(b: Backend) {
         assert_problem(
             &app.post(
                 &format!("/v1/coupons/{bad}/redemptions"),
-                json!({"order_id": "o"}),
+                json!({"customer_id": "p1", "order_id": "o"}),
             )
             .await,
             422,

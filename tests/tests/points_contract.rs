@@ -436,23 +436,35 @@ async fn redemption_mints_a_single_use_coupon(b: Backend) {
 
     let order = |s: &str| ExternalId::parse(s).unwrap();
     let later = ts("2026-01-12T00:00:00Z");
+    // Someone else's coupon does not exist for this customer, and stays unused.
+    assert_eq!(
+        store
+            .redeem_coupon(&t, &coupon.code, &cid("someone-else"), &order("o0"), later)
+            .await
+            .unwrap(),
+        CouponRedemption::NotFound
+    );
+    assert_eq!(
+        store.coupon(&t, &coupon.code).await.unwrap().unwrap(),
+        coupon
+    );
     assert!(matches!(
         store
-            .redeem_coupon(&t, &coupon.code, &order("o1"), later)
+            .redeem_coupon(&t, &coupon.code, &c, &order("o1"), later)
             .await
             .unwrap(),
         CouponRedemption::Redeemed(_)
     ));
     assert!(matches!(
         store
-            .redeem_coupon(&t, &coupon.code, &order("o1"), later)
+            .redeem_coupon(&t, &coupon.code, &c, &order("o1"), later)
             .await
             .unwrap(),
         CouponRedemption::AlreadyByThisOrder(_)
     ));
     assert_eq!(
         store
-            .redeem_coupon(&t, &coupon.code, &order("o2"), later)
+            .redeem_coupon(&t, &coupon.code, &c, &order("o2"), later)
             .await
             .unwrap(),
         CouponRedemption::UsedByAnotherOrder
@@ -479,7 +491,7 @@ async fn redemption_mints_a_single_use_coupon(b: Backend) {
     let code2 = r2.coupon.unwrap().code;
     assert_eq!(
         store
-            .redeem_coupon(&t, &code2, &order("o3"), ts("2026-01-11T00:00:00Z"))
+            .redeem_coupon(&t, &code2, &c, &order("o3"), ts("2026-01-11T00:00:00Z"))
             .await
             .unwrap(),
         CouponRedemption::Expired
@@ -487,7 +499,7 @@ async fn redemption_mints_a_single_use_coupon(b: Backend) {
     let unknown = CouponCode::generate(&fanloop_domain::tenant::OsRandom).unwrap();
     assert_eq!(
         store
-            .redeem_coupon(&t, &unknown, &order("o4"), later)
+            .redeem_coupon(&t, &unknown, &c, &order("o4"), later)
             .await
             .unwrap(),
         CouponRedemption::NotFound
@@ -553,6 +565,7 @@ async fn erasure_keeps_an_anonymous_consistent_ledger(b: Backend) {
             .erase_customer(&t, &c, "~erased-abc123")
             .await
             .unwrap()
+            .is_some()
     );
     let dump = b.dump(&t).await.join("\n");
     assert!(

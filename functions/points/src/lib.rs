@@ -376,11 +376,13 @@ async fn get_coupon(
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct CouponRedemptionInput {
+    /// The customer whose order uses it: a coupon is personal.
+    customer_id: String,
     order_id: String,
 }
 
-/// Use a coupon on an order: once. The same order again is 200; another order, or an expired
-/// coupon, is 409.
+/// Use a customer's coupon on their order: once. The same order again is 200; another order, or
+/// an expired coupon, is 409; a code that is not this customer's is 404, as an unknown one.
 #[utoipa::path(post, path = "/coupons/{code}/redemptions", tag = "coupons", params(("code" = String, Path)),
     request_body = CouponRedemptionInput,
     responses((status = 201, body = CouponView), (status = 200, description = "This order already used it", body = CouponView),
@@ -396,13 +398,16 @@ async fn post_coupon_redemption(
 ) -> Result<Response, ApiError> {
     let code = coupon_code(raw)?;
     let mut p = ObjectParser::new(body, "")?;
+    let customer = p.required::<CustomerId>("customer_id");
     let order = p.required::<ExternalId>("order_id");
     p.finish()?;
-    let order = order.ok_or_else(|| ApiError::field("order_id", "is required"))?;
+    let (Some(customer), Some(order)) = (customer, order) else {
+        return Err(ApiError::field("order_id", "is required"));
+    };
     let now = state.clock.now();
     match state
         .store
-        .redeem_coupon(&tenant, &code, &order, now)
+        .redeem_coupon(&tenant, &code, &customer, &order, now)
         .await?
     {
         CouponRedemption::Redeemed(c) => {

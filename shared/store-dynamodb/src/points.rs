@@ -433,17 +433,22 @@ impl PointsStore for DynamoStore {
         &self,
         tenant: &TenantId,
         code: &CouponCode,
+        customer: &CustomerId,
         order: &ExternalId,
         now: Timestamp,
     ) -> Result<CouponRedemption, StoreError> {
-        // One conditional update: unused and unexpired (the domain rule, as a condition).
+        // One conditional update: this customer's, unused and unexpired (the domain rule, as a
+        // condition); on failure the old item says which, through the same rule.
         let res = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(coupon_pk(tenant, code.as_str()), "COUPON")))
             .update_expression("SET redeemed_order = :o, redeemed_at = :now")
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(redeemed_order) AND expires_at > :now")
+            .condition_expression(
+                "attribute_exists(pk) AND customer_id = :c AND attribute_not_exists(redeemed_order) AND expires_at > :now",
+            )
+            .expression_attribute_values(":c", av_s(customer.as_str()))
             .expression_attribute_values(":o", av_s(order.as_str()))
             .expression_attribute_values(":now", av_s(time::format(now)))
             .return_values(ReturnValue::AllNew)
@@ -455,7 +460,7 @@ impl PointsStore for DynamoStore {
             Err(e) => match e.as_service_error() {
                 Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c)) => {
                     match c.item() {
-                        Some(item) if !item.is_empty() => Ok(item_to_coupon(item)?.redeem(order, now)),
+                        Some(item) if !item.is_empty() => Ok(item_to_coupon(item)?.redeem(customer, order, now)),
                         _ => Ok(CouponRedemption::NotFound),
                     }
                 }

@@ -82,7 +82,7 @@ impl PointsStore for SqliteStore {
         customer: &CustomerId,
     ) -> Result<Option<AccountRecord>, StoreError> {
         let (t, c) = (tenant.to_string(), customer.to_string());
-        self.with(move |conn| load_account(conn, &t, &c)).await
+        self.read(move |conn| load_account(conn, &t, &c)).await
     }
 
     async fn profile_and_account(
@@ -91,7 +91,7 @@ impl PointsStore for SqliteStore {
         customer: &CustomerId,
     ) -> Result<Option<(Profile, AccountRecord)>, StoreError> {
         let (t, c) = (tenant.to_string(), customer.to_string());
-        self.with(move |conn| {
+        self.read(move |conn| {
             let tx = conn.transaction().map_err(db_err)?;
             match (load_profile(&tx, &t, &c)?, load_account(&tx, &t, &c)?) {
                 (Some(p), Some(a)) => Ok(Some((p, a))),
@@ -113,7 +113,7 @@ impl PointsStore for SqliteStore {
             customer.to_string(),
             posting_key.to_owned(),
         );
-        self.with(move |conn| {
+        self.write(move |conn| {
             // One IMMEDIATE transaction: nobody else writes between the read and the write.
             let tx = begin(conn)?;
             if let Some(existing) = posting(&tx, &t, &c, &key)? {
@@ -165,7 +165,7 @@ impl PointsStore for SqliteStore {
         let (t, c) = (tenant.to_string(), customer.to_string());
         let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn
                 .prepare(
                     "SELECT entry FROM ledger WHERE tenant_id = ?1 AND customer_id = ?2 AND seq < ?3
@@ -190,23 +190,29 @@ impl PointsStore for SqliteStore {
         code: &CouponCode,
     ) -> Result<Option<Coupon>, StoreError> {
         let (t, code) = (tenant.to_string(), code.to_string());
-        self.with(move |conn| load_coupon(conn, &t, &code)).await
+        self.read(move |conn| load_coupon(conn, &t, &code)).await
     }
 
     async fn redeem_coupon(
         &self,
         tenant: &TenantId,
         code: &CouponCode,
+        customer: &CustomerId,
         order: &ExternalId,
         now: Timestamp,
     ) -> Result<CouponRedemption, StoreError> {
-        let (t, code, order) = (tenant.to_string(), code.to_string(), order.clone());
-        self.with(move |conn| {
+        let (t, code, customer, order) = (
+            tenant.to_string(),
+            code.to_string(),
+            customer.clone(),
+            order.clone(),
+        );
+        self.write(move |conn| {
             let tx = begin(conn)?;
             let Some(coupon) = load_coupon(&tx, &t, &code)? else {
                 return Ok(CouponRedemption::NotFound);
             };
-            let outcome = coupon.redeem(&order, now);
+            let outcome = coupon.redeem(&customer, &order, now);
             if let CouponRedemption::Redeemed(used) = &outcome {
                 tx.prepare_cached(
                     "UPDATE coupons SET coupon = ?1 WHERE tenant_id = ?2 AND code = ?3",
@@ -230,7 +236,7 @@ impl SqliteStore {
         anonymous: &str,
     ) -> Result<Vec<LedgerEntry>, StoreError> {
         let (t, a) = (tenant.to_string(), anonymous.to_owned());
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn
                 .prepare("SELECT entry FROM ledger WHERE tenant_id = ?1 AND customer_id = ?2 ORDER BY seq")
                 .map_err(db_err)?;

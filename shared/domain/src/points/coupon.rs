@@ -243,8 +243,18 @@ impl Coupon {
         )
     }
 
-    /// The rule of a coupon use at `now`, shared by both stores.
-    pub fn redeem(&self, order: &crate::ids::ExternalId, now: jiff::Timestamp) -> CouponRedemption {
+    /// The rule of a coupon use by `customer` at `now`, shared by both stores. A coupon is
+    /// personal: to anyone but the customer it was minted for it does not exist (so a code
+    /// cannot be probed through someone else's order).
+    pub fn redeem(
+        &self,
+        customer: &crate::ids::CustomerId,
+        order: &crate::ids::ExternalId,
+        now: jiff::Timestamp,
+    ) -> CouponRedemption {
+        if customer != &self.customer_id {
+            return CouponRedemption::NotFound;
+        }
         match &self.redeemed {
             Some(u) if &u.order_id == order => CouponRedemption::AlreadyByThisOrder(self.clone()),
             Some(_) => CouponRedemption::UsedByAnotherOrder,
