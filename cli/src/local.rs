@@ -53,6 +53,11 @@ fn write_private(path: &Path, content: &str) -> Result<(), String> {
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
+/// The outbox of local mode, `{data_dir}/outbox`: one `.eml` per mail.
+pub fn outbox(data_dir: &Path) -> Result<OutboxMailer, String> {
+    OutboxMailer::new(data_dir.join("outbox")).map_err(|e| format!("cannot create the outbox: {e}"))
+}
+
 /// Campaigns on the local store, writing mail to `{data_dir}/outbox`.
 pub fn campaigns(
     store: Arc<dyn Store>,
@@ -60,8 +65,7 @@ pub fn campaigns(
     data_dir: &Path,
     public_url: String,
 ) -> Result<Campaigns, String> {
-    let outbox = OutboxMailer::new(data_dir.join("outbox"))
-        .map_err(|e| format!("cannot create the outbox: {e}"))?;
+    let outbox = outbox(data_dir)?;
     let sender = std::env::var("FANLOOP_SENDER").unwrap_or_else(|_| LOCAL_SENDER.to_owned());
     Ok(Campaigns {
         store,

@@ -506,11 +506,15 @@ async fn messages_are_exported_and_erased(b: Backend) {
     assert_eq!(export.messages.len(), 1);
     let subject = export.messages[0].subject.clone().unwrap();
     assert!(subject.contains("Zhang Wei"), "{subject}");
-    assert!(
-        store
-            .erase_customer(&s.tenant, &cid("c"), "~erased-x")
-            .await
-            .unwrap()
+    let erased = store
+        .erase_customer(&s.tenant, &cid("c"), "~erased-x")
+        .await
+        .unwrap()
+        .expect("the customer existed");
+    assert_eq!(
+        erased.message_ids,
+        vec![export.messages[0].id.clone()],
+        "erasure names the messages whose copies must go"
     );
     assert!(
         store

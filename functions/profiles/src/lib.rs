@@ -14,7 +14,7 @@ use fanloop_domain::profile::{Identity, Profile, ProfileInput, ProfilePatch};
 use fanloop_domain::settings::TenantSettings;
 use fanloop_domain::tenant::{OsRandom, Random};
 use fanloop_domain::time::serde_ts;
-use fanloop_domain::{CustomerId, ExternalId, Platform};
+use fanloop_domain::{CustomerId, ExternalId, Platform, TenantId};
 use fanloop_http::{ApiError, AppState, AuthTenant, JsonBody, Problem, parse_path};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -167,7 +167,8 @@ async fn get_customer(
 /// customer is 404.
 #[utoipa::path(delete, path = "/customers/{customer_id}", tag = "profiles",
     params(("customer_id" = String, Path)),
-    responses((status = 204, description = "Erased"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    responses((status = 204, description = "Erased"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The mail copies could not be removed; nothing was erased, retry", body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]
 async fn delete_customer(
     State(state): State<AppState>,
@@ -178,16 +179,30 @@ async fn delete_customer(
     let mut random = [0u8; 16];
     OsRandom.fill(&mut random).map_err(|_| ApiError::Internal)?;
     let anonymous = fanloop_domain::export::anonymous_id(&hex::encode(random));
-    if state
+    // The copies of their mail (the outbox, locally) go first, so a failure leaves the
+    // customer in place for a retry; then the store; then any mail recorded in between.
+    let logged: Vec<String> = (state.store.messages(&tenant, &customer).await?)
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    forget_mail(&state, &tenant, &logged).await?;
+    let Some(erased) = state
         .store
         .erase_customer(&tenant, &customer, &anonymous)
         .await?
-    {
-        tracing::info!(tenant = %tenant, "customer erased");
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(customer_not_found())
-    }
+    else {
+        return Err(customer_not_found());
+    };
+    forget_mail(&state, &tenant, &erased.message_ids).await?;
+    tracing::info!(tenant = %tenant, messages = erased.message_ids.len(), "customer erased");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn forget_mail(state: &AppState, tenant: &TenantId, ids: &[String]) -> Result<(), ApiError> {
+    state.mail_copies.forget(ids).await.map_err(|e| {
+        tracing::error!(tenant = %tenant, error = %e, "mail copies of an erasure not removed");
+        ApiError::Unavailable
+    })
 }
 
 #[derive(Deserialize, ToSchema)]

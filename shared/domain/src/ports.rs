@@ -123,15 +123,23 @@ pub trait ProfileStore: Send + Sync {
         tenant: &TenantId,
         customer: &CustomerId,
     ) -> Result<Option<CustomerExport>, StoreError>;
-    /// Removes the customer's personal data everywhere; `false` if there was no such customer.
+    /// Removes the customer's personal data everywhere; `None` if there was no such customer.
     /// The points ledger is kept, consistent, under `anonymous` (an id no customer can have),
-    /// so the tenant's points liability still adds up; coupons are voided.
+    /// so the tenant's points liability still adds up; coupons are voided. What was erased
+    /// names the copies kept outside the store ([`MailCopies`]), for the caller to remove.
     async fn erase_customer(
         &self,
         tenant: &TenantId,
         customer: &CustomerId,
         anonymous: &str,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Option<Erased>, StoreError>;
+}
+
+/// What an erasure removed that copies outside the store are named by.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Erased {
+    /// The ids of the customer's messages (their communication log).
+    pub message_ids: Vec<String>,
 }
 
 /// An account as loaded, with the revision a write must still find.
@@ -226,11 +234,12 @@ pub trait PointsStore: Send + Sync {
         tenant: &TenantId,
         code: &CouponCode,
     ) -> Result<Option<Coupon>, StoreError>;
-    /// Uses a coupon for an order, atomically (rule: [`Coupon::redeem`]).
+    /// Uses a customer's coupon for an order, atomically (rule: [`Coupon::redeem`]).
     async fn redeem_coupon(
         &self,
         tenant: &TenantId,
         code: &CouponCode,
+        customer: &CustomerId,
         order: &ExternalId,
         now: Timestamp,
     ) -> Result<CouponRedemption, StoreError>;
@@ -429,6 +438,24 @@ pub struct Delivery {
 #[async_trait]
 pub trait Mailer: Send + Sync {
     async fn send(&self, mail: &OutgoingMail) -> Result<Delivery, MailError>;
+}
+
+/// Copies of sent mail kept beside the store — local mode's outbox keeps every mail as a
+/// file — which an erasure must remove with the rest of the customer.
+#[async_trait]
+pub trait MailCopies: Send + Sync {
+    /// Removes the copies of these messages; a message without a copy is fine.
+    async fn forget(&self, message_ids: &[String]) -> Result<(), MailError>;
+}
+
+/// A mail provider that keeps no copy Fanloop could read back (SES).
+pub struct NoMailCopies;
+
+#[async_trait]
+impl MailCopies for NoMailCopies {
+    async fn forget(&self, _message_ids: &[String]) -> Result<(), MailError> {
+        Ok(())
+    }
 }
 
 /// Everything a function needs from storage.

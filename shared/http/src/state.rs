@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use fanloop_domain::TenantId;
 use fanloop_domain::clock::Clock;
-use fanloop_domain::ports::Store;
+use fanloop_domain::ports::{MailCopies, NoMailCopies, Store};
 use fanloop_domain::settings::TenantSettings;
 
 use crate::auth::KeyCache;
@@ -25,6 +25,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub keys: Arc<KeyCache>,
     pub settings: Arc<SettingsCache>,
+    /// Where copies of sent mail live outside the store (local mode's outbox), for erasure.
+    pub mail_copies: Arc<dyn MailCopies>,
 }
 
 impl AppState {
@@ -34,7 +36,14 @@ impl AppState {
             clock,
             keys: Arc::new(KeyCache::default()),
             settings: Arc::new(SettingsCache::default()),
+            mail_copies: Arc::new(NoMailCopies),
         }
+    }
+
+    /// The same state, erasing mail copies from `copies` (the outbox in local mode).
+    pub fn with_mail_copies(mut self, copies: Arc<dyn MailCopies>) -> Self {
+        self.mail_copies = copies;
+        self
     }
 
     /// The tenant's settings, from the cache when fresh.

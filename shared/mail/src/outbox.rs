@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use fanloop_domain::ports::{Delivery, MailError, Mailer, OutgoingMail};
+use fanloop_domain::ports::{Delivery, MailCopies, MailError, Mailer, OutgoingMail};
 
 pub struct OutboxMailer {
     dir: PathBuf,
@@ -55,5 +55,29 @@ impl Mailer for OutboxMailer {
             provider: "outbox",
             provider_message_id: format!("{stem}.eml"),
         })
+    }
+}
+
+#[async_trait]
+impl MailCopies for OutboxMailer {
+    async fn forget(&self, message_ids: &[String]) -> Result<(), MailError> {
+        let mut paths = Vec::with_capacity(message_ids.len() * 2);
+        for id in message_ids {
+            let stem = file_stem(id)?;
+            paths.push(self.dir.join(format!("{stem}.eml")));
+            paths.push(self.dir.join(format!(".{stem}.eml.tmp")));
+        }
+        tokio::task::spawn_blocking(move || {
+            for path in paths {
+                match std::fs::remove_file(&path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                }
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| MailError::Unavailable(format!("outbox task: {e}")))?
+        .map_err(|e| MailError::Unavailable(format!("outbox: {}", e.kind())))
     }
 }

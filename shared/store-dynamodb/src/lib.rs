@@ -20,7 +20,7 @@ use aws_sdk_dynamodb::types::{
 };
 use fanloop_domain::export::CustomerExport;
 use fanloop_domain::ports::{
-    CreateTenantError, ProfileStore, StoreError, TenantStore, UpsertError, Upserted,
+    CreateTenantError, Erased, ProfileStore, StoreError, TenantStore, UpsertError, Upserted,
     VersionedSettings,
 };
 use fanloop_domain::profile::{IDENTITIES_MAX, Identity, Profile, ProfilePatch};
@@ -674,11 +674,11 @@ impl ProfileStore for DynamoStore {
         tenant: &TenantId,
         customer: &CustomerId,
         anonymous: &str,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<Erased>, StoreError> {
         let pk = profile_pk(tenant, customer);
         self.accounts.forget(&pk);
         let Some(profile) = self.profile(tenant, customer).await? else {
-            return Ok(false);
+            return Ok(None);
         };
         // Identity claims first (each only if still ours), then the ledger copied under the
         // anonymous id, coupons voided, and the customer's partition last with the profile at
@@ -702,6 +702,10 @@ impl ProfileStore for DynamoStore {
             }
         }
         let items = self.query_partition(pk, false).await?;
+        let message_ids = campaigns::messages_from(&items)?
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
         self.anonymise_surveys(tenant, &items).await?;
         let anon_pk = format!("T#{tenant}#C#{anonymous}");
         let mut writes = Vec::new();
@@ -750,7 +754,7 @@ impl ProfileStore for DynamoStore {
             .collect::<Result<Vec<_>, _>>()
             .map_err(build_err)?;
         self.batch_write(deletes).await?;
-        Ok(true)
+        Ok(Some(Erased { message_ids }))
     }
 }
 
