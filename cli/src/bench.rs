@@ -63,36 +63,7 @@ pub async fn run(dir: &Path, n: usize) -> Result<(), String> {
         vec![],
     );
 
-    // Raw SQLite: one INSERT per transaction, WAL, synchronous=NORMAL.
-    let raw_path = dir.join("raw.db");
-    let _ = std::fs::remove_file(&raw_path);
-    let conn = rusqlite::Connection::open(&raw_path).map_err(|e| e.to_string())?;
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(|e| e.to_string())?;
-    conn.pragma_update(None, "synchronous", "NORMAL")
-        .map_err(|e| e.to_string())?;
-    conn.execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID")
-        .map_err(|e| e.to_string())?;
-    let mut lat = Vec::with_capacity(n);
-    let started = Instant::now();
-    for i in 0..n {
-        let t0 = Instant::now();
-        conn.execute("BEGIN IMMEDIATE", [])
-            .map_err(|e| e.to_string())?;
-        conn.execute(
-            "INSERT INTO t VALUES (?1, ?2)",
-            rusqlite::params![format!("k{i}"), "x".repeat(200)],
-        )
-        .map_err(|e| e.to_string())?;
-        conn.execute("COMMIT", []).map_err(|e| e.to_string())?;
-        lat.push(t0.elapsed());
-    }
-    report(
-        "raw SQLite: 1 INSERT per transaction",
-        n,
-        started.elapsed(),
-        lat,
-    );
+    raw_sqlite(dir, n)?;
 
     // Accruals through the store, as `fanloop serve` runs them.
     let path = dir.join("bench.db");
@@ -153,6 +124,42 @@ pub async fn run(dir: &Path, n: usize) -> Result<(), String> {
     );
     campaign(dir, &store, &tenant).await?;
     surveys(dir, &store, &tenant).await
+}
+
+/// Raw SQLite: one INSERT per transaction, WAL, synchronous=NORMAL — the floor the accrual
+/// path is compared with (also alone: `fanloop bench --raw-only`, for `scripts/bench-http`).
+pub fn raw_sqlite(dir: &Path, n: usize) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let raw_path = dir.join("raw.db");
+    let _ = std::fs::remove_file(&raw_path);
+    let conn = rusqlite::Connection::open(&raw_path).map_err(|e| e.to_string())?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(|e| e.to_string())?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(|e| e.to_string())?;
+    conn.execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID")
+        .map_err(|e| e.to_string())?;
+    let mut lat = Vec::with_capacity(n);
+    let started = Instant::now();
+    for i in 0..n {
+        let t0 = Instant::now();
+        conn.execute("BEGIN IMMEDIATE", [])
+            .map_err(|e| e.to_string())?;
+        conn.execute(
+            "INSERT INTO t VALUES (?1, ?2)",
+            rusqlite::params![format!("k{i}"), "x".repeat(200)],
+        )
+        .map_err(|e| e.to_string())?;
+        conn.execute("COMMIT", []).map_err(|e| e.to_string())?;
+        lat.push(t0.elapsed());
+    }
+    report(
+        "raw SQLite: 1 INSERT per transaction",
+        n,
+        started.elapsed(),
+        lat,
+    );
+    Ok(())
 }
 
 /// Campaigns on the bench store, writing to `dir/outbox`, with the clock at `at`.

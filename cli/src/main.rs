@@ -9,6 +9,12 @@ use std::sync::Arc;
 mod bench;
 mod local;
 
+/// mimalloc instead of glibc's malloc: buffers the SQLite writer thread allocates are freed on
+/// the HTTP worker threads, and glibc's arena locks made that cross-thread traffic the
+/// bottleneck of concurrent writes (measured with perf under `scripts/bench-http`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use fanloop_domain::ports::{CreateTenantError, TenantStore};
 use fanloop_domain::tenant::{ApiKey, OsRandom, Tenant};
@@ -63,6 +69,9 @@ enum Command {
         /// Operations per benchmark.
         #[arg(long, default_value_t = 20_000)]
         operations: usize,
+        /// Only the raw SQLite row (the baseline of `scripts/bench-http`).
+        #[arg(long)]
+        raw_only: bool,
     },
     /// Manage tenants.
     Tenant {
@@ -201,7 +210,8 @@ async fn serve(
         data_dir,
         public_url,
     )?);
-    let state = AppState::new(store, clock);
+    // Erasing a customer removes their mail from the outbox too.
+    let state = AppState::new(store, clock).with_mail_copies(Arc::new(local::outbox(data_dir)?));
     let (router, _) = assemble(
         fanloop_profiles::routes()
             .merge(fanloop_points::routes())
@@ -263,6 +273,27 @@ async fn campaign_run(
     failed.map_or(Ok(()), Err)
 }
 
+/// The deployed table, when this build links the AWS SDK (feature `dynamodb`).
+#[cfg(feature = "dynamodb")]
+async fn dynamodb_store(table: String) -> Result<Box<dyn TenantStore>, String> {
+    Ok(Box::new(
+        fanloop_store_dynamodb::DynamoStore::connect(
+            table,
+            std::env::var("FANLOOP_DYNAMODB_ENDPOINT").ok(),
+        )
+        .await,
+    ))
+}
+
+#[cfg(not(feature = "dynamodb"))]
+async fn dynamodb_store(_table: String) -> Result<Box<dyn TenantStore>, String> {
+    Err(
+        "this build of fanloop has no DynamoDB support; build it with \
+         `cargo build --release -p fanloop --features dynamodb`"
+            .into(),
+    )
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -293,7 +324,13 @@ async fn main() -> ExitCode {
                     tenant,
                 },
         } => campaign_run(&cli.data_dir, &kind, as_of, dry_run, tenant).await,
-        Command::Bench { operations } => bench::run(&cli.data_dir.join("bench"), operations).await,
+        Command::Bench {
+            operations,
+            raw_only: true,
+        } => bench::raw_sqlite(&cli.data_dir.join("bench"), operations),
+        Command::Bench { operations, .. } => {
+            bench::run(&cli.data_dir.join("bench"), operations).await
+        }
         Command::Tenant {
             command: TenantCommand::Create { name, store, table },
         } => {
@@ -305,13 +342,7 @@ async fn main() -> ExitCode {
                 }
             };
             let opened: Result<Box<dyn TenantStore>, String> = match (store, table) {
-                (StoreKind::Dynamodb, Some(table)) => Ok(Box::new(
-                    fanloop_store_dynamodb::DynamoStore::connect(
-                        table,
-                        std::env::var("FANLOOP_DYNAMODB_ENDPOINT").ok(),
-                    )
-                    .await,
-                )),
+                (StoreKind::Dynamodb, Some(table)) => dynamodb_store(table).await,
                 (StoreKind::Dynamodb, None) => Err("--store dynamodb needs --table".into()),
                 (StoreKind::Sqlite, _) => {
                     open_store(&cli.data_dir).map(|s| Box::new(s) as Box<dyn TenantStore>)

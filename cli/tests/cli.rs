@@ -36,15 +36,26 @@ fn free_port() -> u16 {
 
 /// A minimal HTTP/1.1 exchange (the server closes after `Connection: close`).
 fn http(port: u16, method: &str, path: &str, key: &str, body: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    try_http(port, method, path, key, body).unwrap()
+}
+
+/// The same exchange, with the socket's error when the server is gone; status 0 when the
+/// connection closed before a whole status line.
+fn try_http(
+    port: u16,
+    method: &str,
+    path: &str,
+    key: &str,
+    body: &str,
+) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
     write!(
         s,
         "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
-    )
-    .unwrap();
+    )?;
     let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
+    s.read_to_string(&mut out)?;
     let status = out
         .split(' ')
         .nth(1)
@@ -54,7 +65,7 @@ fn http(port: u16, method: &str, path: &str, key: &str, body: &str) -> (u16, Str
         .split_once("\r\n\r\n")
         .map(|(_, b)| b.to_owned())
         .unwrap_or_default();
-    (status, body)
+    Ok((status, body))
 }
 
 struct Server(Child);
@@ -274,6 +285,176 @@ fn campaign_run_writes_the_mail_and_its_link_unsubscribes() {
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(report["report"]["sent"], 0, "{report}");
+}
+
+/// Every file under `dir` (recursively) whose bytes contain `needle`.
+fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if std::fs::read(&path)
+            .unwrap()
+            .windows(needle.len())
+            .any(|w| w == needle)
+        {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn erasure_leaves_nothing_of_the_customer_in_the_data_directory() {
+    let dir = data_dir("erasure");
+    let port = free_port();
+    let key = format!("flk_{}", "e".repeat(64));
+    let (_server, _) = serve(&dir, port, Some(&key));
+    let (zone, md) = zone_past_send_hour();
+    let (email, name, phone) = (
+        "erase.me.7@example.com",
+        "Quintessa Erasable",
+        "+14155550199",
+    );
+    let body = format!(
+        r#"{{"email":"{email}","display_name":"{name}","phone":"{phone}","birthday":"--{md}","timezone":"{zone}","consent":{{"email_marketing":true}}}}"#
+    );
+    assert_eq!(
+        http(port, "PUT", "/v1/customers/leaver", &key, &body).0,
+        201
+    );
+    let keeper = format!(
+        r#"{{"email":"keeper@example.com","birthday":"--{md}","timezone":"{zone}","consent":{{"email_marketing":true}}}}"#
+    );
+    assert_eq!(
+        http(port, "PUT", "/v1/customers/keeper", &key, &keeper).0,
+        201
+    );
+    let run = fanloop(&dir)
+        .args(["campaign", "run", "birthday", "--tenant", "demo"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["report"]["sent"], 2, "{report}");
+    for needle in [email, name, phone] {
+        assert!(
+            !files_containing(&dir, needle.as_bytes()).is_empty(),
+            "the scan finds {needle:?} before erasure"
+        );
+    }
+
+    assert_eq!(
+        http(port, "DELETE", "/v1/customers/leaver", &key, "").0,
+        204
+    );
+    for needle in [email, name, phone] {
+        assert_eq!(
+            files_containing(&dir, needle.as_bytes()),
+            Vec::<PathBuf>::new(),
+            "{needle:?} is still on disk after erasure"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.join("outbox")).unwrap().count(),
+        1,
+        "the other customer's mail stays"
+    );
+    let (status, kept) = http(port, "GET", "/v1/customers/keeper", &key, "");
+    assert_eq!(status, 200);
+    assert!(kept.contains("keeper@example.com"), "{kept}");
+}
+
+/// `kill -9` of `serve` in the middle of 16 concurrent clients: every accrual that was
+/// answered 201 is there after a restart (posting it again is a 200 replay, not a new 201),
+/// and every balance equals the sum of its ledger.
+#[test]
+fn killed_mid_load_loses_no_acknowledged_accrual() {
+    let dir = data_dir("kill9");
+    let port = free_port();
+    let key = format!("flk_{}", "d".repeat(64));
+    let (mut server, _) = serve(&dir, port, Some(&key));
+    const CUSTOMERS: usize = 8;
+    for c in 0..CUSTOMERS {
+        let (status, _) = http(port, "PUT", &format!("/v1/customers/k{c}"), &key, "{}");
+        assert_eq!(status, 201);
+    }
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
+    let clients: Vec<_> = (0..16)
+        .map(|client| {
+            let (acked, key) = (acked.clone(), key.clone());
+            std::thread::spawn(move || {
+                for n in 0.. {
+                    let path = format!("/v1/customers/k{}/points/accruals", (client + n) % CUSTOMERS);
+                    let body = format!(
+                        r#"{{"event_id":"e-{client}-{n}","kind":"purchase","amount_minor":{},"currency":"USD"}}"#,
+                        100 + n * 7 % 900
+                    );
+                    match try_http(port, "POST", &path, &key, &body) {
+                        Ok((201, _)) => acked.lock().unwrap().push((path, body)),
+                        Ok((0, _)) | Err(_) => return,
+                        Ok((status, answer)) => panic!("{status} {answer}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    while acked.lock().unwrap().len() < 1_000 && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    server.0.kill().unwrap(); // SIGKILL: no shutdown, no final checkpoint
+    server.0.wait().unwrap();
+    for c in clients {
+        c.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 1_000,
+        "only {} accruals before the kill",
+        acked.len()
+    );
+
+    let (_server, _) = serve(&dir, port, Some(&key));
+    let lost: Vec<_> = acked
+        .iter()
+        .filter(|(path, body)| http(port, "POST", path, &key, body).0 != 200)
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged accruals lost: {:?}",
+        lost.len(),
+        acked.len(),
+        &lost[..lost.len().min(3)]
+    );
+    for c in 0..CUSTOMERS {
+        let (_, points) = http(port, "GET", &format!("/v1/customers/k{c}/points"), &key, "");
+        let balance = serde_json::from_str::<serde_json::Value>(&points).unwrap()["balance"]
+            .as_i64()
+            .unwrap();
+        let (mut sum, mut cursor) = (0, String::new());
+        loop {
+            let (_, page) = http(
+                port,
+                "GET",
+                &format!("/v1/customers/k{c}/points/ledger?limit=100{cursor}"),
+                &key,
+                "",
+            );
+            let page: serde_json::Value = serde_json::from_str(&page).unwrap();
+            sum += page["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["points"].as_i64().unwrap())
+                .sum::<i64>();
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = format!("&cursor={next}"),
+                None => break,
+            }
+        }
+        assert_eq!(balance, sum, "customer k{c}: balance and ledger disagree");
+    }
 }
 
 /// `tenant create --store dynamodb --table NAME` writes to the deployed table (moto here).

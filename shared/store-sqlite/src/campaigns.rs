@@ -105,7 +105,7 @@ pub(crate) fn load_messages(
 #[async_trait]
 impl CampaignStore for SqliteStore {
     async fn tenant_ids(&self) -> Result<Vec<TenantId>, StoreError> {
-        self.with(|conn| {
+        self.read(|conn| {
             let mut stmt = conn
                 .prepare("SELECT id FROM tenants ORDER BY id")
                 .map_err(db_err)?;
@@ -127,7 +127,7 @@ impl CampaignStore for SqliteStore {
         month_day: &str,
     ) -> Result<Vec<IndexedRecipient>, StoreError> {
         let (t, md) = (tenant.to_string(), month_day.to_owned());
-        self.with(move |conn| recipients_where(conn, &t, "birthday_md", &md))
+        self.read(move |conn| recipients_where(conn, &t, "birthday_md", &md))
             .await
     }
 
@@ -137,7 +137,7 @@ impl CampaignStore for SqliteStore {
         day: jiff::civil::Date,
     ) -> Result<Vec<IndexedRecipient>, StoreError> {
         let (t, d) = (tenant.to_string(), day.to_string());
-        self.with(move |conn| recipients_where(conn, &t, "last_active_day", &d))
+        self.read(move |conn| recipients_where(conn, &t, "last_active_day", &d))
             .await
     }
 
@@ -149,7 +149,7 @@ impl CampaignStore for SqliteStore {
         _known: Option<&IndexedRecipient>,
     ) -> Result<ClaimOutcome, StoreError> {
         let (t, c, plan) = (tenant.to_string(), customer.to_string(), plan.clone());
-        self.with(move |conn| {
+        self.write(move |conn| {
             let tx = begin(conn)?;
             let row: Option<(String, Option<String>, Option<String>)> = tx
                 .prepare_cached("SELECT profile, account, contact FROM customers WHERE tenant_id = ?1 AND customer_id = ?2")
@@ -190,7 +190,7 @@ impl CampaignStore for SqliteStore {
         message: &Message,
     ) -> Result<(), StoreError> {
         let (t, c, m) = (tenant.to_string(), customer.to_string(), message.clone());
-        self.with(move |conn| {
+        self.write(move |conn| {
             let tx = begin(conn)?;
             // Only the attempt that holds the marker may finish it; a customer erased meanwhile
             // stays erased.
@@ -209,6 +209,6 @@ impl CampaignStore for SqliteStore {
         customer: &CustomerId,
     ) -> Result<Vec<Message>, StoreError> {
         let (t, c) = (tenant.to_string(), customer.to_string());
-        self.with(move |conn| load_messages(conn, &t, &c)).await
+        self.read(move |conn| load_messages(conn, &t, &c)).await
     }
 }

@@ -1,14 +1,14 @@
-//! The embedded store: one SQLite file in WAL mode. Each call runs on tokio's blocking pool
-//! against a single connection, so writes are serialised exactly as SQLite serialises them
-//! anyway, and every multi-row change is one `BEGIN IMMEDIATE` transaction.
+//! The embedded store: one SQLite file in WAL mode. Writes go to one writer thread that
+//! commits them in groups, each operation in its own savepoint; reads run on their own
+//! connections (`conn`).
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use fanloop_domain::export::CustomerExport;
 use fanloop_domain::ports::{
-    CreateTenantError, ProfileStore, StoreError, TenantStore, UpsertError, Upserted,
+    CreateTenantError, Erased, ProfileStore, StoreError, TenantStore, UpsertError, Upserted,
     VersionedSettings,
 };
 use fanloop_domain::profile::{IDENTITIES_MAX, Identity, Profile, ProfilePatch};
@@ -16,16 +16,17 @@ use fanloop_domain::settings::TenantSettings;
 use fanloop_domain::tenant::{ApiKeyHash, Tenant};
 use fanloop_domain::{CustomerId, TenantId, time};
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 mod campaigns;
+mod conn;
 mod points;
 mod schema;
 mod surveys;
 
 #[derive(Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    db: Arc<conn::Db>,
 }
 
 pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
@@ -37,53 +38,69 @@ pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database file and brings its schema up to date.
+    /// Opens (creating if needed) the database file, brings its schema up to date and starts
+    /// the writer.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open(path).map_err(db_err)?;
+        let mut conn = Connection::open(path).map_err(db_err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(db_err)?;
+        // A commit reaches the OS before its caller is answered, so a killed process loses
+        // nothing acknowledged; only a power cut can lose the last commits (not corrupt).
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(db_err)?;
-        Self::init(conn)
-    }
-
-    /// A private in-memory database (tests, benchmarks of the pure path).
-    pub fn open_in_memory() -> Result<Self, StoreError> {
-        Self::init(Connection::open_in_memory().map_err(db_err)?)
-    }
-
-    fn init(mut conn: Connection) -> Result<Self, StoreError> {
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(db_err)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(db_err)?;
+        conn::configure(&conn)?;
         schema::migrate(&mut conn).map_err(db_err)?;
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            db: Arc::new(conn::Db::start(conn, path)?),
         })
     }
 
-    /// Runs `f` with the connection on the blocking pool.
-    pub(crate) async fn with<T, E, F>(&self, f: F) -> Result<T, E>
+    /// Runs `f` as one write operation: in its own savepoint of the writer's next group
+    /// (an error result rolls back what it wrote), answered after that group commits.
+    pub(crate) async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
-            f(&mut guard)
-        })
-        .await
-        .map_err(|e| E::from(StoreError::Unavailable(format!("sqlite task: {e}"))))?
+        self.db.write(f).await
+    }
+
+    /// Runs `f` on a read connection (its own snapshot; sees every answered write).
+    pub(crate) async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+    {
+        self.db.read(f).await
+    }
+
+    /// Copies the WAL into the database file and truncates it to nothing, so page images
+    /// from before a deletion are gone from disk. Readers in the middle of a read make it
+    /// wait (busy timeout), not fail.
+    pub(crate) async fn checkpoint(&self) -> Result<(), StoreError> {
+        self.db
+            .alone(|conn| {
+                let busy: i64 = conn
+                    .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+                    .map_err(db_err)?;
+                if busy == 0 {
+                    Ok(())
+                } else {
+                    Err(StoreError::Unavailable(
+                        "sqlite: checkpoint blocked by readers".into(),
+                    ))
+                }
+            })
+            .await
     }
 }
 
-/// `BEGIN IMMEDIATE`: takes the write lock up front, so a read-then-write never deadlocks.
-pub(crate) fn begin(conn: &mut Connection) -> Result<rusqlite::Transaction<'_>, StoreError> {
-    conn.transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db_err)
+/// A transaction inside a write operation: a savepoint, so that it nests in the writer's
+/// group. Committing it keeps its changes for the group's commit; dropping it undoes them.
+pub(crate) fn begin(conn: &mut Connection) -> Result<rusqlite::Savepoint<'_>, StoreError> {
+    conn.savepoint().map_err(db_err)
 }
 
 fn identity_owner(
@@ -151,7 +168,7 @@ impl TenantStore for SqliteStore {
             time::format(tenant.created_at),
             key.as_str().to_owned(),
         );
-        self.with(move |conn| {
+        self.write(move |conn| {
             let tx = begin(conn)?;
             let inserted = tx
                 .execute(
@@ -181,7 +198,7 @@ impl TenantStore for SqliteStore {
             key.as_str().to_owned(),
             time::format(at),
         );
-        self.with(move |conn| {
+        self.write(move |conn| {
             conn.execute(
                 "INSERT INTO api_keys (key_hash, tenant_id, created_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (key_hash) DO NOTHING",
@@ -195,7 +212,7 @@ impl TenantStore for SqliteStore {
 
     async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
         let id = id.clone();
-        self.with(move |conn| {
+        self.read(move |conn| {
             let row: Option<(String, String)> = conn
                 .query_row(
                     "SELECT name, created_at FROM tenants WHERE id = ?1",
@@ -218,7 +235,7 @@ impl TenantStore for SqliteStore {
 
     async fn tenant_for_key(&self, key: &ApiKeyHash) -> Result<Option<TenantId>, StoreError> {
         let key = key.as_str().to_owned();
-        self.with(move |conn| {
+        self.read(move |conn| {
             let id: Option<String> = conn
                 .query_row(
                     "SELECT tenant_id FROM api_keys WHERE key_hash = ?1",
@@ -235,7 +252,7 @@ impl TenantStore for SqliteStore {
 
     async fn settings(&self, tenant: &TenantId) -> Result<VersionedSettings, StoreError> {
         let id = tenant.to_string();
-        self.with(move |conn| {
+        self.read(move |conn| {
             let row: Option<(Option<String>, i64)> = conn
                 .query_row(
                     "SELECT settings, settings_version FROM tenants WHERE id = ?1",
@@ -268,7 +285,7 @@ impl TenantStore for SqliteStore {
         let doc = serde_json::to_string(settings).map_err(|e| corrupt("settings", e))?;
         let expected =
             i64::try_from(expected_version).map_err(|e| corrupt("settings version", e))?;
-        self.with(move |conn| {
+        self.write(move |conn| {
             let n = conn
                 .execute(
                     "UPDATE tenants SET settings = ?1, settings_version = settings_version + 1
@@ -296,7 +313,7 @@ impl ProfileStore for SqliteStore {
         now: Timestamp,
     ) -> Result<Upserted, UpsertError> {
         let (tenant, customer, patch) = (tenant.to_string(), customer.clone(), patch.clone());
-        self.with(move |conn| {
+        self.write(move |conn| {
             let tx = begin(conn)?;
             let existing = load_profile(&tx, &tenant, customer.as_str())?;
             let created = existing.is_none();
@@ -332,7 +349,7 @@ impl ProfileStore for SqliteStore {
         customer: &CustomerId,
     ) -> Result<Option<Profile>, StoreError> {
         let (tenant, customer) = (tenant.to_string(), customer.to_string());
-        self.with(move |conn| load_profile(conn, &tenant, &customer))
+        self.read(move |conn| load_profile(conn, &tenant, &customer))
             .await
     }
 
@@ -342,7 +359,7 @@ impl ProfileStore for SqliteStore {
         identity: &Identity,
     ) -> Result<Option<CustomerId>, StoreError> {
         let (tenant, identity) = (tenant.to_string(), identity.clone());
-        self.with(move |conn| {
+        self.read(move |conn| {
             identity_owner(conn, &tenant, &identity)?
                 .map(|c| CustomerId::parse(c).map_err(|e| corrupt("identity", e)))
                 .transpose()
@@ -359,7 +376,7 @@ impl ProfileStore for SqliteStore {
     ) -> Result<bool, StoreError> {
         let (tenant, customer, identity) =
             (tenant.to_string(), customer.to_string(), identity.clone());
-        self.with(move |conn| {
+        self.write(move |conn| {
             let tx = begin(conn)?;
             let n = tx
                 .execute(
@@ -387,7 +404,7 @@ impl ProfileStore for SqliteStore {
         at: Timestamp,
     ) -> Result<bool, StoreError> {
         let (tenant, customer) = (tenant.to_string(), customer.to_string());
-        self.with(move |conn| {
+        self.write(move |conn| {
             let tx = begin(conn)?;
             let Some(mut p) = load_profile(&tx, &tenant, &customer)? else {
                 return Ok(false);
@@ -408,7 +425,7 @@ impl ProfileStore for SqliteStore {
         customer: &CustomerId,
     ) -> Result<Option<CustomerExport>, StoreError> {
         let (t, c) = (tenant.to_string(), customer.to_string());
-        self.with(move |conn| {
+        self.read(move |conn| {
             let Some(profile) = load_profile(conn, &t, &c)? else {
                 return Ok(None);
             };
@@ -437,14 +454,18 @@ impl ProfileStore for SqliteStore {
         tenant: &TenantId,
         customer: &CustomerId,
         anonymous: &str,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<Erased>, StoreError> {
         let (t, c, anon) = (
             tenant.to_string(),
             customer.to_string(),
             anonymous.to_owned(),
         );
-        self.with(move |conn| {
+        let erased = self.write(move |conn| {
             let tx = begin(conn)?;
+            let message_ids = campaigns::load_messages(&tx, &t, &c)?
+                .into_iter()
+                .map(|m| m.id)
+                .collect();
             let n = tx
                 .execute(
                     "DELETE FROM customers WHERE tenant_id = ?1 AND customer_id = ?2",
@@ -452,7 +473,7 @@ impl ProfileStore for SqliteStore {
                 )
                 .map_err(db_err)?;
             if n == 0 {
-                return Ok(false);
+                return Ok(None);
             }
             surveys::anonymise_customer(&tx, &t, &c)?;
             for sql in [
@@ -468,9 +489,15 @@ impl ProfileStore for SqliteStore {
             )
             .map_err(db_err)?;
             tx.commit().map_err(db_err)?;
-            Ok(true)
+            Ok(Some(Erased { message_ids }))
         })
-        .await
+        .await?;
+        if erased.is_some() {
+            // `secure_delete` zeroed the freed cells in the pages; the WAL still holds the
+            // pages as they were, until it is checkpointed into the database and truncated.
+            self.checkpoint().await?;
+        }
+        Ok(erased)
     }
 }
 
@@ -478,7 +505,7 @@ impl SqliteStore {
     /// Every text value stored for a tenant, for tests that prove erasure leaves no PII behind.
     pub async fn dump_tenant_text(&self, tenant: &TenantId) -> Result<Vec<String>, StoreError> {
         let tenant = tenant.to_string();
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut out = Vec::new();
             for sql in [
                 "SELECT customer_id || ' ' || profile || ' ' || ifnull(birthday_md, '') FROM customers WHERE tenant_id = ?1",

@@ -157,7 +157,7 @@ impl SurveyStore for SqliteStore {
     ) -> Result<Recorded, RecordError> {
         let t = tenant.to_string();
         let r = response.clone();
-        self.with(move |conn| {
+        self.write(move |conn| {
             let tx = begin(conn)?;
             let survey = r.survey_id.as_str();
             if let Some(existing) = load_response(&tx, &t, survey, r.response_id.as_str())? {
@@ -219,7 +219,7 @@ impl SurveyStore for SqliteStore {
         to: Date,
     ) -> Result<Vec<Tally>, StoreError> {
         let (t, s) = (tenant.to_string(), survey.to_string());
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT day, key, count FROM survey_counters
@@ -252,7 +252,7 @@ impl SurveyStore for SqliteStore {
 
     async fn followup(&self, tenant: &TenantId, id: &str) -> Result<Option<FollowUp>, StoreError> {
         let (t, id) = (tenant.to_string(), id.to_owned());
-        self.with(move |conn| load_followup(conn, &t, &id)).await
+        self.read(move |conn| load_followup(conn, &t, &id)).await
     }
 
     async fn followups(
@@ -263,7 +263,7 @@ impl SurveyStore for SqliteStore {
         limit: usize,
     ) -> Result<FollowUpPage, StoreError> {
         let (t, after) = (tenant.to_string(), after.unwrap_or("").to_owned());
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT followup FROM followups WHERE tenant_id = ?1 AND status = ?2 AND id > ?3
@@ -300,7 +300,7 @@ impl SurveyStore for SqliteStore {
         now: Timestamp,
     ) -> Result<Option<FollowUp>, StoreError> {
         let (t, id) = (tenant.to_string(), id.to_owned());
-        self.with(move |conn| {
+        self.write(move |conn| {
             let tx = begin(conn)?;
             let Some(mut f) = load_followup(&tx, &t, &id)? else {
                 return Ok(None);
@@ -321,7 +321,7 @@ impl SurveyStore for SqliteStore {
         recovery: &str,
     ) -> Result<(), StoreError> {
         let (t, id, recovery) = (tenant.to_string(), id.to_owned(), recovery.to_owned());
-        self.with(move |conn| {
+        self.write(move |conn| {
             let tx = begin(conn)?;
             if let Some(mut f) = load_followup(&tx, &t, &id)?
                 && f.set_recovery(&recovery)
