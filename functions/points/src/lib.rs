@@ -401,9 +401,8 @@ async fn post_coupon_redemption(
     let customer = p.required::<CustomerId>("customer_id");
     let order = p.required::<ExternalId>("order_id");
     p.finish()?;
-    let (Some(customer), Some(order)) = (customer, order) else {
-        return Err(ApiError::field("order_id", "is required"));
-    };
+    let customer = customer.ok_or_else(|| ApiError::field("customer_id", "is required"))?;
+    let order = order.ok_or_else(|| ApiError::field("order_id", "is required"))?;
     let now = state.clock.now();
     match state
         .store
