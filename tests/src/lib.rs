@@ -118,6 +118,11 @@ impl Backend {
     }
 }
 
+/// Activity at `at`, reported as it happened (not late).
+pub fn active(at: &str) -> fanloop_domain::campaigns::backlog::Activity {
+    fanloop_domain::campaigns::backlog::Activity::new(ts(at), ts(at))
+}
+
 pub fn ts(s: &str) -> Timestamp {
     fanloop_domain::time::parse(s).unwrap()
 }

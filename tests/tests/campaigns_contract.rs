@@ -11,7 +11,7 @@ use fanloop_domain::clock::ManualClock;
 use fanloop_domain::ports::ClaimOutcome;
 use fanloop_domain::profile::ProfilePatch;
 use fanloop_domain::{CustomerId, TenantId};
-use fanloop_tests::{Backend, both_stores, campaigns, outbox_files, ts};
+use fanloop_tests::{Backend, active, both_stores, campaigns, outbox_files, ts};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
@@ -22,6 +22,7 @@ both_stores!(
     repeated_and_concurrent_runs_send_no_duplicate,
     consent_email_and_frequency_cap_decide_who_gets_mail,
     winback_reaches_exactly_the_inactive_consenting_uncontacted,
+    winback_reaches_customers_lapsed_before_it_first_runs_once_each,
     a_crashed_send_is_retried_once_without_a_duplicate,
     messages_are_exported_and_erased,
 );
@@ -70,6 +71,29 @@ impl Setup {
             .put_settings(&self.tenant, &merged, cur.version)
             .await
             .unwrap();
+    }
+
+    /// Awards `points` for an event that happened at `occurred_at`, reported at `now`.
+    async fn accrue(&self, id: &str, event: &str, points: u64, occurred_at: &str, now: Timestamp) {
+        let store = self.backend.store();
+        let req = fanloop_domain::points::AccrualRequest::from_json(
+            json!({"event_id": event, "kind": "bonus", "points": points, "occurred_at": occurred_at}),
+            &Default::default(),
+            now,
+        )
+        .unwrap();
+        let settings = store.settings(&self.tenant).await.unwrap().settings;
+        fanloop_points::service::accrue(
+            store.as_ref(),
+            &settings,
+            &self.tenant,
+            &cid(id),
+            req,
+            now,
+        )
+        .await
+        .ok()
+        .unwrap();
     }
 
     async fn run_at(&self, kind: CampaignKind, at: &str) -> RunReport {
@@ -349,24 +373,14 @@ async fn winback_reaches_exactly_the_inactive_consenting_uncontacted(b: Backend)
     // idle-normal earns into the `normal` tier (1,000 points) without counting as activity
     // later than 1 October: its accrual happened on 1 October.
     let store = s.backend.store();
-    let req = fanloop_domain::points::AccrualRequest::from_json(
-        json!({"event_id": "e1", "kind": "bonus", "points": 1000, "occurred_at": "2026-10-01T12:00:00Z"}),
-        &Default::default(),
+    s.accrue(
+        "idle-normal",
+        "e1",
+        1000,
+        "2026-10-01T12:00:00Z",
         ts("2026-10-01T12:00:00Z"),
     )
-    .unwrap();
-    let settings = store.settings(&s.tenant).await.unwrap().settings;
-    fanloop_points::service::accrue(
-        store.as_ref(),
-        &settings,
-        &s.tenant,
-        &cid("idle-normal"),
-        req,
-        ts("2026-10-01T12:00:00Z"),
-    )
-    .await
-    .ok()
-    .unwrap();
+    .await;
 
     let r = s
         .run_at(CampaignKind::Winback, "2026-10-31T09:00:00Z")
@@ -405,7 +419,7 @@ async fn winback_reaches_exactly_the_inactive_consenting_uncontacted(b: Backend)
     // "idle" comes back, then lapses again: 30 days later it is inactive again, but its last
     // win-back mail is within the 90-day cooldown.
     store
-        .record_activity(&s.tenant, &cid("idle"), ts("2026-11-02T12:00:00Z"))
+        .record_activity(&s.tenant, &cid("idle"), active("2026-11-02T12:00:00Z"))
         .await
         .unwrap();
     let r = s
@@ -413,6 +427,112 @@ async fn winback_reaches_exactly_the_inactive_consenting_uncontacted(b: Backend)
         .await;
     assert_eq!(r.candidates, 1);
     assert_eq!((r.sent, skipped(&r, "suppressed")), (0, 1));
+}
+
+/// The backlog: customers already lapsed when win-back first runs (31, 52, 119 and 200 days:
+/// only the first is a threshold crossing a daily run reads), one imported later with an old
+/// last activity, and those a lowered threshold makes lapsed, each get one mail, and no run
+/// after sends them another.
+async fn winback_reaches_customers_lapsed_before_it_first_runs_once_each(b: Backend) {
+    let first_run = ts("2026-12-01T09:00:00Z");
+    let days_before = |n: i64| {
+        first_run
+            .checked_sub(SignedDuration::from_hours(24 * n))
+            .unwrap()
+    };
+    let s = setup(b, "2026-01-01T00:00:00Z").await;
+    let lapsed = ["lapsed-200", "lapsed-119", "lapsed-52", "lapsed-31"];
+    for (id, days) in lapsed.iter().zip([200, 119, 52, 31]) {
+        s.clock.set(days_before(days));
+        s.customer(id, consenting(json!({}))).await;
+    }
+    s.clock.set(days_before(90));
+    s.customer("lapsed-no-consent", json!({"email": "x@example.com"}))
+        .await;
+    s.clock.set(days_before(10));
+    s.customer("active-10", consenting(json!({}))).await;
+
+    let r = s
+        .run_at(CampaignKind::Winback, &first_run.to_string())
+        .await;
+    assert_eq!(r.sent, 4, "{r:?}");
+    assert_eq!(skipped(&r, "no_consent"), 1, "{r:?}");
+    for id in lapsed {
+        assert_eq!(s.messages(id).await.len(), 1, "{id}");
+    }
+    assert!(s.messages("active-10").await.is_empty());
+    for later in ["2026-12-01T10:00:00Z", "2026-12-02T09:00:00Z"] {
+        let r = s.run_at(CampaignKind::Winback, later).await;
+        assert_eq!(r.sent, 0, "{later}: {r:?}");
+    }
+
+    // Imported after the pass has finished, with activity 80 days old: marked, mailed once.
+    s.customer("imported", consenting(json!({}))).await;
+    let now = ts("2026-12-02T09:00:00Z");
+    let eighty_ago = now
+        .checked_sub(SignedDuration::from_hours(24 * 80))
+        .unwrap();
+    let late = fanloop_domain::campaigns::backlog::Activity::new(eighty_ago, now);
+    assert!(late.late);
+    assert!(
+        s.backend
+            .store()
+            .record_activity(&s.tenant, &cid("imported"), late)
+            .await
+            .unwrap()
+    );
+    // And one whose imported history is a purchase 60 days ago.
+    s.customer("imported-buyer", consenting(json!({}))).await;
+    s.accrue(
+        "imported-buyer",
+        "import-1",
+        10,
+        "2026-10-03T12:00:00Z",
+        now,
+    )
+    .await;
+    let r = s
+        .run_at(CampaignKind::Winback, "2026-12-02T10:00:00Z")
+        .await;
+    assert_eq!(r.sent, 2, "{r:?}");
+    assert_eq!(s.messages("imported").await.len(), 1);
+    assert_eq!(s.messages("imported-buyer").await.len(), 1);
+    assert!(
+        s.backend
+            .store()
+            .late_actives(&s.tenant, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "the marker is cleared"
+    );
+    let r = s
+        .run_at(CampaignKind::Winback, "2026-12-03T09:00:00Z")
+        .await;
+    assert_eq!(r.sent, 0, "{r:?}");
+    assert_eq!(s.messages("imported").await.len(), 1);
+
+    // 28 days idle: not lapsed at 30 days; a threshold of 20 starts the pass again.
+    s.clock.set(ts("2026-11-05T09:00:00Z"));
+    s.customer("idle-28", consenting(json!({}))).await;
+    let r = s
+        .run_at(CampaignKind::Winback, "2026-12-03T10:00:00Z")
+        .await;
+    assert_eq!(r.sent, 0, "{r:?}");
+    s.settings(json!({"campaigns": {"winback": {"inactive_days": 20}}}))
+        .await;
+    let r = s
+        .run_at(CampaignKind::Winback, "2026-12-03T11:00:00Z")
+        .await;
+    assert_eq!(r.sent, 1, "{r:?}");
+    assert_eq!(s.messages("idle-28").await.len(), 1);
+    for id in lapsed {
+        assert_eq!(s.messages(id).await.len(), 1, "{id} is within its cooldown");
+    }
+    let r = s
+        .run_at(CampaignKind::Winback, "2026-12-04T09:00:00Z")
+        .await;
+    assert_eq!(r.sent, 0, "{r:?}");
 }
 
 async fn a_crashed_send_is_retried_once_without_a_duplicate(b: Backend) {

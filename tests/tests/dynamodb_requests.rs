@@ -16,7 +16,7 @@ use fanloop_domain::tenant::{ApiKey, OsRandom, Tenant};
 use fanloop_domain::{CustomerId, ExternalId, ProfilePatch, TenantId};
 use fanloop_points::service::{self, RedemptionRequest};
 use fanloop_store_dynamodb::DynamoStore;
-use fanloop_tests::{MOTO_HELP, ts};
+use fanloop_tests::{MOTO_HELP, active, ts};
 use serde_json::json;
 
 #[derive(Debug, Clone, Default)]
@@ -137,7 +137,7 @@ async fn requests_per_operation() {
     // Another writer (here: activity) moved the account on: the failed condition returns the
     // current item, so the retry needs no read.
     store
-        .record_activity(&tenant, &c, ts("2026-01-10T01:00:00Z"))
+        .record_activity(&tenant, &c, active("2026-01-10T01:00:00Z"))
         .await
         .unwrap();
     requests.take();

@@ -4,7 +4,7 @@ use fanloop_domain::ports::{CreateTenantError, StoreError, UpsertError};
 use fanloop_domain::profile::{Identity, ProfilePatch};
 use fanloop_domain::tenant::{ApiKey, OsRandom, Tenant};
 use fanloop_domain::{CustomerId, ExternalId, Platform, TenantId};
-use fanloop_tests::{Backend, both_stores, ts};
+use fanloop_tests::{Backend, active, both_stores, ts};
 use serde_json::{Value, json};
 
 both_stores!(
@@ -218,7 +218,7 @@ async fn unknown_customer_is_none(b: Backend) {
     );
     assert!(
         !store
-            .record_activity(&t, &cid("nobody"), ts("2026-01-01T00:00:00Z"))
+            .record_activity(&t, &cid("nobody"), active("2026-01-01T00:00:00Z"))
             .await
             .unwrap()
     );
@@ -387,13 +387,13 @@ async fn activity_moves_forward_only(b: Backend) {
         .unwrap();
     assert!(
         store
-            .record_activity(&t, &c, ts("2026-02-01T12:00:00Z"))
+            .record_activity(&t, &c, active("2026-02-01T12:00:00Z"))
             .await
             .unwrap()
     );
     assert!(
         store
-            .record_activity(&t, &c, ts("2026-01-15T12:00:00Z"))
+            .record_activity(&t, &c, active("2026-01-15T12:00:00Z"))
             .await
             .unwrap(),
         "known customer, older event"
@@ -426,7 +426,7 @@ async fn export_holds_everything_stored(b: Backend) {
         .await
         .unwrap();
     store
-        .record_activity(&t, &c, ts("2026-01-02T00:00:00Z"))
+        .record_activity(&t, &c, active("2026-01-02T00:00:00Z"))
         .await
         .unwrap();
     let export = store.export_customer(&t, &c).await.unwrap().unwrap();
@@ -462,7 +462,7 @@ async fn erasure_leaves_no_personal_data(b: Backend) {
         .await
         .unwrap();
     store
-        .record_activity(&t, &c, ts("2026-01-05T00:00:00Z"))
+        .record_activity(&t, &c, active("2026-01-05T00:00:00Z"))
         .await
         .unwrap();
     assert!(

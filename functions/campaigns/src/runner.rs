@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use fanloop_domain::campaigns::backlog::{LateActive, WINBACK_BACKLOG_PER_RUN, WinbackBacklog};
 use fanloop_domain::campaigns::schedule::{birthday_index_keys, winback_index_days};
 use fanloop_domain::campaigns::unsubscribe::{PURPOSE_EMAIL_MARKETING, UnsubscribeKey};
 use fanloop_domain::campaigns::{
@@ -114,11 +115,18 @@ impl Campaigns {
         }
         let mut report = RunReport::new(kind, as_of, dry_run);
         let Some(job) = self.job(tenant, kind, as_of, dry_run).await? else {
+            if kind == CampaignKind::Winback && !dry_run {
+                // Switched off: switching it on again starts the backlog pass afresh.
+                if self.store.winback_backlog(tenant).await?.is_some() {
+                    self.store.save_winback_backlog(tenant, None).await?;
+                }
+            }
             return Ok(report);
         };
         let due = job.due.clone();
         let mut seen = HashSet::new();
         let mut candidates = Vec::new();
+        let mut backlog = None;
         let batches = match kind {
             CampaignKind::Birthday => {
                 let mut v = Vec::new();
@@ -132,16 +140,25 @@ impl Campaigns {
                 for day in winback_index_days(as_of, due.inactive_days, due.cooldown_days) {
                     v.push(self.store.recipients_last_active_on(tenant, day).await?);
                 }
+                let b = self.backlog(tenant, &due).await?;
+                v.extend(b.batches.iter().cloned());
+                backlog = Some(b);
                 v
             }
             // Sent one at a time by the surveys function ([`Campaigns::send_recovery`]).
             CampaignKind::Recovery => Vec::new(),
         };
-        for r in batches.into_iter().flatten() {
+        let late = backlog.as_ref().map(|b| b.late.clone()).unwrap_or_default();
+        for (r, known) in batches
+            .into_iter()
+            .flatten()
+            .map(|r| (r, true))
+            .chain(late.into_iter().map(|r| (r, false)))
+        {
             if let Some(period) = period_for(kind, &r.recipient.profile, &due)
                 && seen.insert(r.recipient.profile.customer_id.clone())
             {
-                candidates.push((r, period));
+                candidates.push((r, period, known));
             }
         }
         report.candidates = candidates.len() as u64;
@@ -149,11 +166,11 @@ impl Campaigns {
         let job = Arc::new(job);
         let permits = Arc::new(Semaphore::new(CONCURRENCY));
         let mut tasks = JoinSet::new();
-        for (r, period) in candidates {
+        for (r, period, known) in candidates {
             let (job, permits) = (job.clone(), permits.clone());
             tasks.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                job.one(r, period, true).await
+                job.one(r, period, known).await
             });
         }
         let mut store_error = None;
@@ -178,12 +195,86 @@ impl Campaigns {
             candidates = report.candidates, sent = report.sent,
             skipped = ?report.skipped, "campaign run"
         );
-        // Customers not reached because the store failed are picked up by the next run.
-        match store_error {
-            Some(e) => Err(e.into()),
-            None => Ok(report),
+        // Customers not reached because the store failed are picked up by the next run: the
+        // backlog moves on only after a run that reached everyone it read.
+        if let Some(e) = store_error {
+            return Err(e.into());
         }
+        if let Some(b) = backlog
+            && !dry_run
+        {
+            if b.saved.as_ref() != Some(&b.pass) {
+                self.store
+                    .save_winback_backlog(tenant, Some(&b.pass))
+                    .await?;
+            }
+            self.store.clear_late_actives(tenant, &b.markers).await?;
+        }
+        Ok(report)
     }
+
+    /// The backlog part of a win-back run: the next days of the day pass (at most
+    /// [`WINBACK_BACKLOG_PER_RUN`] customers) and the customers marked by late activity.
+    async fn backlog(&self, tenant: &TenantId, due: &SendPlanDue) -> Result<Backlog, RunError> {
+        let saved = self.store.winback_backlog(tenant).await?;
+        let mut pass = WinbackBacklog::resume(saved.clone(), due.inactive_days, due.as_of);
+        let mut batches = Vec::new();
+        let mut read = 0;
+        while !pass.is_done(due.as_of) && read < WINBACK_BACKLOG_PER_RUN {
+            let day = self
+                .store
+                .recipients_last_active_on(tenant, pass.next_day)
+                .await?;
+            read += day.len();
+            batches.push(day);
+            pass.advance();
+        }
+        let markers = self
+            .store
+            .late_actives(tenant, WINBACK_BACKLOG_PER_RUN)
+            .await?;
+        let mut late = Vec::new();
+        for m in &markers {
+            if let Some((profile, account)) = self
+                .store
+                .profile_and_account(tenant, &m.customer_id)
+                .await?
+            {
+                late.push(hint(profile, account));
+            }
+        }
+        Ok(Backlog {
+            saved,
+            pass,
+            batches,
+            markers,
+            late,
+        })
+    }
+}
+
+/// A customer as a hint for a claim that reads them again (contact state included).
+fn hint(
+    profile: fanloop_domain::profile::Profile,
+    account: fanloop_domain::ports::AccountRecord,
+) -> IndexedRecipient {
+    IndexedRecipient {
+        recipient: Recipient {
+            profile,
+            account: account.account,
+            contact: Default::default(),
+        },
+        version: String::new(),
+    }
+}
+
+/// What a win-back run read from the backlog, and where the pass stands after it.
+struct Backlog {
+    saved: Option<WinbackBacklog>,
+    pass: WinbackBacklog,
+    batches: Vec<Vec<IndexedRecipient>>,
+    markers: Vec<LateActive>,
+    late: Vec<IndexedRecipient>,
 }
 
 impl Campaigns {
@@ -253,14 +344,7 @@ impl Campaigns {
         let Some(r) = self.store.profile_and_account(tenant, customer).await? else {
             return Ok(RecoveryOutcome::Skipped(SkipReason::NoLongerDue));
         };
-        let recipient = IndexedRecipient {
-            recipient: Recipient {
-                profile: r.0,
-                account: r.1.account,
-                contact: Default::default(),
-            },
-            version: String::new(),
-        };
+        let recipient = hint(r.0, r.1);
         // The claim reads the customer again (contact state included) in its atomic step.
         Ok(
             match job.one(recipient, followup_id.to_owned(), false).await? {

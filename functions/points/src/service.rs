@@ -129,7 +129,9 @@ pub async fn accrue(
             tier: view.tier.to_string(),
         };
         let active_at = out.events.iter().find_map(|e| match e {
-            fanloop_domain::points::account::DomainEvent::CustomerBecameActive { at } => Some(*at),
+            fanloop_domain::points::account::DomainEvent::CustomerBecameActive { at } => {
+                Some(fanloop_domain::campaigns::backlog::Activity::new(*at, now))
+            }
             _ => None,
         });
         Ok(AccountChange {

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use fanloop_domain::campaigns::backlog::Activity;
 use fanloop_domain::export::CustomerExport;
 use fanloop_domain::input::ObjectParser;
 use fanloop_domain::lifecycle::{Lifecycle, lifecycle};
@@ -250,7 +251,11 @@ async fn post_activity(
         }
     }
     p.finish()?;
-    if state.store.record_activity(&tenant, &customer, at).await? {
+    if state
+        .store
+        .record_activity(&tenant, &customer, Activity::new(at, now))
+        .await?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(customer_not_found())

@@ -95,7 +95,14 @@ pub async fn ingest(
         Recorded::Created => {
             if let Some(c) = &response.customer_id {
                 store
-                    .record_activity(tenant, c, response.submitted_at)
+                    .record_activity(
+                        tenant,
+                        c,
+                        fanloop_domain::campaigns::backlog::Activity::new(
+                            response.submitted_at,
+                            now,
+                        ),
+                    )
                     .await?;
             }
             Ingested::Created(response)

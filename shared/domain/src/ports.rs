@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+use crate::campaigns::backlog::{Activity, LateActive, WinbackBacklog};
 use crate::campaigns::{Message, Recipient, SendClaim, SendPlan, SkipReason};
 use crate::export::CustomerExport;
 use crate::ids::{CustomerId, ExternalId, TenantId};
@@ -111,12 +112,13 @@ pub trait ProfileStore: Send + Sync {
         identity: &Identity,
         now: Timestamp,
     ) -> Result<bool, StoreError>;
-    /// Moves `last_active_at` forward to `at` (never back); `false` if the customer is unknown.
+    /// Moves `last_active_at` forward to `activity.at` (never back), marking the customer for
+    /// the win-back backlog when the activity is late; `false` if the customer is unknown.
     async fn record_activity(
         &self,
         tenant: &TenantId,
         customer: &CustomerId,
-        at: Timestamp,
+        activity: Activity,
     ) -> Result<bool, StoreError>;
     async fn export_customer(
         &self,
@@ -168,8 +170,9 @@ pub struct AccountChange {
     pub entries: Vec<LedgerEntry>,
     pub posting: Posting,
     pub coupon: Option<Coupon>,
-    /// Moves the customer's `last_active_at` forward to this, if later.
-    pub active_at: Option<Timestamp>,
+    /// Moves the customer's `last_active_at` forward to this, if later (marking a late one for
+    /// the win-back backlog, as [`ProfileStore::record_activity`] does).
+    pub active_at: Option<Activity>,
 }
 
 /// Why an account function refused to change the account (nothing is written).
@@ -284,6 +287,29 @@ pub trait CampaignStore: Send + Sync {
         tenant: &TenantId,
         day: jiff::civil::Date,
     ) -> Result<Vec<IndexedRecipient>, StoreError>;
+    /// Where the tenant's win-back backlog pass stands, as last saved.
+    async fn winback_backlog(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<WinbackBacklog>, StoreError>;
+    /// Saves where the pass stands, or with `None` forgets it (win-back switched off).
+    async fn save_winback_backlog(
+        &self,
+        tenant: &TenantId,
+        pass: Option<&WinbackBacklog>,
+    ) -> Result<(), StoreError>;
+    /// Up to `limit` customers marked by late activity.
+    async fn late_actives(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+    ) -> Result<Vec<LateActive>, StoreError>;
+    /// Clears these markers, each only if it is still for the same day.
+    async fn clear_late_actives(
+        &self,
+        tenant: &TenantId,
+        done: &[LateActive],
+    ) -> Result<(), StoreError>;
     /// Decides and claims a send in one atomic step: reads the customer and the marker of
     /// `(plan.kind, plan.period)` (starting from `known` when given), applies
     /// [`crate::campaigns::decide`], and writes the marker, the coupon and the contact state

@@ -14,6 +14,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use fanloop_domain::campaigns::backlog::{LateActive, WinbackBacklog};
 use fanloop_domain::campaigns::{
     ContactState, Message, Recipient, SendPlan, SkipReason, decide, send_key,
 };
@@ -151,6 +152,37 @@ impl CampaignStore for DynamoStore {
             format!("T#{tenant}#ACTIVE#{day}"),
         )
         .await
+    }
+
+    async fn winback_backlog(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<WinbackBacklog>, StoreError> {
+        self.load_pass(tenant).await
+    }
+
+    async fn save_winback_backlog(
+        &self,
+        tenant: &TenantId,
+        pass: Option<&WinbackBacklog>,
+    ) -> Result<(), StoreError> {
+        self.save_pass(tenant, pass).await
+    }
+
+    async fn late_actives(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+    ) -> Result<Vec<LateActive>, StoreError> {
+        self.late(tenant, limit).await
+    }
+
+    async fn clear_late_actives(
+        &self,
+        tenant: &TenantId,
+        done: &[LateActive],
+    ) -> Result<(), StoreError> {
+        self.clear_late(tenant, done).await
     }
 
     async fn claim_send(

@@ -18,6 +18,7 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, DeleteRequest, Put, PutRequest, ReturnValue,
     ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
 };
+use fanloop_domain::campaigns::backlog::Activity;
 use fanloop_domain::export::CustomerExport;
 use fanloop_domain::ports::{
     CreateTenantError, Erased, ProfileStore, StoreError, TenantStore, UpsertError, Upserted,
@@ -29,6 +30,7 @@ use fanloop_domain::tenant::{ApiKeyHash, Tenant};
 use fanloop_domain::{CustomerId, TenantId, time};
 use jiff::Timestamp;
 
+mod backlog;
 mod campaigns;
 mod item;
 mod points;
@@ -100,7 +102,7 @@ pub fn profile_pk(tenant: &TenantId, customer: &CustomerId) -> String {
     format!("T#{tenant}#C#{customer}")
 }
 
-fn tenant_pk(tenant: &TenantId) -> String {
+pub(crate) fn tenant_pk(tenant: &TenantId) -> String {
     format!("T#{tenant}")
 }
 
@@ -160,6 +162,18 @@ impl DynamoStore {
             .await
             .map_err(sdk_err)?;
         Ok(out.item)
+    }
+
+    /// One unconditional `PutItem`.
+    pub(crate) async fn put_item(&self, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        Ok(())
     }
 
     /// Writes in batches of 25 (the service limit, which moto does not enforce), in order,
@@ -427,14 +441,7 @@ impl TenantStore for DynamoStore {
         let mut k = key(key_pk(key_hash), "KEY");
         k.insert("tenant".into(), av_s(tenant.as_str()));
         k.insert("created_at".into(), av_s(time::format(at)));
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(k))
-            .send()
-            .await
-            .map_err(sdk_err)?;
-        Ok(())
+        self.put_item(k).await
     }
 
     async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
@@ -604,8 +611,10 @@ impl ProfileStore for DynamoStore {
         &self,
         tenant: &TenantId,
         customer: &CustomerId,
-        at: Timestamp,
+        activity: Activity,
     ) -> Result<bool, StoreError> {
+        let at = activity.at;
+        self.mark_late(tenant, customer, activity).await?;
         let res = self
             .client
             .update_item()
@@ -741,6 +750,7 @@ impl ProfileStore for DynamoStore {
                 );
             }
         }
+        deletes.push(backlog::late_key(tenant, customer));
         deletes.push(key(profile_pk(tenant, customer), "PROFILE"));
         self.batch_write(writes).await?;
         let deletes = deletes

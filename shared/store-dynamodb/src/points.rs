@@ -165,7 +165,9 @@ impl DynamoStore {
             (":rev".to_owned(), AttributeValue::N(rev.to_string())),
             (":next".to_owned(), AttributeValue::N((rev + 1).to_string())),
         ]);
-        if let Some(at) = change.active_at {
+        if let Some(activity) = change.active_at {
+            let at = activity.at;
+            self.mark_late(tenant, customer, activity).await?;
             // Safe without its own condition: activity bumps account_rev too, so a later
             // activity since our read fails the revision check and we re-read.
             expr.push_str(", last_active_at = :active, gsi2pk = :day, gsi2sk = :cid");

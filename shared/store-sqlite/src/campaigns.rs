@@ -3,13 +3,14 @@
 //! `BEGIN IMMEDIATE` transaction: read, decide (domain rule), write.
 
 use async_trait::async_trait;
+use fanloop_domain::campaigns::backlog::{LateActive, WinbackBacklog};
 use fanloop_domain::campaigns::{ContactState, Message, Recipient, SendPlan, decide, send_key};
 use fanloop_domain::ports::{CampaignStore, ClaimOutcome, IndexedRecipient, StoreError};
 use fanloop_domain::{CustomerId, TenantId, time};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::points::json;
-use crate::{SqliteStore, begin, corrupt, db_err};
+use crate::{SqliteStore, backlog, begin, corrupt, db_err};
 
 fn recipient(
     profile: &str,
@@ -138,6 +139,43 @@ impl CampaignStore for SqliteStore {
     ) -> Result<Vec<IndexedRecipient>, StoreError> {
         let (t, d) = (tenant.to_string(), day.to_string());
         self.read(move |conn| recipients_where(conn, &t, "last_active_day", &d))
+            .await
+    }
+
+    async fn winback_backlog(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<WinbackBacklog>, StoreError> {
+        let t = tenant.to_string();
+        self.read(move |conn| backlog::load_pass(conn, &t)).await
+    }
+
+    async fn save_winback_backlog(
+        &self,
+        tenant: &TenantId,
+        pass: Option<&WinbackBacklog>,
+    ) -> Result<(), StoreError> {
+        let (t, pass) = (tenant.to_string(), pass.cloned());
+        self.write(move |conn| backlog::save_pass(conn, &t, pass.as_ref()))
+            .await
+    }
+
+    async fn late_actives(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+    ) -> Result<Vec<LateActive>, StoreError> {
+        let t = tenant.to_string();
+        self.read(move |conn| backlog::late(conn, &t, limit)).await
+    }
+
+    async fn clear_late_actives(
+        &self,
+        tenant: &TenantId,
+        done: &[LateActive],
+    ) -> Result<(), StoreError> {
+        let (t, done) = (tenant.to_string(), done.to_vec());
+        self.write(move |conn| backlog::clear_late(conn, &t, &done))
             .await
     }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use fanloop_domain::campaigns::backlog::Activity;
 use fanloop_domain::export::CustomerExport;
 use fanloop_domain::ports::{
     CreateTenantError, Erased, ProfileStore, StoreError, TenantStore, UpsertError, Upserted,
@@ -18,6 +19,7 @@ use fanloop_domain::{CustomerId, TenantId, time};
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
+mod backlog;
 mod campaigns;
 mod conn;
 mod points;
@@ -401,20 +403,14 @@ impl ProfileStore for SqliteStore {
         &self,
         tenant: &TenantId,
         customer: &CustomerId,
-        at: Timestamp,
+        activity: Activity,
     ) -> Result<bool, StoreError> {
         let (tenant, customer) = (tenant.to_string(), customer.to_string());
         self.write(move |conn| {
             let tx = begin(conn)?;
-            let Some(mut p) = load_profile(&tx, &tenant, &customer)? else {
-                return Ok(false);
-            };
-            if p.last_active_at.is_none_or(|t| t < at) {
-                p.touch(at);
-                save_profile(&tx, &tenant, &p)?;
-                tx.commit().map_err(db_err)?;
-            }
-            Ok(true)
+            let known = backlog::touch(&tx, &tenant, &customer, activity)?;
+            tx.commit().map_err(db_err)?;
+            Ok(known)
         })
         .await
     }
@@ -480,6 +476,7 @@ impl ProfileStore for SqliteStore {
                 "DELETE FROM identities WHERE tenant_id = ?1 AND customer_id = ?2",
                 "DELETE FROM coupons WHERE tenant_id = ?1 AND customer_id = ?2",
                 "DELETE FROM messages WHERE tenant_id = ?1 AND customer_id = ?2",
+                "DELETE FROM winback_late WHERE tenant_id = ?1 AND customer_id = ?2",
             ] {
                 tx.execute(sql, params![t, c]).map_err(db_err)?;
             }

@@ -12,7 +12,7 @@ use fanloop_domain::{CustomerId, ExternalId, TenantId};
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::{SqliteStore, begin, corrupt, db_err, load_profile, save_profile};
+use crate::{SqliteStore, begin, corrupt, db_err, load_profile};
 
 pub(crate) fn json<T: serde::Serialize>(what: &str, v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| corrupt(what, e))
@@ -143,12 +143,9 @@ impl PointsStore for SqliteStore {
                 )
                 .map_err(db_err)?;
             }
-            if let Some(at) = ch.active_at
-                && let Some(mut p) = load_profile(&tx, &t, &c)?
-                    && p.last_active_at.is_none_or(|l| l < at) {
-                        p.touch(at);
-                        save_profile(&tx, &t, &p)?;
-                    }
+            if let Some(activity) = ch.active_at {
+                crate::backlog::touch(&tx, &t, &c, activity)?;
+            }
             tx.commit().map_err(db_err)?;
             Ok(ch)
         })

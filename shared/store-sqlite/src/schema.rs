@@ -97,6 +97,17 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX followups_by_status ON followups (tenant_id, status, id);
      CREATE INDEX followups_by_customer ON followups (tenant_id, customer_id)
         WHERE customer_id IS NOT NULL;",
+    // 5: the win-back backlog: where the day pass stands, customers marked by late activity.
+    "CREATE TABLE winback_backlog (
+        tenant_id TEXT PRIMARY KEY,
+        pass TEXT NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE winback_late (
+        tenant_id TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, customer_id)
+     ) WITHOUT ROWID;",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

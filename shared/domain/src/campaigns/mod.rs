@@ -2,6 +2,7 @@
 //! per campaign period, frequency cap, cooldown) and the communication log entries. Pure: the
 //! runner in `functions/campaigns` does the reading, claiming, rendering and sending.
 
+pub mod backlog;
 pub mod schedule;
 pub mod unsubscribe;
 

@@ -89,9 +89,12 @@ pub fn last_active_day(last_active_at: Option<Timestamp>, created_at: Timestamp)
         .date()
 }
 
-/// The win-back period of a customer last active on `last_day`, if a mail is due at `as_of`:
-/// inactivity crossed `inactive_days` (or a further multiple of `cooldown_days`) within the
-/// last [`WINBACK_CATCH_UP_DAYS`]. The period names the lapse and the reminder (`2026-09-01+0`).
+/// The win-back period of a customer last active on `last_day` at `as_of`, if they are lapsed:
+/// inactive for at least `inactive_days`. The period names the lapse and the reminder
+/// (`2026-09-01+0`, then `+1` after a further `cooldown_days`, up to [`WINBACKS_PER_LAPSE`]), so
+/// one lapse gets each reminder once, whichever pass finds it. Which lapsed customers a run
+/// reads is a separate matter: the daily pass reads only the threshold crossings
+/// ([`winback_index_days`]), the backlog pass the rest ([`super::backlog`]).
 pub fn winback_period(
     last_day: Date,
     as_of: Timestamp,
@@ -104,10 +107,8 @@ pub fn winback_period(
     if over < 0 {
         return None;
     }
-    let cooldown = i64::from(cooldown_days.max(1));
-    let n = over / cooldown;
-    (n < WINBACKS_PER_LAPSE && over % cooldown < WINBACK_CATCH_UP_DAYS)
-        .then(|| format!("{last_day}+{n}"))
+    let n = (over / i64::from(cooldown_days.max(1))).min(WINBACKS_PER_LAPSE - 1);
+    Some(format!("{last_day}+{n}"))
 }
 
 /// The last-active days a win-back run at `as_of` reads: those whose customers can be due.
@@ -214,10 +215,19 @@ mod tests {
             Some("2026-10-01+0")
         );
         assert!(winback_period(d, ts("2026-11-06T09:00:00Z"), 30, 90).is_some());
-        assert_eq!(winback_period(d, ts("2026-11-07T09:00:00Z"), 30, 90), None);
+        assert_eq!(
+            winback_period(d, ts("2026-12-20T09:00:00Z"), 30, 90).as_deref(),
+            Some("2026-10-01+0"),
+            "still lapsed, long after the crossing: the same first mail"
+        );
         assert_eq!(
             winback_period(d, ts("2027-01-29T09:00:00Z"), 30, 90).as_deref(),
             Some("2026-10-01+1")
+        );
+        assert_eq!(
+            winback_period(d, ts("2030-01-01T09:00:00Z"), 30, 90).as_deref(),
+            Some("2026-10-01+2"),
+            "no more than three mails per lapse"
         );
         let days = winback_index_days(ts("2026-10-31T09:00:00Z"), 30, 90);
         assert!(days.contains(&d));
