@@ -6,7 +6,7 @@ REQS=scripts/requirements-test.txt
 STAMP="$VENV/.requirements.sha256"
 want=$(sha256sum "$REQS" | cut -d' ' -f1)
 if [ ! -x "$VENV/bin/moto_server" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
-  echo "== installing tools into $VENV (moto, cfn-lint, checkov, cargo-lambda)"
+  echo "== installing tools into $VENV (moto, cfn-lint, checkov, schemathesis, cargo-lambda)"
   python3 -m venv "$VENV"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQS"
   echo "$want" > "$STAMP"

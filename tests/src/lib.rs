@@ -191,6 +191,8 @@ pub struct TestApp {
     pub key: String,
     pub campaigns: Arc<fanloop_campaigns::Campaigns>,
     pub outbox: std::path::PathBuf,
+    /// The OpenAPI document the routers generate (what `/openapi.json` must serve).
+    pub openapi: utoipa::openapi::OpenApi,
 }
 
 pub struct Reply {
@@ -221,7 +223,7 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(ts("2026-11-22T08:00:00Z")));
         let state = AppState::new(backend.store(), clock.clone() as Arc<dyn Clock>);
         let (campaigns, outbox) = campaigns(&backend, clock.clone(), None);
-        let (router, _) = assemble(
+        let (router, openapi) = assemble(
             fanloop_profiles::routes()
                 .merge(fanloop_points::routes())
                 .merge(fanloop_campaigns::routes(campaigns.clone()))
@@ -238,6 +240,7 @@ impl TestApp {
             key: key.expose().to_owned(),
             campaigns,
             outbox,
+            openapi,
         }
     }
 

@@ -388,3 +388,56 @@ async fn openapi_document_describes_every_route() {
     assert!(r.body["components"]["schemas"]["Problem"].is_object());
     assert!(r.body["components"]["securitySchemes"]["api_key"].is_object());
 }
+
+/// `/openapi.json` (here and on AWS, where one function serves it) is the checked-in document;
+/// it must be the one every router generates. `FANLOOP_WRITE_OPENAPI=1 scripts/test -p
+/// fanloop-tests openapi` rewrites it after a route changed.
+#[tokio::test]
+async fn served_openapi_document_is_the_generated_one() {
+    let app = TestApp::new(fanloop_tests::sqlite()).await;
+    let generated = fanloop_http::openapi::to_json(&app.openapi);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(fanloop_http::openapi::DOCUMENT_PATH);
+    if std::env::var_os("FANLOOP_WRITE_OPENAPI").is_some() {
+        let mut text = serde_json::to_string_pretty(&generated).unwrap();
+        text.push('\n');
+        std::fs::write(&path, text).unwrap();
+        return;
+    }
+    let served: serde_json::Value = serde_json::from_str(fanloop_http::openapi::DOCUMENT).unwrap();
+    assert!(
+        served == generated,
+        "{} is stale: run `FANLOOP_WRITE_OPENAPI=1 scripts/test -p fanloop-tests openapi`",
+        fanloop_http::openapi::DOCUMENT_PATH
+    );
+    // Every link names an operation that exists.
+    let ids: Vec<&str> = generated["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    let mut links = 0;
+    for item in generated["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            for response in op["responses"]
+                .as_object()
+                .into_iter()
+                .flat_map(|r| r.values())
+            {
+                for link in response["links"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|l| l.values())
+                {
+                    let target = link["operationId"].as_str().unwrap();
+                    assert!(ids.contains(&target), "link to unknown operation {target}");
+                    links += 1;
+                }
+            }
+        }
+    }
+    assert!(links >= 10, "only {links} links");
+}

@@ -106,7 +106,7 @@ pub struct MessageList {
 /// The customer's communication log: every campaign mail with its template, subject, coupon,
 /// provider message id and status.
 #[utoipa::path(get, path = "/customers/{customer_id}/messages", tag = "campaigns",
-    params(("customer_id" = String, Path)),
+    params(("customer_id" = fanloop_domain::CustomerId, Path)),
     responses((status = 200, body = MessageList),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]

@@ -91,7 +91,7 @@ fn respond<T: Serialize>(outcome: Outcome<T>) -> Response {
 /// the same `event_id` with a different body is 409. Unknown customers are 404: points belong
 /// to a profile (upsert it first), so consent, export and erasure always cover them.
 #[utoipa::path(post, path = "/customers/{customer_id}/points/accruals", tag = "points",
-    params(("customer_id" = String, Path)), request_body = AccrualInput,
+    params(("customer_id" = fanloop_domain::CustomerId, Path)), request_body = AccrualInput,
     responses(
         (status = 201, description = "Credited", body = AccrualResult),
         (status = 200, description = "A retry: the original result", body = AccrualResult),
@@ -204,7 +204,7 @@ fn parse_redemption(body: Value) -> Result<RedemptionRequest, fanloop_domain::Va
 /// Exactly once per `redemption_id`. Never overdraws: too few points is 409
 /// `insufficient-points` and nothing changes. Spending takes the points that expire first.
 #[utoipa::path(post, path = "/customers/{customer_id}/points/redemptions", tag = "points",
-    params(("customer_id" = String, Path)), request_body = RedemptionInput,
+    params(("customer_id" = fanloop_domain::CustomerId, Path)), request_body = RedemptionInput,
     responses(
         (status = 201, body = RedemptionResult), (status = 200, description = "A retry", body = RedemptionResult),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -235,7 +235,7 @@ async fn post_redemption(
 
 /// Balance, lifetime points, tier (with why), and what expires next and when.
 #[utoipa::path(get, path = "/customers/{customer_id}/points", tag = "points",
-    params(("customer_id" = String, Path)),
+    params(("customer_id" = fanloop_domain::CustomerId, Path)),
     responses((status = 200, body = PointsView), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]
 async fn get_points(
@@ -286,7 +286,7 @@ fn decode_cursor(s: &str) -> Option<u64> {
 
 /// The points ledger, newest first, paginated with an opaque cursor.
 #[utoipa::path(get, path = "/customers/{customer_id}/points/ledger", tag = "points",
-    params(("customer_id" = String, Path), LedgerQuery),
+    params(("customer_id" = fanloop_domain::CustomerId, Path), LedgerQuery),
     responses((status = 200, body = LedgerPage), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]
@@ -331,8 +331,14 @@ async fn get_ledger(
     }))
 }
 
+/// A code as the path gives it: malformed is 422; well formed with a wrong check symbol (a
+/// mistyped code) cannot be a coupon, so it is 404 without a lookup.
 fn coupon_code(raw: String) -> Result<CouponCode, ApiError> {
-    parse_path("code", raw, |s| CouponCode::parse(&s))
+    if CouponCode::is_well_formed(&raw) {
+        CouponCode::parse(&raw).map_err(|_| ApiError::not_found("The coupon"))
+    } else {
+        parse_path("code", raw, |s| CouponCode::parse(&s))
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -354,8 +360,9 @@ fn coupon_view(coupon: Coupon, now: jiff::Timestamp) -> CouponView {
     CouponView { coupon, status }
 }
 
-/// Look a coupon up by its code (a mistyped code is 422 without a lookup).
-#[utoipa::path(get, path = "/coupons/{code}", tag = "coupons", params(("code" = String, Path)),
+/// Look a coupon up by its code (a malformed code is 422; a mistyped one, whose check symbol
+/// fails, is 404 without a lookup).
+#[utoipa::path(get, path = "/coupons/{code}", tag = "coupons", params(("code" = fanloop_domain::points::CouponCode, Path)),
     responses((status = 200, body = CouponView), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]
@@ -383,7 +390,7 @@ pub struct CouponRedemptionInput {
 
 /// Use a customer's coupon on their order: once. The same order again is 200; another order, or
 /// an expired coupon, is 409; a code that is not this customer's is 404, as an unknown one.
-#[utoipa::path(post, path = "/coupons/{code}/redemptions", tag = "coupons", params(("code" = String, Path)),
+#[utoipa::path(post, path = "/coupons/{code}/redemptions", tag = "coupons", params(("code" = fanloop_domain::points::CouponCode, Path)),
     request_body = CouponRedemptionInput,
     responses((status = 201, body = CouponView), (status = 200, description = "This order already used it", body = CouponView),
         (status = 404, body = Problem, content_type = "application/problem+json"),

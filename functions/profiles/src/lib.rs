@@ -74,7 +74,7 @@ pub struct CustomerView {
 /// `attributes` whole). `identities` are added to the customer's links; an identity linked to
 /// another customer is 409 and nothing is written.
 #[utoipa::path(put, path = "/customers/{customer_id}", tag = "profiles",
-    params(("customer_id" = String, Path, description = "The tenant's id for the customer")),
+    params(("customer_id" = fanloop_domain::CustomerId, Path, description = "The tenant's id for the customer")),
     request_body = ProfileInput,
     responses(
         (status = 201, description = "Created", body = Profile),
@@ -138,7 +138,7 @@ async fn put_customer(
 
 /// Read a customer: profile, lifecycle stage (with the reason) and activity times.
 #[utoipa::path(get, path = "/customers/{customer_id}", tag = "profiles",
-    params(("customer_id" = String, Path)),
+    params(("customer_id" = fanloop_domain::CustomerId, Path)),
     responses((status = 200, body = CustomerView), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]
 async fn get_customer(
@@ -167,7 +167,7 @@ async fn get_customer(
 /// Erase a customer: every item holding their personal data is deleted; afterwards the
 /// customer is 404.
 #[utoipa::path(delete, path = "/customers/{customer_id}", tag = "profiles",
-    params(("customer_id" = String, Path)),
+    params(("customer_id" = fanloop_domain::CustomerId, Path)),
     responses((status = 204, description = "Erased"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The mail copies could not be removed; nothing was erased, retry", body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]
@@ -225,7 +225,7 @@ pub struct ActivityInput {
 
 /// Record customer activity (login, session, …): moves `last_active_at` forward.
 #[utoipa::path(post, path = "/customers/{customer_id}/activities", tag = "profiles",
-    params(("customer_id" = String, Path)), request_body = ActivityInput,
+    params(("customer_id" = fanloop_domain::CustomerId, Path)), request_body = ActivityInput,
     responses((status = 204, description = "Recorded"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]
@@ -275,7 +275,7 @@ pub struct ExportDocument {
 
 /// Export everything stored about a customer (data portability, GDPR art. 20 / PIPL art. 45).
 #[utoipa::path(get, path = "/customers/{customer_id}/export", tag = "profiles",
-    params(("customer_id" = String, Path)),
+    params(("customer_id" = fanloop_domain::CustomerId, Path)),
     responses((status = 200, body = ExportDocument), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]
 async fn get_export(
@@ -303,7 +303,7 @@ pub struct IdentityLookup {
 
 /// Find the customer linked to an identity on another platform.
 #[utoipa::path(get, path = "/identities/{platform}/{external_id}", tag = "profiles",
-    params(("platform" = String, Path), ("external_id" = String, Path)),
+    params(("platform" = fanloop_domain::Platform, Path), ("external_id" = fanloop_domain::ExternalId, Path)),
     responses((status = 200, body = IdentityLookup), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]
 async fn get_identity(
@@ -322,7 +322,7 @@ async fn get_identity(
 
 /// Unlink an identity from a customer.
 #[utoipa::path(delete, path = "/customers/{customer_id}/identities/{platform}/{external_id}", tag = "profiles",
-    params(("customer_id" = String, Path), ("platform" = String, Path), ("external_id" = String, Path)),
+    params(("customer_id" = fanloop_domain::CustomerId, Path), ("platform" = fanloop_domain::Platform, Path), ("external_id" = fanloop_domain::ExternalId, Path)),
     responses((status = 204, description = "Unlinked"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]
 async fn delete_identity(

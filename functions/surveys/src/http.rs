@@ -88,7 +88,7 @@ pub struct ResponseBody {
 /// stored response, another answer under the same id is 409. A detractor (NPS 0–6) or CSAT 1–2
 /// opens a follow-up (`followup_id`).
 #[utoipa::path(post, path = "/surveys/{survey_id}/responses", tag = "surveys",
-    params(("survey_id" = String, Path)), request_body = ResponseBody,
+    params(("survey_id" = fanloop_domain::surveys::SurveyId, Path)), request_body = ResponseBody,
     responses(
         (status = 201, description = "Recorded", body = SurveyResponse),
         (status = 200, description = "Sent before: the stored response", body = SurveyResponse),
@@ -157,7 +157,7 @@ pub struct BatchResult {
 /// invalid ones are reported with the reason and write nothing. If the store fails, the answer
 /// is 503 and the whole batch can be sent again safely (recorded items come back as duplicates).
 #[utoipa::path(post, path = "/surveys/{survey_id}/responses/batch", tag = "surveys",
-    params(("survey_id" = String, Path)), request_body = BatchBody,
+    params(("survey_id" = fanloop_domain::surveys::SurveyId, Path)), request_body = BatchBody,
     responses(
         (status = 200, body = BatchResult),
         (status = 422, description = "Not a batch (or over 100 items)", body = Problem, content_type = "application/problem+json"),
@@ -272,7 +272,7 @@ pub struct SummaryQuery {
 /// series and NPS by tier and lifecycle stage. Read from counters kept on write: the cost does
 /// not grow with the number of responses.
 #[utoipa::path(get, path = "/surveys/{survey_id}/summary", tag = "surveys",
-    params(("survey_id" = String, Path), SummaryQuery),
+    params(("survey_id" = fanloop_domain::surveys::SurveyId, Path), SummaryQuery),
     responses((status = 200, body = Summary),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]

@@ -23,14 +23,33 @@ pub fn check_id(s: &str, max_len: usize) -> Result<(), ParseError> {
     Ok(())
 }
 
+/// The id alphabet and length of the HTTP contract, as a JSON Schema pattern.
+pub const ID_PATTERN: &str = "^[A-Za-z0-9_.:@-]{1,128}$";
+
 /// Declares a string newtype that can only hold a parsed value; (de)serialises as a string.
+/// `schema: { pattern: …, max_length: …, … }` are the `ObjectBuilder` settings of its OpenAPI
+/// schema, which must describe exactly what `parse` accepts.
 #[macro_export]
 macro_rules! string_newtype {
     ($(#[$meta:meta])* $name:ident, $parse:expr) => {
+        $crate::string_newtype!($(#[$meta])* $name, schema: {}, $parse);
+    };
+    ($(#[$meta:meta])* $name:ident, schema: { $($key:ident : $val:expr),* $(,)? }, $parse:expr) => {
         $(#[$meta])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let b = utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String);
+                $( let b = b.$key(Some($val)); )*
+                b.into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
 
         impl $name {
             pub fn parse(s: impl Into<String>) -> Result<Self, $crate::error::ParseError> {
@@ -70,21 +89,29 @@ macro_rules! string_newtype {
     };
 }
 
+/// The id alphabet with a shorter maximum length.
+pub fn id_pattern(max_len: usize) -> String {
+    format!("^[A-Za-z0-9_.:@-]{{1,{max_len}}}$")
+}
+
 string_newtype!(
     /// A customer's id, chosen by the tenant's backend (a player or viewer id).
     CustomerId,
+    schema: { pattern: ID_PATTERN },
     |s| check_id(&s, ID_MAX_LEN).map(|_| s)
 );
 
 string_newtype!(
     /// A platform name in an identity link (`steam`, `apple`, `twitch`, …).
     Platform,
+    schema: { pattern: id_pattern(64) },
     |s| check_id(&s, 64).map(|_| s)
 );
 
 string_newtype!(
     /// The customer's id on an external platform.
     ExternalId,
+    schema: { pattern: ID_PATTERN },
     |s| check_id(&s, ID_MAX_LEN).map(|_| s)
 );
 
@@ -92,6 +119,7 @@ string_newtype!(
     /// A tenant (one studio or platform): lowercase letters, digits and `-`, 1–64 long,
     /// starting with a letter, so it is safe in URLs, keys and file names.
     TenantId,
+    schema: { pattern: "^[a-z][a-z0-9-]{0,63}$" },
     |s| {
         let ok = !s.is_empty()
             && s.len() <= 64

@@ -21,12 +21,14 @@ use crate::points::rules::TierName;
 crate::string_newtype!(
     /// A survey's id, chosen by the tenant (`post-match-2026-11`).
     SurveyId,
+    schema: { pattern: crate::ids::ID_PATTERN },
     |s| check_id(&s, ID_MAX_LEN).map(|_| s)
 );
 
 crate::string_newtype!(
     /// Where the answer was given (`in_game`, `email`, `stream_overlay`), 1–32 id characters.
     Channel,
+    schema: { pattern: crate::ids::id_pattern(32) },
     |s| check_id(&s, 32).map(|_| s)
 );
 

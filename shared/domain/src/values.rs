@@ -124,12 +124,14 @@ string_newtype!(
 string_newtype!(
     /// A segment tag: 1–64 of the id alphabet.
     Tag,
+    schema: { pattern: crate::ids::id_pattern(64) },
     |s| check_id(&s, 64).map(|_| s)
 );
 
 string_newtype!(
     /// A key of the free-form `attributes` map: 1–64 of the id alphabet.
     AttrKey,
+    schema: { pattern: crate::ids::id_pattern(64) },
     |s| check_id(&s, 64).map(|_| s)
 );
 

@@ -6,8 +6,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{InfoBuilder, OpenApi};
+use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::require_api_key;
@@ -19,7 +18,8 @@ use crate::telemetry::log_requests;
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// `api` holds the authenticated routes (paths relative to `/v1`), `public` the routes that
-/// need no key (unsubscribe links). Returns the service and its OpenAPI document.
+/// need no key (unsubscribe links). Returns the service and the OpenAPI document of these
+/// routes; `/openapi.json` serves the complete checked-in one ([`crate::openapi`]).
 pub fn assemble(
     api: OpenApiRouter<AppState>,
     public: OpenApiRouter<AppState>,
@@ -28,19 +28,7 @@ pub fn assemble(
     let (api_router, mut doc) = OpenApiRouter::new().nest("/v1", api).split_for_parts();
     let (public_router, public_doc) = public.split_for_parts();
     doc.merge(public_doc);
-    doc.info = InfoBuilder::new()
-        .title("Fanloop API")
-        .version(env!("CARGO_PKG_VERSION"))
-        .description(Some(
-            "Loyalty and marketing automation for game studios and streaming platforms.",
-        ))
-        .build();
-    let components = doc.components.get_or_insert_with(Default::default);
-    components.add_security_scheme(
-        "api_key",
-        SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-    );
-    let doc_json = serde_json::to_string(&doc).unwrap_or_default();
+    crate::openapi::complete(&mut doc);
 
     let api_router = api_router.route_layer(middleware::from_fn_with_state(
         state.clone(),
@@ -51,14 +39,11 @@ pub fn assemble(
         .merge(public_router)
         .route(
             "/openapi.json",
-            get(move || {
-                let body = doc_json.clone();
-                async move {
-                    (
-                        [(axum::http::header::CONTENT_TYPE, "application/json")],
-                        body,
-                    )
-                }
+            get(|| async {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    crate::openapi::DOCUMENT,
+                )
             }),
         )
         .fallback(|| async { ApiError::not_found("The resource").into_response() })

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod auth;
 pub mod extract;
+pub mod openapi;
 pub mod problem;
 pub mod state;
 pub mod telemetry;

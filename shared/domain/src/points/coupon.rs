@@ -93,6 +93,33 @@ impl CouponCode {
     }
 }
 
+/// What a coupon code looks like as typed: 12 symbols of the alphabet (case-insensitive; `I`, `L`
+/// and `O` read as `1`, `1` and `0`), `-` or spaces anywhere. The check symbol is not part of the
+/// format: a well-formed code whose check fails is simply not a coupon.
+pub const COUPON_CODE_PATTERN: &str = "^[- ]*([0-9A-TV-Za-tv-z][- ]*){12}$";
+
+impl utoipa::PartialSchema for CouponCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(COUPON_CODE_PATTERN))
+            .examples(["7K3M-Q9XA-2HCT"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CouponCode {}
+
+impl CouponCode {
+    /// Whether `s` has the form of a code ([`COUPON_CODE_PATTERN`]), whatever its check symbol.
+    pub fn is_well_formed(s: &str) -> bool {
+        let symbols = s.bytes().filter(|b| !matches!(b, b'-' | b' '));
+        s.bytes()
+            .all(|b| matches!(b, b'-' | b' ') || value(b).is_some())
+            && symbols.count() == DATA_LEN + 1
+    }
+}
+
 impl std::fmt::Display for CouponCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)

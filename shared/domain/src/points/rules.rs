@@ -27,6 +27,7 @@ string_newtype!(
     /// A currency or platform-coin code: ISO 4217 (`USD`, `CNY`) or a platform's own (`BEAN`),
     /// 3–16 of `A-Z 0-9 _`.
     UnitCode,
+    schema: { pattern: "^[A-Z0-9_]{3,16}$" },
     |s| {
         let ok = (3..=16).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
         if ok { Ok(s) } else { Err(ParseError::new("must be 3 to 16 of A-Z 0-9 _ (e.g. USD, BEAN)")) }
@@ -36,6 +37,7 @@ string_newtype!(
 string_newtype!(
     /// A tier name, 1–32 of the id alphabet (`high-value`).
     TierName,
+    schema: { pattern: crate::ids::id_pattern(32) },
     |s| check_id(&s, 32).map(|_| s)
 );
 
