@@ -56,9 +56,11 @@ impl From<RunError> for ApiError {
 /// The body of a run (documentation of the wire form).
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
+#[serde(deny_unknown_fields)]
 pub struct RunInput {
     /// The moment the run acts for (RFC 3339); default now. A past one is a backfill (still at
     /// most one mail per customer and period); more than 5 minutes ahead is refused.
+    #[schema(format = DateTime)]
     as_of: Option<String>,
     /// Report who would receive the mail; send and write nothing.
     dry_run: Option<bool>,

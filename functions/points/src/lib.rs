@@ -125,21 +125,26 @@ async fn post_accrual(
 /// The body of a redemption (documentation of the wire form).
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
+#[serde(deny_unknown_fields)]
 pub struct RedemptionInput {
     /// Your id of the redemption: each is applied once.
-    redemption_id: String,
+    redemption_id: ExternalId,
+    #[schema(minimum = 1, maximum = 1_000_000_000u64)]
     points: u64,
     reward: Option<RewardInput>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
+#[serde(deny_unknown_fields)]
 pub struct RewardInput {
-    /// `coupon`
+    #[schema(value_type = String, pattern = "^coupon$")]
     kind: String,
+    #[schema(minimum = 1, maximum = 1_000_000_000_000u64)]
     value_minor: u64,
-    currency: String,
+    currency: fanloop_domain::points::rules::UnitCode,
     /// Default 30.
+    #[schema(minimum = 1, maximum = 3650)]
     valid_days: Option<u32>,
 }
 
@@ -382,10 +387,11 @@ async fn get_coupon(
 
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
+#[serde(deny_unknown_fields)]
 pub struct CouponRedemptionInput {
     /// The customer whose order uses it: a coupon is personal.
-    customer_id: String,
-    order_id: String,
+    customer_id: CustomerId,
+    order_id: ExternalId,
 }
 
 /// Use a customer's coupon on their order: once. The same order again is 200; another order, or

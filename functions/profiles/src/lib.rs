@@ -217,9 +217,11 @@ pub enum ActivityKind {
 /// The body of an activity report.
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
+#[serde(deny_unknown_fields)]
 pub struct ActivityInput {
     kind: ActivityKind,
     /// RFC 3339; defaults to now; at most 5 minutes in the future.
+    #[schema(format = DateTime)]
     occurred_at: Option<String>,
 }
 

@@ -65,20 +65,25 @@ impl From<IngestError> for ApiError {
 /// The body of a response (documentation of the wire form).
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
+#[serde(deny_unknown_fields)]
 pub struct ResponseBody {
     /// Your id of the response: it counts once, however often it is sent.
-    response_id: String,
+    response_id: fanloop_domain::ExternalId,
     /// Must be a customer of the tenant; the answer counts as their activity.
-    customer_id: Option<String>,
+    customer_id: Option<fanloop_domain::CustomerId>,
     /// 0–10. At least one of `nps` and `csat`.
+    #[schema(minimum = 0, maximum = 10)]
     nps: Option<u8>,
     /// 1–5.
+    #[schema(minimum = 1, maximum = 5)]
     csat: Option<u8>,
     /// At most 2,000 characters; stored as given, never logged.
+    #[schema(max_length = 2000)]
     comment: Option<String>,
     /// `in_game`, `email`, … (1–32 id characters).
-    channel: Option<String>,
+    channel: Option<fanloop_domain::surveys::Channel>,
     /// RFC 3339; default now. Not in the future (5 minutes of skew allowed), not over 366 days old.
+    #[schema(format = DateTime)]
     submitted_at: Option<String>,
 }
 
@@ -116,8 +121,10 @@ async fn post_response(
 /// The body of a batch.
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
+#[serde(deny_unknown_fields)]
 pub struct BatchBody {
     /// 1–100 responses.
+    #[schema(min_items = 1, max_items = 100)]
     responses: Vec<ResponseBody>,
 }
 
@@ -395,8 +402,10 @@ async fn get_followup(
 /// The body of a close.
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
+#[serde(deny_unknown_fields)]
 pub struct CloseBody {
     /// What was done (at most 2,000 characters).
+    #[schema(max_length = 2000)]
     note: Option<String>,
 }
 

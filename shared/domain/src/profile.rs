@@ -105,18 +105,19 @@ pub struct ProfilePatch {
 /// handler parses it with [`ProfilePatch::from_json`]).
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
+#[serde(deny_unknown_fields)]
 pub struct ProfileInput {
     email: Option<String>,
     display_name: Option<String>,
     /// BCP 47 tag such as `zh-CN` or `en`.
     locale: Option<String>,
     /// IANA time zone such as `Asia/Shanghai`.
-    timezone: Option<String>,
+    timezone: Option<crate::values::TimeZoneName>,
     /// `YYYY-MM-DD` or `--MM-DD`.
     birthday: Option<String>,
     /// E.164.
     phone: Option<String>,
-    tags: Option<Vec<String>>,
+    tags: Option<Vec<crate::values::Tag>>,
     #[schema(value_type = Option<Object>)]
     attributes: Option<Value>,
     consent: Option<ConsentInput>,
@@ -126,6 +127,7 @@ pub struct ProfileInput {
 
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
+#[serde(deny_unknown_fields)]
 pub struct ConsentInput {
     email_marketing: Option<bool>,
     /// Where the statement was made (default `api`): 1–64 of the id alphabet.

@@ -90,6 +90,7 @@ impl Locale {
 string_newtype!(
     /// An IANA time zone name known to the bundled tz database (`Asia/Shanghai`).
     TimeZoneName,
+    schema: { enum_values: jiff::tz::db().available().map(|n| n.to_string()).collect::<Vec<_>>() },
     |s| {
         match jiff::tz::TimeZone::get(&s) {
             Ok(tz) => Ok(tz.iana_name().map(str::to_owned).unwrap_or(s)),

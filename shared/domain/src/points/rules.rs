@@ -286,19 +286,21 @@ pub struct AccrualRequest {
 /// The body of `POST /v1/customers/{id}/points/accruals` (documentation of the wire form).
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
+#[serde(deny_unknown_fields)]
 pub struct AccrualInput {
     /// Your id of the event (order id, gift id, …): each is credited once.
-    event_id: String,
+    event_id: crate::ExternalId,
     kind: AccrualKind,
     /// purchase and gift: the amount in minor currency units or platform coins.
     amount_minor: Option<u64>,
     /// purchase: ISO 4217 code; gift: the platform's coin code.
-    currency: Option<String>,
+    currency: Option<UnitCode>,
     /// watch: minutes watched.
     minutes: Option<u64>,
     /// bonus: points to award (default: the tenant's bonus points).
     points: Option<u64>,
     /// RFC 3339; recorded in the ledger; at most 5 minutes in the future.
+    #[schema(format = DateTime)]
     occurred_at: Option<String>,
 }
 
