@@ -319,20 +319,21 @@ async fn bad_points_input_changes_nothing(b: Backend) {
         "insufficient-points",
     );
 
-    for bad in ["ABC", "7K3M-Q9XA-2HCU", "0000-0000-0001"] {
-        assert_problem(
-            &app.get(&format!("/v1/coupons/{bad}")).await,
-            422,
-            "validation-error",
-        );
+    // Malformed is 422; well formed with a wrong check symbol (mistyped) is no coupon: 404.
+    for (bad, status, kind) in [
+        ("ABC", 422, "validation-error"),
+        ("7K3M-Q9XA-2HCU", 422, "validation-error"),
+        ("0000-0000-0001", 404, "not-found"),
+    ] {
+        assert_problem(&app.get(&format!("/v1/coupons/{bad}")).await, status, kind);
         assert_problem(
             &app.post(
                 &format!("/v1/coupons/{bad}/redemptions"),
                 json!({"customer_id": "p1", "order_id": "o"}),
             )
             .await,
-            422,
-            "validation-error",
+            status,
+            kind,
         );
     }
     assert_problem(

@@ -123,8 +123,9 @@ async fn post_response(
 #[allow(dead_code)]
 #[serde(deny_unknown_fields)]
 pub struct BatchBody {
-    /// 1–100 responses.
-    #[schema(min_items = 1, max_items = 100)]
+    /// 1–100 responses, each a `ResponseBody` checked on its own: one that is not (or not an
+    /// object) is reported as `invalid` in `results`, and the others still count.
+    #[schema(min_items = 1, max_items = 100, value_type = Vec<Value>)]
     responses: Vec<ResponseBody>,
 }
 

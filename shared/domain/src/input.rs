@@ -79,7 +79,8 @@ impl ObjectParser {
         self.errors.0.extend(other.0);
     }
 
-    fn convert<T: DeserializeOwned>(&mut self, name: &str, value: Value) -> Option<T> {
+    fn convert<T: DeserializeOwned>(&mut self, name: &str, mut value: Value) -> Option<T> {
+        integral_numbers(&mut value);
         match serde_path_to_error::deserialize::<_, T>(value) {
             Ok(v) => Some(v),
             Err(e) => {
@@ -142,6 +143,25 @@ impl ObjectParser {
     }
 }
 
+/// JSON has one number type: `94.0` is the integer 94 (as JSON Schema's `integer` says), so it
+/// is written as one before an integer field reads it.
+pub fn integral_numbers(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.007_199_254_740_992e15
+            {
+                // Exact: below 2^53 every integral f64 is an integer.
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(map) => map.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
+}
+
 /// serde's messages echo the offending value (`invalid type: string "x", expected …`); keep
 /// only what was expected, so a response never repeats customer data back in an error.
 fn clean_message(msg: &str) -> String {
@@ -201,6 +221,14 @@ mod tests {
         assert_eq!(fields, ["email", "tags[1]", "extra"]);
         assert!(errs.iter().all(|e| !e.message.contains("nope")));
         assert_eq!(errs[1].message, "expected a string");
+    }
+
+    #[test]
+    fn integral_floats_are_integers() {
+        let mut p = ObjectParser::new(json!({"n": 94.0, "m": 1.5, "v": [2.0]}), "").unwrap();
+        assert_eq!(p.required::<u32>("n"), Some(94));
+        assert_eq!(p.required::<u32>("m"), None);
+        assert_eq!(p.required::<Vec<u8>>("v"), Some(vec![2]));
     }
 
     #[test]

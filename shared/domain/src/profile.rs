@@ -107,31 +107,86 @@ pub struct ProfilePatch {
 #[allow(dead_code)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileInput {
-    email: Option<String>,
-    display_name: Option<String>,
+    email: Option<Email>,
+    display_name: Option<DisplayName>,
     /// BCP 47 tag such as `zh-CN` or `en`.
-    locale: Option<String>,
+    locale: Option<Locale>,
     /// IANA time zone such as `Asia/Shanghai`.
     timezone: Option<crate::values::TimeZoneName>,
-    /// `YYYY-MM-DD` or `--MM-DD`.
+    /// `YYYY-MM-DD` (from 1900, not in the future) or `--MM-DD`.
+    #[schema(schema_with = birthday_schema)]
     birthday: Option<String>,
-    /// E.164.
-    phone: Option<String>,
-    tags: Option<Vec<crate::values::Tag>>,
-    #[schema(value_type = Option<Object>)]
+    /// E.164 (`+8613812345678`); spaces, dashes, dots and parentheses are dropped.
+    phone: Option<Phone>,
+    /// Replaced whole; duplicates are dropped.
+    #[schema(max_items = 50)]
+    tags: Option<Vec<Tag>>,
+    /// Replaced whole.
+    #[schema(schema_with = attributes_schema)]
     attributes: Option<Value>,
-    consent: Option<ConsentInput>,
+    #[serde(default)]
+    consent: ConsentInput,
     /// Added to the customer's links; unlink with `DELETE /v1/customers/{id}/identities/{platform}/{external_id}`.
-    identities: Option<Vec<Identity>>,
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    identities: Vec<Identity>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Default, Deserialize, ToSchema)]
 #[allow(dead_code)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentInput {
+    /// `null` leaves it as it is.
     email_marketing: Option<bool>,
     /// Where the statement was made (default `api`): 1–64 of the id alphabet.
-    source: Option<String>,
+    source: Option<Tag>,
+}
+
+/// A full date from 1900, or `--MM-DD` with a day the month has (29 February included).
+fn birthday_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    use utoipa::openapi::{KnownFormat, SchemaFormat};
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+                .pattern(Some("^(19|[2-9][0-9])[0-9]{2}-")),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::String).pattern(Some(
+            "^--((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|[12][0-9]))$",
+        )))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .into()
+}
+
+/// At most 50 entries; keys of the id alphabet (1–64), values a string of at most 256
+/// characters, a number or a boolean.
+fn attributes_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Type};
+    let value = OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(256)),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::Number))
+        .item(ObjectBuilder::new().schema_type(Type::Boolean));
+    ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::Object,
+            Type::Null,
+        ]))
+        .max_properties(Some(50))
+        .property_names(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(crate::ids::id_pattern(64))),
+        ))
+        .additional_properties(Some(AdditionalProperties::RefOr(
+            utoipa::openapi::schema::Schema::OneOf(value.build()).into(),
+        )))
+        .into()
 }
 
 impl ProfilePatch {

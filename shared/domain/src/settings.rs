@@ -72,6 +72,25 @@ impl Default for TenantSettings {
     }
 }
 
+/// Names every place where the settings hold an object and the patched document does not.
+fn objects_stay_objects(before: &Value, after: &Value, path: &str, errs: &mut ValidationErrors) {
+    let (Value::Object(b), Value::Object(a)) = (before, after) else {
+        return;
+    };
+    for (k, bv) in b {
+        let p = if path.is_empty() {
+            k.clone()
+        } else {
+            format!("{path}.{k}")
+        };
+        match a.get(k) {
+            Some(av) if bv.is_object() && !av.is_object() => errs.push(p, "must be an object"),
+            Some(av) => objects_stay_objects(bv, av, &p, errs),
+            None => {}
+        }
+    }
+}
+
 impl TenantSettings {
     /// Applies a JSON merge patch (RFC 7396: absent keeps, `null` resets to the default, values
     /// replace) and validates the result.
@@ -82,7 +101,14 @@ impl TenantSettings {
         let mut doc = serde_json::to_value(self).map_err(|_| {
             ValidationErrors::single("(body)", "current settings could not be read")
         })?;
+        let mut patch = patch;
+        crate::input::integral_numbers(&mut patch);
+        let before = doc.clone();
         merge_patch(&mut doc, patch);
+        // serde would read a struct from an array of its fields; a patch must not.
+        let mut errs = ValidationErrors::default();
+        objects_stay_objects(&before, &doc, "", &mut errs);
+        errs.into_result()?;
         let merged: TenantSettings = serde_path_to_error::deserialize(doc).map_err(|e| {
             let path = e.path().to_string();
             let msg = e.into_inner().to_string();

@@ -12,6 +12,7 @@ use crate::string_newtype;
 string_newtype!(
     /// An e-mail address: syntax checked, surrounding space trimmed, domain lowercased.
     Email,
+    schema: { format: utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Email), max_length: 254 },
     |s| {
         let s = s.trim();
         if s.chars().any(|c| c.is_whitespace() || matches!(c, '<' | '>' | '"')) {
@@ -34,6 +35,10 @@ string_newtype!(
 string_newtype!(
     /// A display name: 1–200 characters after trimming, no control characters.
     DisplayName,
+    schema: {
+        pattern: "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$",
+        max_length: 200,
+    },
     |s| {
         let s = s.trim();
         let n = s.chars().count();
@@ -50,6 +55,7 @@ string_newtype!(
 string_newtype!(
     /// A BCP 47 language tag (`en`, `zh-CN`, `zh-Hans-CN`), case-normalised; `_` is read as `-`.
     Locale,
+    schema: { pattern: "^[A-Za-z]{2,3}([-_]([A-Za-z]{4}|[A-Za-z]{2}|[0-9]{3}|[A-Za-z0-9]{5,8})){0,3}$" },
     |s| {
         let invalid = || ParseError::new("must be a language tag such as en, zh-CN or pt-BR");
         let mut out = Vec::new();
@@ -112,6 +118,7 @@ impl TimeZoneName {
 string_newtype!(
     /// A phone number in E.164 form (`+8613812345678`); spaces, dashes and parentheses are dropped.
     Phone,
+    schema: { pattern: "^[ ().-]*\\+[ ().-]*[1-9]([ ().-]*[0-9]){7,14}[ ().-]*$" },
     |s| {
         let compact: String = s.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.')).collect();
         let digits = compact.strip_prefix('+').unwrap_or("");

@@ -7,6 +7,7 @@
 //! function — so on AWS it is the whole API, not one function's part. A test compares it with the
 //! one the routers generate, so it cannot drift.
 
+use serde_json::{Map, Value, json};
 use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::response::ResponseBuilder;
@@ -194,6 +195,14 @@ const LINKS: &[LinkSpec] = &[
         &[("code", "$response.body#/coupon/code")],
     ),
     (
+        "/v1/customers/{customer_id}/points/redemptions",
+        "post",
+        &["200", "201"],
+        "RedeemCoupon",
+        "post_coupon_redemption",
+        &[("code", "$response.body#/coupon/code")],
+    ),
+    (
         "/v1/surveys/{survey_id}/responses",
         "post",
         &["200", "201"],
@@ -257,10 +266,88 @@ fn register<T: utoipa::ToSchema>(components: &mut utoipa::openapi::Components) {
         .or_insert_with(T::schema);
 }
 
+/// The schema of an RFC 7396 merge patch of `schema`: nothing required, every property may be
+/// `null` (reset to the default), nested objects are patches too (`{Name}Patch` for each
+/// referenced one, added to `out`), arrays and values are replaced whole.
+fn patch_of(schema: &Value, schemas: &Map<String, Value>, out: &mut Map<String, Value>) -> Value {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let name = r.rsplit('/').next().unwrap_or_default();
+        let patch = format!("{name}Patch");
+        if !out.contains_key(&patch) {
+            out.insert(patch.clone(), Value::Null);
+            let p = schemas
+                .get(name)
+                .map_or(Value::Null, |s| patch_of(s, schemas, out));
+            out.insert(patch.clone(), p);
+        }
+        return json!({"$ref": format!("#/components/schemas/{patch}")});
+    }
+    let Some(obj) = schema.as_object() else {
+        return schema.clone();
+    };
+    let mut p = obj.clone();
+    p.remove("required");
+    for key in ["oneOf", "anyOf", "allOf"] {
+        if let Some(Value::Array(items)) = obj.get(key) {
+            let items = items.iter().map(|i| patch_of(i, schemas, out)).collect();
+            p.insert(key.into(), Value::Array(items));
+        }
+    }
+    if let Some(Value::Object(props)) = obj.get("properties") {
+        let props = props
+            .iter()
+            .map(|(k, v)| {
+                let inner = patch_of(v, schemas, out);
+                (k.clone(), json!({"anyOf": [inner, {"type": "null"}]}))
+            })
+            .collect();
+        p.insert("properties".into(), Value::Object(props));
+    }
+    if let Some(ap @ Value::Object(_)) = obj.get("additionalProperties") {
+        let inner = patch_of(ap, schemas, out);
+        p.insert(
+            "additionalProperties".into(),
+            json!({"anyOf": [inner, {"type": "null"}]}),
+        );
+    }
+    Value::Object(p)
+}
+
+/// `PUT /v1/settings` takes a merge patch of the settings, not the settings.
+fn settings_patch(v: &mut Value) {
+    let Some(schemas) = v
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .cloned()
+    else {
+        return;
+    };
+    let mut out = Map::new();
+    let root = patch_of(
+        &json!({"$ref": "#/components/schemas/TenantSettings"}),
+        &schemas,
+        &mut out,
+    );
+    if let Some(Value::Object(s)) = v.pointer_mut("/components/schemas") {
+        s.extend(out);
+    }
+    if let Some(body) = v.pointer_mut("/paths/~1v1~1settings/put/requestBody") {
+        *body = json!({
+            "description": "An RFC 7396 merge patch of the settings: absent keys are kept, `null` resets to the default, values replace.",
+            "required": true,
+            "content": {
+                "application/json": {"schema": root},
+                "application/merge-patch+json": {"schema": root},
+            }
+        });
+    }
+}
+
 /// The document as JSON. utoipa 5.5 writes a link's `operationId` as `operation_id`; this
-/// writes the OpenAPI name.
+/// writes the OpenAPI name. The settings update body becomes a merge patch schema.
 pub fn to_json(doc: &OpenApi) -> serde_json::Value {
     let mut v = serde_json::to_value(doc).unwrap_or_default();
+    settings_patch(&mut v);
     if let Some(paths) = v.get_mut("paths").and_then(|p| p.as_object_mut()) {
         for item in paths.values_mut().filter_map(|i| i.as_object_mut()) {
             for op in item.values_mut() {

@@ -286,22 +286,45 @@ pub struct AccrualRequest {
 /// The body of `POST /v1/customers/{id}/points/accruals` (documentation of the wire form).
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
-#[serde(deny_unknown_fields)]
-pub struct AccrualInput {
-    /// Your id of the event (order id, gift id, …): each is credited once.
-    event_id: crate::ExternalId,
-    kind: AccrualKind,
-    /// purchase and gift: the amount in minor currency units or platform coins.
-    amount_minor: Option<u64>,
-    /// purchase: ISO 4217 code; gift: the platform's coin code.
-    currency: Option<UnitCode>,
-    /// watch: minutes watched.
-    minutes: Option<u64>,
-    /// bonus: points to award (default: the tenant's bonus points).
-    points: Option<u64>,
-    /// RFC 3339; recorded in the ledger; at most 5 minutes in the future.
-    #[schema(format = DateTime)]
-    occurred_at: Option<String>,
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AccrualInput {
+    /// A purchase: `amount_minor` in minor units of `currency` (ISO 4217), which must have an
+    /// earning rule in the tenant's settings.
+    Purchase {
+        /// Your id of the event (order id, gift id, …): each is credited once.
+        event_id: crate::ExternalId,
+        #[schema(minimum = 1, maximum = 1_000_000_000_000u64)]
+        amount_minor: u64,
+        currency: UnitCode,
+        /// RFC 3339; recorded in the ledger; at most 5 minutes in the future.
+        #[schema(format = DateTime)]
+        occurred_at: Option<String>,
+    },
+    /// A gift: `amount_minor` platform coins of `currency`, which must have an earning rule.
+    Gift {
+        event_id: crate::ExternalId,
+        #[schema(minimum = 1, maximum = 1_000_000_000_000u64)]
+        amount_minor: u64,
+        currency: UnitCode,
+        #[schema(format = DateTime)]
+        occurred_at: Option<String>,
+    },
+    /// Watch time.
+    Watch {
+        event_id: crate::ExternalId,
+        #[schema(minimum = 1, maximum = 100_000)]
+        minutes: u64,
+        #[schema(format = DateTime)]
+        occurred_at: Option<String>,
+    },
+    /// A bonus: `points` (default: the tenant's bonus points).
+    Bonus {
+        event_id: crate::ExternalId,
+        #[schema(minimum = 1, maximum = 1_000_000_000)]
+        points: Option<u64>,
+        #[schema(format = DateTime)]
+        occurred_at: Option<String>,
+    },
 }
 
 impl AccrualRequest {
