@@ -8,13 +8,13 @@ use axum::Json;
 use axum::extract::{Extension, Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
+use fanloop_domain::CustomerId;
 use fanloop_domain::campaigns::unsubscribe::{PURPOSE_EMAIL_MARKETING, UnsubscribeClaim};
 use fanloop_domain::campaigns::{CampaignKind, Message, RunReport};
-use fanloop_domain::input::{ObjectParser, Patch};
+use fanloop_domain::input::Patch;
 use fanloop_domain::profile::{ConsentPatch, ProfilePatch};
-use fanloop_domain::{CustomerId, time};
 use fanloop_http::{ApiError, AppState, AuthTenant, JsonBody, Problem, parse_path};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -53,17 +53,15 @@ impl From<RunError> for ApiError {
     }
 }
 
-/// The body of a run (documentation of the wire form).
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-#[serde(deny_unknown_fields)]
-pub struct RunInput {
-    /// The moment the run acts for (RFC 3339); default now. A past one is a backfill (still at
-    /// most one mail per customer and period); more than 5 minutes ahead is refused.
-    #[schema(format = DateTime)]
-    as_of: Option<String>,
-    /// Report who would receive the mail; send and write nothing.
-    dry_run: Option<bool>,
+fanloop_domain::wire_struct! {
+    /// The body of a run.
+    pub struct RunInput {
+        /// The moment the run acts for; default now. A past one is a backfill (still at most
+        /// one mail per customer and period); more than 5 minutes ahead is refused.
+        pub as_of: Option<fanloop_domain::wire::DateTime>,
+        /// Report who would receive the mail; send and write nothing.
+        pub dry_run: Option<bool>,
+    }
 }
 
 /// Run a campaign now (the schedule calls the same code).
@@ -84,18 +82,9 @@ async fn post_run(
     JsonBody(body): JsonBody,
 ) -> Result<Json<RunReport>, ApiError> {
     let kind = CampaignKind::parse(&kind).ok_or_else(|| ApiError::not_found("The campaign"))?;
-    let mut p = ObjectParser::new(body, "")?;
-    let as_of = p
-        .optional::<String>("as_of")
-        .and_then(|s| match time::parse(&s) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                p.error("as_of", e.0);
-                None
-            }
-        });
-    let dry_run = p.optional::<bool>("dry_run").unwrap_or(false);
-    p.finish()?;
+    let input = RunInput::parse(body)?;
+    let as_of = input.as_of.map(|t| t.0);
+    let dry_run = input.dry_run.unwrap_or(false);
     Ok(Json(campaigns.run(&tenant, kind, as_of, dry_run).await?))
 }
 

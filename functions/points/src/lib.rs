@@ -7,15 +7,14 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use fanloop_domain::input::ObjectParser;
 use fanloop_domain::points::rules::{AccrualInput, MAX_AMOUNT, MAX_POINTS, UnitCode};
 use fanloop_domain::points::{
     AccrualRequest, Coupon, CouponCode, CouponRedemption, LedgerEntry, PointsView,
 };
+use fanloop_domain::wire::Bounded;
 use fanloop_domain::{CustomerId, ExternalId, FieldError};
 use fanloop_http::{ApiError, AppState, AuthTenant, JsonBody, Problem, parse_path};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -122,85 +121,50 @@ async fn post_accrual(
     Ok(respond(outcome))
 }
 
-/// The body of a redemption (documentation of the wire form).
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-#[serde(deny_unknown_fields)]
-pub struct RedemptionInput {
-    /// Your id of the redemption: each is applied once.
-    redemption_id: ExternalId,
-    #[schema(minimum = 1, maximum = 1_000_000_000u64)]
-    points: u64,
-    reward: Option<RewardInput>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-#[serde(deny_unknown_fields)]
-pub struct RewardInput {
-    #[schema(value_type = String, pattern = "^coupon$")]
-    kind: String,
-    #[schema(minimum = 1, maximum = 1_000_000_000_000u64)]
-    value_minor: u64,
-    currency: fanloop_domain::points::rules::UnitCode,
-    /// Default 30.
-    #[schema(minimum = 1, maximum = 3650)]
-    valid_days: Option<u32>,
-}
-
-fn parse_redemption(body: Value) -> Result<RedemptionRequest, fanloop_domain::ValidationErrors> {
-    let mut p = ObjectParser::new(body, "")?;
-    let redemption_id = p.required::<ExternalId>("redemption_id");
-    let points = p.required::<u64>("points");
-    match points {
-        Some(0) => p.error("points", "must be greater than 0"),
-        Some(n) if n > MAX_POINTS => p.error("points", format!("must be at most {MAX_POINTS}")),
-        _ => {}
+fanloop_domain::wire_struct! {
+    /// The body of a redemption.
+    pub struct RedemptionInput {
+        /// Your id of the redemption: each is applied once.
+        pub redemption_id: ExternalId,
+        pub points: Bounded<1, { MAX_POINTS }>,
+        pub reward: @nested Option<RewardInput>,
     }
-    let mut reward = None;
-    if let Some(raw) = p.take_raw("reward").filter(|v| !v.is_null()) {
-        match ObjectParser::new(raw, "reward") {
-            Err(e) => p.extend(e),
-            Ok(mut r) => {
-                let kind = r.required::<String>("kind");
-                if kind.as_deref().is_some_and(|k| k != "coupon") {
-                    r.error("kind", "must be coupon");
+}
+
+/// What a redemption buys.
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RewardKind {
+    /// A coupon for the customer, minted in the same atomic step.
+    Coupon,
+}
+
+fanloop_domain::wire_struct! {
+    /// A reward of a redemption.
+    pub struct RewardInput {
+        pub kind: RewardKind,
+        pub value_minor: Bounded<1, { MAX_AMOUNT }>,
+        pub currency: UnitCode,
+        /// Default 30.
+        pub valid_days: Option<Bounded<1, 3650>>,
+    }
+}
+
+impl From<RedemptionInput> for RedemptionRequest {
+    fn from(r: RedemptionInput) -> Self {
+        RedemptionRequest {
+            redemption_id: r.redemption_id,
+            points: r.points.get(),
+            reward: r.reward.map(|w| {
+                let RewardKind::Coupon = w.kind;
+                CouponReward {
+                    value_minor: w.value_minor.get(),
+                    currency: w.currency,
+                    // At most 3650: fits.
+                    valid_days: w.valid_days.map_or(30, |d| d.get() as u32),
                 }
-                let value_minor = r.required::<u64>("value_minor");
-                if value_minor == Some(0) || value_minor.is_some_and(|v| v > MAX_AMOUNT) {
-                    r.error("value_minor", "must be 1 to 1000000000000");
-                }
-                let currency = r.required::<UnitCode>("currency");
-                let valid_days = r.optional::<u32>("valid_days").unwrap_or(30);
-                if !(1..=3650).contains(&valid_days) {
-                    r.error("valid_days", "must be 1 to 3650");
-                }
-                match r.finish() {
-                    Err(e) => p.extend(e),
-                    Ok(()) => {
-                        if let (Some(value_minor), Some(currency)) = (value_minor, currency) {
-                            reward = Some(CouponReward {
-                                value_minor,
-                                currency,
-                                valid_days,
-                            });
-                        }
-                    }
-                }
-            }
+            }),
         }
-    }
-    p.finish()?;
-    match (redemption_id, points) {
-        (Some(redemption_id), Some(points)) => Ok(RedemptionRequest {
-            redemption_id,
-            points,
-            reward,
-        }),
-        _ => Err(fanloop_domain::ValidationErrors::single(
-            "(body)",
-            "redemption_id and points are required",
-        )),
     }
 }
 
@@ -223,7 +187,7 @@ async fn post_redemption(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let customer = customer_id(raw_id)?;
-    let req = parse_redemption(body)?;
+    let req = RedemptionRequest::from(RedemptionInput::parse(body)?);
     let settings = state.settings(&tenant).await?;
     let outcome = service::redeem(
         state.store.as_ref(),
@@ -385,13 +349,13 @@ async fn get_coupon(
     Ok(Json(coupon_view(coupon, state.clock.now())))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-#[serde(deny_unknown_fields)]
-pub struct CouponRedemptionInput {
-    /// The customer whose order uses it: a coupon is personal.
-    customer_id: CustomerId,
-    order_id: ExternalId,
+fanloop_domain::wire_struct! {
+    /// The body of a coupon use.
+    pub struct CouponRedemptionInput {
+        /// The customer whose order uses it: a coupon is personal.
+        pub customer_id: CustomerId,
+        pub order_id: ExternalId,
+    }
 }
 
 /// Use a customer's coupon on their order: once. The same order again is 200; another order, or
@@ -410,12 +374,10 @@ async fn post_coupon_redemption(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let code = coupon_code(raw)?;
-    let mut p = ObjectParser::new(body, "")?;
-    let customer = p.required::<CustomerId>("customer_id");
-    let order = p.required::<ExternalId>("order_id");
-    p.finish()?;
-    let customer = customer.ok_or_else(|| ApiError::field("customer_id", "is required"))?;
-    let order = order.ok_or_else(|| ApiError::field("order_id", "is required"))?;
+    let CouponRedemptionInput {
+        customer_id: customer,
+        order_id: order,
+    } = CouponRedemptionInput::parse(body)?;
     let now = state.clock.now();
     match state
         .store

@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use fanloop_domain::campaigns::backlog::Activity;
 use fanloop_domain::export::CustomerExport;
-use fanloop_domain::input::ObjectParser;
 use fanloop_domain::lifecycle::{Lifecycle, lifecycle};
 use fanloop_domain::points::PointsView;
 use fanloop_domain::ports::UpsertError;
@@ -15,6 +14,7 @@ use fanloop_domain::profile::{Identity, Profile, ProfileInput, ProfilePatch};
 use fanloop_domain::settings::TenantSettings;
 use fanloop_domain::tenant::{OsRandom, Random};
 use fanloop_domain::time::serde_ts;
+use fanloop_domain::wire::DateTime;
 use fanloop_domain::{CustomerId, ExternalId, Platform, TenantId};
 use fanloop_http::{ApiError, AppState, AuthTenant, JsonBody, Problem, parse_path};
 use jiff::{SignedDuration, Timestamp};
@@ -206,7 +206,8 @@ async fn forget_mail(state: &AppState, tenant: &TenantId, ids: &[String]) -> Res
     })
 }
 
-#[derive(Deserialize, ToSchema)]
+/// What the customer did (all count the same: as activity).
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ActivityKind {
     Login,
@@ -214,15 +215,13 @@ pub enum ActivityKind {
     Custom,
 }
 
-/// The body of an activity report.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-#[serde(deny_unknown_fields)]
-pub struct ActivityInput {
-    kind: ActivityKind,
-    /// RFC 3339; defaults to now; at most 5 minutes in the future.
-    #[schema(format = DateTime)]
-    occurred_at: Option<String>,
+fanloop_domain::wire_struct! {
+    /// The body of an activity report.
+    pub struct ActivityInput {
+        pub kind: ActivityKind,
+        /// Defaults to now; at most 5 minutes in the future.
+        pub occurred_at: Option<DateTime>,
+    }
 }
 
 /// Record customer activity (login, session, …): moves `last_active_at` forward.
@@ -239,20 +238,11 @@ async fn post_activity(
 ) -> Result<StatusCode, ApiError> {
     let customer = customer_id(raw_id)?;
     let now = state.clock.now();
-    let mut p = ObjectParser::new(body, "")?;
-    let _kind: Option<ActivityKind> = p.required("kind");
-    let occurred: Option<String> = p.optional("occurred_at");
-    let mut at = now;
-    if let Some(raw) = occurred {
-        match fanloop_domain::time::parse(&raw) {
-            Ok(t) if t > now.saturating_add(CLOCK_SKEW).unwrap_or(now) => {
-                p.error("occurred_at", "must not be in the future")
-            }
-            Ok(t) => at = t,
-            Err(e) => p.error("occurred_at", e.to_string()),
-        }
+    let input = ActivityInput::parse(body)?;
+    let at = input.occurred_at.map_or(now, |t| t.0);
+    if at > now.saturating_add(CLOCK_SKEW).unwrap_or(now) {
+        return Err(ApiError::field("occurred_at", "must not be in the future"));
     }
-    p.finish()?;
     if state
         .store
         .record_activity(&tenant, &customer, Activity::new(at, now))

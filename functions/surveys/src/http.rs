@@ -9,11 +9,11 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use fanloop_campaigns::Campaigns;
-use fanloop_domain::input::ObjectParser;
 use fanloop_domain::surveys::{
     BATCH_MAX, FollowUp, FollowUpStatus, NOTE_MAX_CHARS, ResponseInput, Summary, SurveyId,
     SurveyResponse, summary_range,
 };
+use fanloop_domain::wire::Text;
 use fanloop_domain::{FieldError, ValidationErrors};
 use fanloop_http::{ApiError, AppState, AuthTenant, JsonBody, Problem, parse_path};
 use serde::{Deserialize, Serialize};
@@ -62,38 +62,13 @@ impl From<IngestError> for ApiError {
     }
 }
 
-/// The body of a response (documentation of the wire form).
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-#[serde(deny_unknown_fields)]
-pub struct ResponseBody {
-    /// Your id of the response: it counts once, however often it is sent.
-    response_id: fanloop_domain::ExternalId,
-    /// Must be a customer of the tenant; the answer counts as their activity.
-    customer_id: Option<fanloop_domain::CustomerId>,
-    /// 0–10. At least one of `nps` and `csat`.
-    #[schema(minimum = 0, maximum = 10)]
-    nps: Option<u8>,
-    /// 1–5.
-    #[schema(minimum = 1, maximum = 5)]
-    csat: Option<u8>,
-    /// At most 2,000 characters; stored as given, never logged.
-    #[schema(max_length = 2000)]
-    comment: Option<String>,
-    /// `in_game`, `email`, … (1–32 id characters).
-    channel: Option<fanloop_domain::surveys::Channel>,
-    /// RFC 3339; default now. Not in the future (5 minutes of skew allowed), not over 366 days old.
-    #[schema(format = DateTime)]
-    submitted_at: Option<String>,
-}
-
 /// Record a survey response.
 ///
 /// Exactly once per `response_id` within the survey: the same answer again is 200 with the
 /// stored response, another answer under the same id is 409. A detractor (NPS 0–6) or CSAT 1–2
 /// opens a follow-up (`followup_id`).
 #[utoipa::path(post, path = "/surveys/{survey_id}/responses", tag = "surveys",
-    params(("survey_id" = fanloop_domain::surveys::SurveyId, Path)), request_body = ResponseBody,
+    params(("survey_id" = fanloop_domain::surveys::SurveyId, Path)), request_body = fanloop_domain::surveys::ResponseBody,
     responses(
         (status = 201, description = "Recorded", body = SurveyResponse),
         (status = 200, description = "Sent before: the stored response", body = SurveyResponse),
@@ -118,15 +93,42 @@ async fn post_response(
     )
 }
 
-/// The body of a batch.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-#[serde(deny_unknown_fields)]
-pub struct BatchBody {
-    /// 1–100 responses, each a `ResponseBody` checked on its own: one that is not (or not an
-    /// object) is reported as `invalid` in `results`, and the others still count.
-    #[schema(min_items = 1, max_items = 100, value_type = Vec<Value>)]
-    responses: Vec<ResponseBody>,
+/// 1–100 answers, each a `ResponseBody` checked on its own: one that is not (or not an object)
+/// is reported as `invalid` in `results`, and the others still count.
+#[derive(Clone, Debug)]
+pub struct Answers(pub Vec<Value>);
+
+impl<'de> Deserialize<'de> for Answers {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let items = Vec::<Value>::deserialize(d)?;
+        if (1..=BATCH_MAX).contains(&items.len()) {
+            Ok(Self(items))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "must hold 1 to {BATCH_MAX} responses"
+            )))
+        }
+    }
+}
+
+impl utoipa::PartialSchema for Answers {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType};
+        ArrayBuilder::new()
+            .items(ObjectBuilder::new().schema_type(SchemaType::AnyValue))
+            .min_items(Some(1))
+            .max_items(Some(BATCH_MAX))
+            .into()
+    }
+}
+
+impl ToSchema for Answers {}
+
+fanloop_domain::wire_struct! {
+    /// The body of a batch.
+    pub struct BatchBody {
+        pub responses: Answers,
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -179,16 +181,7 @@ async fn post_batch(
     JsonBody(body): JsonBody,
 ) -> Result<Json<BatchResult>, ApiError> {
     let survey = survey_id(raw)?;
-    let mut p = ObjectParser::new(body, "")?;
-    let raw_items = p.required::<Vec<Value>>("responses");
-    if raw_items
-        .as_ref()
-        .is_some_and(|items| items.is_empty() || items.len() > BATCH_MAX)
-    {
-        p.error("responses", format!("must hold 1 to {BATCH_MAX} responses"));
-    }
-    p.finish()?;
-    let raw_items = raw_items.unwrap_or_default();
+    let raw_items = BatchBody::parse(body)?.responses.0;
     let now = state.clock.now();
     let settings = state.settings(&tenant).await?;
 
@@ -400,14 +393,12 @@ async fn get_followup(
         .ok_or_else(|| ApiError::not_found("The follow-up"))
 }
 
-/// The body of a close.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-#[serde(deny_unknown_fields)]
-pub struct CloseBody {
-    /// What was done (at most 2,000 characters).
-    #[schema(max_length = 2000)]
-    note: Option<String>,
+fanloop_domain::wire_struct! {
+    /// The body of a close.
+    pub struct CloseBody {
+        /// What was done.
+        pub note: Option<Text<{ NOTE_MAX_CHARS }>>,
+    }
 }
 
 /// Close a follow-up case. Closing a closed case changes nothing and answers the case as it is.
@@ -424,18 +415,7 @@ async fn post_close(
     JsonBody(body): JsonBody,
 ) -> Result<Json<FollowUp>, ApiError> {
     let id = followup_id(raw)?;
-    let mut p = ObjectParser::new(body, "")?;
-    let note = p.optional::<String>("note");
-    if note
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > NOTE_MAX_CHARS)
-    {
-        p.error(
-            "note",
-            format!("must be at most {NOTE_MAX_CHARS} characters"),
-        );
-    }
-    p.finish()?;
+    let note = CloseBody::parse(body)?.note.map(|n| n.0);
     state
         .store
         .close_followup(&tenant, &id, note, state.clock.now())

@@ -61,7 +61,8 @@ impl ObjectParser {
         }
     }
 
-    fn path(&self, name: &str) -> String {
+    /// The full path of a field of this object (`reward.value_minor`).
+    pub fn path(&self, name: &str) -> String {
         if self.prefix.is_empty() {
             name.to_owned()
         } else {
@@ -123,6 +124,26 @@ impl ObjectParser {
             }
             Some(v) => self.convert(name, v),
         }
+    }
+
+    /// A field of a wire type: `Option<T>` fields may be absent or `null`; any other type is
+    /// required (absent or `null` is "is required").
+    pub fn field<T: DeserializeOwned>(&mut self, name: &str) -> Option<T> {
+        match self.map.remove(name) {
+            None | Some(Value::Null) => match serde_json::from_value::<T>(Value::Null) {
+                Ok(v) => Some(v),
+                Err(_) => {
+                    self.error(name, "is required");
+                    None
+                }
+            },
+            Some(v) => self.convert(name, v),
+        }
+    }
+
+    /// A field holding another wire type ([`crate::wire::NestedField`]).
+    pub fn nested<F: crate::wire::NestedField>(&mut self, name: &str) -> Option<F> {
+        F::read(self, name)
     }
 
     /// The raw value of a field, for nested parsing.

@@ -16,6 +16,7 @@ pub mod surveys;
 pub mod tenant;
 pub mod time;
 pub mod values;
+pub mod wire;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{FieldError, ValidationErrors};

@@ -14,9 +14,9 @@ use utoipa::ToSchema;
 
 use crate::error::ValidationErrors;
 use crate::ids::{CustomerId, ExternalId, ID_MAX_LEN, check_id};
-use crate::input::ObjectParser;
 use crate::lifecycle::Stage;
 use crate::points::rules::TierName;
+use crate::wire::{Bounded, DateTime, Text, Wire};
 
 crate::string_newtype!(
     /// A survey's id, chosen by the tenant (`post-match-2026-11`).
@@ -58,6 +58,26 @@ pub struct ResponseInput {
     pub submitted_at: Option<Timestamp>,
 }
 
+crate::wire_struct! {
+    /// One survey answer as the client sends it.
+    pub struct ResponseBody {
+        /// Your id of the response: it counts once, however often it is sent.
+        pub response_id: ExternalId,
+        /// Must be a customer of the tenant; the answer counts as their activity.
+        pub customer_id: Option<CustomerId>,
+        /// 0–10. At least one of `nps` and `csat`.
+        pub nps: Option<Bounded<0, 10>>,
+        /// 1–5.
+        pub csat: Option<Bounded<1, 5>>,
+        /// Stored as given, never logged.
+        pub comment: Option<Text<{ COMMENT_MAX_CHARS }>>,
+        /// `in_game`, `email`, … (1–32 id characters).
+        pub channel: Option<Channel>,
+        /// Default now. Not in the future (5 minutes of skew allowed), not over 366 days old.
+        pub submitted_at: Option<DateTime>,
+    }
+}
+
 impl ResponseInput {
     /// Parses one response object; `prefix` names the fields of a batch item (`responses[3]`),
     /// `survey_id` is read from the body too when `with_survey` (SQS messages).
@@ -67,69 +87,55 @@ impl ResponseInput {
         now: Timestamp,
         with_survey: bool,
     ) -> Result<(Option<SurveyId>, Self), ValidationErrors> {
-        let mut p = ObjectParser::new(body, prefix)?;
-        let survey = if with_survey {
-            p.required::<SurveyId>("survey_id")
-        } else {
-            None
-        };
-        let response_id = p.required::<ExternalId>("response_id");
-        let customer_id = p.optional::<CustomerId>("customer_id");
-        let nps = p.optional::<u8>("nps");
-        if nps.is_some_and(|n| n > 10) {
-            p.error("nps", "must be an integer from 0 to 10");
-        }
-        let csat = p.optional::<u8>("csat");
-        if csat.is_some_and(|n| !(1..=5).contains(&n)) {
-            p.error("csat", "must be an integer from 1 to 5");
-        }
-        if nps.is_none() && csat.is_none() {
-            p.error("nps", "nps or csat (or both) is required");
-        }
-        let comment = p.optional::<String>("comment");
-        if comment
-            .as_ref()
-            .is_some_and(|c| c.chars().count() > COMMENT_MAX_CHARS)
-        {
-            p.error(
-                "comment",
-                format!("must be at most {COMMENT_MAX_CHARS} characters"),
-            );
-        }
-        let channel = p.optional::<Channel>("channel");
-        let submitted_at = match p.optional::<String>("submitted_at") {
-            None => None,
-            Some(raw) => match crate::time::parse(&raw) {
-                Err(e) => {
-                    p.error("submitted_at", e.0);
+        let mut body = body;
+        let mut errs = ValidationErrors::default();
+        let survey = match (with_survey, body.as_object_mut()) {
+            (true, Some(map)) => match map.remove("survey_id").map(serde_json::from_value) {
+                Some(Ok(s)) => Some(s),
+                Some(Err(e)) => {
+                    errs.push(field(prefix, "survey_id"), e.to_string());
                     None
                 }
-                Ok(t) if t > now.checked_add(SUBMITTED_MAX_AHEAD).unwrap_or(now) => {
-                    p.error("submitted_at", "must not be in the future");
+                None => {
+                    errs.push(field(prefix, "survey_id"), "is required");
                     None
                 }
-                Ok(t) if t < now - SignedDuration::from_hours(24 * SUBMITTED_MAX_AGE_DAYS) => {
-                    p.error(
-                        "submitted_at",
-                        format!("must be within the last {SUBMITTED_MAX_AGE_DAYS} days"),
-                    );
-                    None
-                }
-                Ok(t) => Some(t),
             },
+            _ => None,
         };
-        p.finish()?;
-        let response_id = response_id
-            .ok_or_else(|| ValidationErrors::single(field(prefix, "response_id"), "is required"))?;
+        let b = match ResponseBody::parse_at(body, prefix) {
+            Ok(b) => b,
+            Err(e) => {
+                errs.0.extend(e.0);
+                return Err(errs);
+            }
+        };
+        if b.nps.is_none() && b.csat.is_none() {
+            errs.push(field(prefix, "nps"), "nps or csat (or both) is required");
+        }
+        let submitted_at = b.submitted_at.map(|t| t.0);
+        if let Some(t) = submitted_at {
+            if t > now.checked_add(SUBMITTED_MAX_AHEAD).unwrap_or(now) {
+                errs.push(field(prefix, "submitted_at"), "must not be in the future");
+            } else if t < now - SignedDuration::from_hours(24 * SUBMITTED_MAX_AGE_DAYS) {
+                errs.push(
+                    field(prefix, "submitted_at"),
+                    format!("must be within the last {SUBMITTED_MAX_AGE_DAYS} days"),
+                );
+            }
+        }
+        errs.into_result()?;
+        // Bounded to 0–10 and 1–5: they fit.
+        let small = |b: u64| b as u8;
         Ok((
             survey,
             Self {
-                response_id,
-                customer_id,
-                nps,
-                csat,
-                comment,
-                channel,
+                response_id: b.response_id,
+                customer_id: b.customer_id,
+                nps: b.nps.map(|n| small(n.get())),
+                csat: b.csat.map(|n| small(n.get())),
+                comment: b.comment.map(|c| c.0),
+                channel: b.channel,
                 submitted_at,
             },
         ))
