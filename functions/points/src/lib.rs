@@ -7,7 +7,8 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use fanloop_domain::points::rules::{AccrualInput, MAX_AMOUNT, MAX_POINTS, UnitCode};
+use fanloop_domain::points::accrual_input::AccrualInput;
+use fanloop_domain::points::rules::{MAX_AMOUNT, MAX_POINTS, UnitCode};
 use fanloop_domain::points::{
     AccrualRequest, Coupon, CouponCode, CouponRedemption, LedgerEntry, PointsView,
 };

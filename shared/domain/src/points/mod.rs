@@ -2,6 +2,7 @@
 //! coupons. Pure functions over an [`Account`] state the stores load and save whole.
 
 pub mod account;
+pub mod accrual_input;
 pub mod coupon;
 pub mod rules;
 

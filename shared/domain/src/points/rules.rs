@@ -8,13 +8,11 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::error::{ParseError, ValidationErrors};
 use crate::ids::{CustomerId, check_id};
-use crate::input::ObjectParser;
 use crate::string_newtype;
 
 /// The largest number of points one request may move (keeps every sum far from overflow).
@@ -283,148 +281,7 @@ pub struct AccrualRequest {
     pub occurred_at: Option<jiff::Timestamp>,
 }
 
-/// The body of `POST /v1/customers/{id}/points/accruals` (documentation of the wire form).
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum AccrualInput {
-    /// A purchase: `amount_minor` in minor units of `currency` (ISO 4217), which must have an
-    /// earning rule in the tenant's settings.
-    Purchase {
-        /// Your id of the event (order id, gift id, …): each is credited once.
-        event_id: crate::ExternalId,
-        #[schema(minimum = 1, maximum = 1_000_000_000_000u64)]
-        amount_minor: u64,
-        currency: UnitCode,
-        /// RFC 3339; recorded in the ledger; at most 5 minutes in the future.
-        #[schema(format = DateTime)]
-        occurred_at: Option<String>,
-    },
-    /// A gift: `amount_minor` platform coins of `currency`, which must have an earning rule.
-    Gift {
-        event_id: crate::ExternalId,
-        #[schema(minimum = 1, maximum = 1_000_000_000_000u64)]
-        amount_minor: u64,
-        currency: UnitCode,
-        #[schema(format = DateTime)]
-        occurred_at: Option<String>,
-    },
-    /// Watch time.
-    Watch {
-        event_id: crate::ExternalId,
-        #[schema(minimum = 1, maximum = 100_000)]
-        minutes: u64,
-        #[schema(format = DateTime)]
-        occurred_at: Option<String>,
-    },
-    /// A bonus: `points` (default: the tenant's bonus points).
-    Bonus {
-        event_id: crate::ExternalId,
-        #[schema(minimum = 1, maximum = 1_000_000_000)]
-        points: Option<u64>,
-        #[schema(format = DateTime)]
-        occurred_at: Option<String>,
-    },
-}
-
 impl AccrualRequest {
-    /// Parses and checks the fields each kind needs. `rules` decides which currencies and coins
-    /// earn (one without a rule is refused, rather than silently earning nothing).
-    pub fn from_json(
-        body: Value,
-        rules: &EarningRules,
-        now: jiff::Timestamp,
-    ) -> Result<Self, ValidationErrors> {
-        let mut p = ObjectParser::new(body, "")?;
-        let event_id = p.required::<crate::ids::ExternalId>("event_id");
-        let kind = p.required::<AccrualKind>("kind");
-        let amount_minor = p.optional::<u64>("amount_minor");
-        let currency = p.optional::<UnitCode>("currency");
-        let minutes = p.optional::<u64>("minutes");
-        let points = p.optional::<u64>("points");
-        let occurred_raw = p.optional::<String>("occurred_at");
-        let mut occurred_at = None;
-        if let Some(raw) = occurred_raw {
-            match crate::time::parse(&raw) {
-                Ok(t)
-                    if t > now
-                        .saturating_add(jiff::SignedDuration::from_mins(5))
-                        .unwrap_or(now) =>
-                {
-                    p.error("occurred_at", "must not be in the future")
-                }
-                Ok(t) => occurred_at = Some(t),
-                Err(e) => p.error("occurred_at", e.to_string()),
-            }
-        }
-        let positive = |p: &mut ObjectParser, name: &str, v: Option<u64>, max: u64| match v {
-            Some(0) => p.error(name, "must be greater than 0"),
-            Some(v) if v > max => p.error(name, format!("must be at most {max}")),
-            _ => {}
-        };
-        positive(&mut p, "amount_minor", amount_minor, MAX_AMOUNT);
-        positive(&mut p, "minutes", minutes, MAX_MINUTES);
-        positive(&mut p, "points", points, MAX_POINTS);
-        let not_for = |p: &mut ObjectParser, name: &str, present: bool, kind: AccrualKind| {
-            if present {
-                p.error(name, format!("is not used by kind {}", kind.as_str()));
-            }
-        };
-        if let Some(kind) = kind {
-            match kind {
-                AccrualKind::Purchase | AccrualKind::Gift => {
-                    if amount_minor.is_none() {
-                        p.error("amount_minor", "is required for this kind");
-                    }
-                    let table = if kind == AccrualKind::Purchase {
-                        &rules.purchase
-                    } else {
-                        &rules.gift
-                    };
-                    match &currency {
-                        None => p.error("currency", "is required for this kind"),
-                        Some(c) if !table.contains_key(c) => p.error(
-                            "currency",
-                            format!("has no {} earning rule in the settings", kind.as_str()),
-                        ),
-                        Some(_) => {}
-                    }
-                    not_for(&mut p, "minutes", minutes.is_some(), kind);
-                    not_for(&mut p, "points", points.is_some(), kind);
-                }
-                AccrualKind::Watch => {
-                    if minutes.is_none() {
-                        p.error("minutes", "is required for kind watch");
-                    }
-                    not_for(&mut p, "amount_minor", amount_minor.is_some(), kind);
-                    not_for(&mut p, "currency", currency.is_some(), kind);
-                    not_for(&mut p, "points", points.is_some(), kind);
-                }
-                AccrualKind::Bonus => {
-                    not_for(&mut p, "amount_minor", amount_minor.is_some(), kind);
-                    not_for(&mut p, "currency", currency.is_some(), kind);
-                    not_for(&mut p, "minutes", minutes.is_some(), kind);
-                }
-            }
-        }
-        p.finish()?;
-        match (event_id, kind) {
-            (Some(event_id), Some(kind)) => Ok(Self {
-                event_id,
-                kind,
-                amount_minor,
-                currency,
-                minutes,
-                points,
-                occurred_at,
-            }),
-            _ => Err(ValidationErrors::single(
-                "(body)",
-                "event_id and kind are required",
-            )),
-        }
-    }
-
     /// Points before tier multiplier and caps.
     pub fn base_points(&self, rules: &EarningRules) -> u64 {
         match self.kind {
@@ -458,7 +315,7 @@ pub fn fingerprint<T: Serialize>(customer: &CustomerId, request: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn now() -> jiff::Timestamp {
         crate::time::parse("2026-11-22T08:00:00Z").unwrap()
