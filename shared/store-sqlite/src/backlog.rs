@@ -4,10 +4,48 @@
 
 use fanloop_domain::campaigns::backlog::{Activity, LateActive, WinbackBacklog};
 use fanloop_domain::ports::StoreError;
+use fanloop_domain::profile::Profile;
 use fanloop_domain::{CustomerId, time};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::{corrupt, db_err, load_profile, save_profile};
+use crate::{corrupt, db_err, load_profile};
+
+/// What an activity changes on the customer row: the profile document, and the UTC day of
+/// the last activity when that moved (the column the win-back run's index reads).
+pub(crate) struct Touched {
+    pub profile: String,
+    pub day: Option<String>,
+}
+
+/// The profile after `activity` when it moves the last activity forward (`None` when it does
+/// not); marks the customer for the backlog when the activity is late. The caller writes the
+/// row (with the account, for an accrual: one row write per operation).
+pub(crate) fn advance(
+    conn: &Connection,
+    tenant: &str,
+    mut p: Profile,
+    activity: Activity,
+) -> Result<Option<Touched>, StoreError> {
+    if p.last_active_at.is_some_and(|t| t >= activity.at) {
+        return Ok(None);
+    }
+    let before = time::utc_day(p.last_active_at.unwrap_or(p.created_at));
+    p.touch(activity.at);
+    let after = time::utc_day(activity.at);
+    if activity.late {
+        conn.prepare_cached(
+            "INSERT INTO winback_late (tenant_id, customer_id, day) VALUES (?1, ?2, ?3)
+             ON CONFLICT (tenant_id, customer_id) DO UPDATE SET day = excluded.day",
+        )
+        .map_err(db_err)?
+        .execute(params![tenant, p.customer_id.as_str(), after])
+        .map_err(db_err)?;
+    }
+    Ok(Some(Touched {
+        profile: serde_json::to_string(&p).map_err(|e| corrupt("profile", e))?,
+        day: (after != before).then_some(after),
+    }))
+}
 
 /// Moves the customer's last activity forward to `activity.at`, marking them for the backlog
 /// when it is late; `false` if there is no such customer.
@@ -17,23 +55,27 @@ pub(crate) fn touch(
     customer: &str,
     activity: Activity,
 ) -> Result<bool, StoreError> {
-    let Some(mut p) = load_profile(conn, tenant, customer)? else {
+    let Some(p) = load_profile(conn, tenant, customer)? else {
         return Ok(false);
     };
-    if p.last_active_at.is_some_and(|t| t >= activity.at) {
+    let Some(t) = advance(conn, tenant, p, activity)? else {
         return Ok(true);
+    };
+    let mut stmt = match &t.day {
+        None => conn.prepare_cached(
+            "UPDATE customers SET profile = ?3 WHERE tenant_id = ?1 AND customer_id = ?2",
+        ),
+        Some(_) => conn.prepare_cached(
+            "UPDATE customers SET profile = ?3, last_active_day = ?4
+             WHERE tenant_id = ?1 AND customer_id = ?2",
+        ),
     }
-    p.touch(activity.at);
-    save_profile(conn, tenant, &p)?;
-    if activity.late {
-        conn.prepare_cached(
-            "INSERT INTO winback_late (tenant_id, customer_id, day) VALUES (?1, ?2, ?3)
-             ON CONFLICT (tenant_id, customer_id) DO UPDATE SET day = excluded.day",
-        )
-        .map_err(db_err)?
-        .execute(params![tenant, customer, time::utc_day(activity.at)])
-        .map_err(db_err)?;
+    .map_err(db_err)?;
+    match &t.day {
+        None => stmt.execute(params![tenant, customer, t.profile]),
+        Some(day) => stmt.execute(params![tenant, customer, t.profile, day]),
     }
+    .map_err(db_err)?;
     Ok(true)
 }
 

@@ -74,6 +74,76 @@ pub(crate) fn load_account(
     .transpose()
 }
 
+/// The account with the profile beside it on the same row, for a change that may also move
+/// the last activity.
+fn load_account_and_profile(
+    conn: &Connection,
+    t: &str,
+    c: &str,
+) -> Result<Option<(AccountRecord, Profile)>, StoreError> {
+    let row: Option<(Option<String>, i64, String)> = conn
+        .prepare_cached(
+            "SELECT account, account_rev, profile FROM customers
+             WHERE tenant_id = ?1 AND customer_id = ?2",
+        )
+        .map_err(db_err)?
+        .query_row(params![t, c], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()
+        .map_err(db_err)?;
+    row.map(|(doc, rev, profile)| {
+        let account = match doc {
+            Some(d) => serde_json::from_str(&d).map_err(|e| corrupt("account", e))?,
+            None => Default::default(),
+        };
+        let record = AccountRecord {
+            account,
+            rev: u64::try_from(rev).map_err(|e| corrupt("account rev", e))?,
+        };
+        let profile = serde_json::from_str(&profile).map_err(|e| corrupt("profile", e))?;
+        Ok((record, profile))
+    })
+    .transpose()
+}
+
+/// Writes the account (and the profile an activity moved) in one row update; the last-active
+/// index is written only when its day changed.
+fn save_account(
+    conn: &Connection,
+    t: &str,
+    c: &str,
+    account: &str,
+    touched: Option<&crate::backlog::Touched>,
+) -> Result<(), StoreError> {
+    macro_rules! update {
+        ($($set:literal)?) => {
+            concat!(
+                "UPDATE customers SET account = ?3, account_rev = account_rev + 1",
+                $($set,)?
+                " WHERE tenant_id = ?1 AND customer_id = ?2"
+            )
+        };
+    }
+    match touched {
+        None => conn
+            .prepare_cached(update!())
+            .map_err(db_err)?
+            .execute(params![t, c, account]),
+        Some(crate::backlog::Touched { profile, day: None }) => conn
+            .prepare_cached(update!(", profile = ?4"))
+            .map_err(db_err)?
+            .execute(params![t, c, account, profile]),
+        Some(crate::backlog::Touched {
+            profile,
+            day: Some(day),
+        }) => conn
+            .prepare_cached(update!(", profile = ?4, last_active_day = ?5"))
+            .map_err(db_err)?
+            .execute(params![t, c, account, profile, day]),
+    }
+    .map_err(db_err)?;
+    Ok(())
+}
+
 #[async_trait]
 impl PointsStore for SqliteStore {
     async fn account(
@@ -119,13 +189,15 @@ impl PointsStore for SqliteStore {
             if let Some(existing) = posting(&tx, &t, &c, &key)? {
                 return Err(UpdateError::Duplicate(existing));
             }
-            let Some(record) = load_account(&tx, &t, &c)? else {
+            let Some((record, profile)) = load_account_and_profile(&tx, &t, &c)? else {
                 return Err(UpdateError::NotFound);
             };
             let ch = change(&record)?;
-            tx.prepare_cached("UPDATE customers SET account = ?1, account_rev = account_rev + 1 WHERE tenant_id = ?2 AND customer_id = ?3").map_err(db_err)?.execute(params![json("account", &ch.account)?, t, c],
-            )
-            .map_err(db_err)?;
+            let touched = match ch.active_at {
+                Some(activity) => crate::backlog::advance(&tx, &t, profile, activity)?,
+                None => None,
+            };
+            save_account(&tx, &t, &c, &json("account", &ch.account)?, touched.as_ref())?;
             for e in &ch.entries {
                 let (fingerprint, result) = if e.key == ch.posting.key {
                     (Some(ch.posting.fingerprint.clone()), Some(json("posting", &ch.posting.result)?))
@@ -142,9 +214,6 @@ impl PointsStore for SqliteStore {
                 tx.prepare_cached("INSERT INTO coupons (tenant_id, code, customer_id, coupon) VALUES (?1, ?2, ?3, ?4)").map_err(db_err)?.execute(params![t, coupon.code.as_str(), c, json("coupon", coupon)?],
                 )
                 .map_err(db_err)?;
-            }
-            if let Some(activity) = ch.active_at {
-                crate::backlog::touch(&tx, &t, &c, activity)?;
             }
             tx.commit().map_err(db_err)?;
             Ok(ch)
