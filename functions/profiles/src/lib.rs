@@ -10,7 +10,7 @@ use fanloop_domain::export::CustomerExport;
 use fanloop_domain::lifecycle::{Lifecycle, lifecycle};
 use fanloop_domain::points::PointsView;
 use fanloop_domain::ports::UpsertError;
-use fanloop_domain::profile::{Identity, Profile, ProfileInput, ProfilePatch};
+use fanloop_domain::profile::{Identity, Profile, ProfilePatch};
 use fanloop_domain::settings::TenantSettings;
 use fanloop_domain::tenant::{OsRandom, Random};
 use fanloop_domain::time::serde_ts;
@@ -75,7 +75,7 @@ pub struct CustomerView {
 /// another customer is 409 and nothing is written.
 #[utoipa::path(put, path = "/customers/{customer_id}", tag = "profiles",
     params(("customer_id" = fanloop_domain::CustomerId, Path, description = "The tenant's id for the customer")),
-    request_body = ProfileInput,
+    request_body = ProfilePatch,
     responses(
         (status = 201, description = "Created", body = Profile),
         (status = 200, description = "Updated", body = Profile),

@@ -77,69 +77,74 @@ pub struct Profile {
 }
 
 /// A consent statement in an upsert.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ConsentInput)]
 pub struct ConsentPatch {
+    /// `null` leaves it as it is.
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
     pub email_marketing: Patch<bool>,
+    /// Where the statement was made (default `api`): 1–64 of the id alphabet.
+    #[serde(default = "api_source")]
+    #[schema(value_type = Option<Tag>)]
     pub source: String,
 }
 
-/// A validated profile upsert. Merge rules: an absent field is left as stored, `null` clears it,
-/// a value replaces it (`tags` and `attributes` are replaced whole); `identities` are added to
-/// the customer's links (unlinking is its own request); a consent statement is stored with the
-/// time of the request and its source.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ProfilePatch {
-    pub email: Patch<Email>,
-    pub display_name: Patch<DisplayName>,
-    pub locale: Patch<Locale>,
-    pub timezone: Patch<TimeZoneName>,
-    pub birthday: Patch<Birthday>,
-    pub phone: Patch<Phone>,
-    pub tags: Patch<Vec<Tag>>,
-    pub attributes: Patch<Attributes>,
-    pub consent: Option<ConsentPatch>,
-    pub identities: Vec<Identity>,
+fn api_source() -> String {
+    "api".to_owned()
 }
 
-/// The request body of `PUT /v1/customers/{customer_id}` (documentation of the wire form; the
-/// handler parses it with [`ProfilePatch::from_json`]).
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
+/// A profile upsert (`PUT /v1/customers/{customer_id}`). An absent field is left as stored,
+/// `null` clears it, a value replaces it (`tags` and `attributes` are replaced whole);
+/// `identities` are added to the customer's links (unlinking is its own request); a consent
+/// statement is stored with the time of the request and its source.
+//
+// Read with `ProfilePatch::from_json`, which names every invalid field. The serde form, the
+// schema's source, reads bodies the same way (a test below holds it), bar what only the parser
+// does: tags and identities sorted, a consent object without a statement ignored, birthdays
+// after the tenant's today refused.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ProfileInput {
-    email: Option<Email>,
-    display_name: Option<DisplayName>,
-    /// BCP 47 tag such as `zh-CN` or `en`.
-    locale: Option<Locale>,
-    /// IANA time zone such as `Asia/Shanghai`.
-    timezone: Option<crate::values::TimeZoneName>,
-    /// `YYYY-MM-DD` (from 1900, not in the future) or `--MM-DD`.
-    #[schema(schema_with = birthday_schema)]
-    birthday: Option<String>,
-    /// E.164 (`+8613812345678`); spaces, dashes, dots and parentheses are dropped.
-    phone: Option<Phone>,
-    /// Replaced whole; duplicates are dropped.
-    #[schema(max_items = 50)]
-    tags: Option<Vec<Tag>>,
-    /// Replaced whole.
-    #[schema(schema_with = attributes_schema)]
-    attributes: Option<Value>,
+#[schema(as = ProfileInput)]
+pub struct ProfilePatch {
     #[serde(default)]
-    consent: ConsentInput,
+    #[schema(value_type = Option<Email>)]
+    pub email: Patch<Email>,
+    #[serde(default)]
+    #[schema(value_type = Option<DisplayName>)]
+    pub display_name: Patch<DisplayName>,
+    /// BCP 47 tag such as `zh-CN` or `en`.
+    #[serde(default)]
+    #[schema(value_type = Option<Locale>)]
+    pub locale: Patch<Locale>,
+    /// IANA time zone such as `Asia/Shanghai`.
+    #[serde(default)]
+    #[schema(value_type = Option<TimeZoneName>)]
+    pub timezone: Patch<TimeZoneName>,
+    /// `YYYY-MM-DD` (from 1900, not in the future) or `--MM-DD`.
+    #[serde(default)]
+    #[schema(schema_with = birthday_schema, required = false)]
+    pub birthday: Patch<Birthday>,
+    /// E.164 (`+8613812345678`); spaces, dashes, dots and parentheses are dropped.
+    #[serde(default)]
+    #[schema(value_type = Option<Phone>)]
+    pub phone: Patch<Phone>,
+    /// Replaced whole; duplicates are dropped.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Tag>>, max_items = 50)]
+    pub tags: Patch<Vec<Tag>>,
+    /// Replaced whole.
+    #[serde(default)]
+    #[schema(schema_with = attributes_schema, required = false)]
+    pub attributes: Patch<Attributes>,
+    #[serde(default)]
+    #[schema(value_type = ConsentPatch, required = false, nullable = false)]
+    pub consent: Option<ConsentPatch>,
     /// Added to the customer's links; unlink with `DELETE /v1/customers/{id}/identities/{platform}/{external_id}`.
     #[serde(default)]
-    #[schema(max_items = 20)]
-    identities: Vec<Identity>,
-}
-
-#[derive(Default, Deserialize, ToSchema)]
-#[allow(dead_code)]
-#[serde(deny_unknown_fields)]
-pub struct ConsentInput {
-    /// `null` leaves it as it is.
-    email_marketing: Option<bool>,
-    /// Where the statement was made (default `api`): 1–64 of the id alphabet.
-    source: Option<Tag>,
+    #[schema(max_items = 20, required = false)]
+    pub identities: Vec<Identity>,
 }
 
 /// A full date from 1900, or `--MM-DD` with a day the month has (29 February included).
@@ -355,6 +360,48 @@ mod tests {
 
     fn today() -> jiff::civil::Date {
         jiff::civil::date(2026, 11, 22)
+    }
+
+    /// The serde form of the upsert (the source of its schema) reads bodies as the parser
+    /// does: the same patch from valid bodies, a refusal of invalid ones.
+    #[test]
+    fn the_schema_type_reads_bodies_as_the_parser_does() {
+        let valid = [
+            json!({}),
+            json!({"email": "a@example.com", "display_name": "Ana", "locale": "zh-CN",
+                   "timezone": "Asia/Shanghai", "birthday": "1990-05-01",
+                   "phone": "+8613812345678", "tags": ["a", "b"],
+                   "attributes": {"club": "x", "level": 3, "vip": true},
+                   "consent": {"email_marketing": true, "source": "signup"},
+                   "identities": [{"platform": "steam", "external_id": "765"}]}),
+            json!({"email": null, "display_name": null, "birthday": "--02-29", "tags": null,
+                   "attributes": null, "phone": null, "consent": {"email_marketing": null}}),
+            json!({"consent": {"email_marketing": false}, "identities": []}),
+        ];
+        for body in valid {
+            let parsed = ProfilePatch::from_json(body.clone(), today()).unwrap();
+            let read: ProfilePatch = serde_json::from_value(body.clone()).unwrap();
+            assert_eq!(parsed, read, "{body}");
+        }
+        let invalid = [
+            json!({"nickname": "x"}),
+            json!({"email": 3}),
+            json!({"email": "not an address"}),
+            json!({"tags": "a"}),
+            json!({"birthday": "1990-02-30"}),
+            json!({"consent": {"email_marketing": true, "by": "x"}}),
+            json!({"identities": null}),
+        ];
+        for body in invalid {
+            assert!(
+                ProfilePatch::from_json(body.clone(), today()).is_err(),
+                "{body}"
+            );
+            assert!(
+                serde_json::from_value::<ProfilePatch>(body.clone()).is_err(),
+                "{body}"
+            );
+        }
     }
 
     fn ts(s: &str) -> Timestamp {
