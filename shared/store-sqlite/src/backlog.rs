@@ -5,7 +5,7 @@
 use fanloop_domain::campaigns::backlog::{Activity, LateActive, WinbackBacklog};
 use fanloop_domain::ports::StoreError;
 use fanloop_domain::profile::Profile;
-use fanloop_domain::{CustomerId, time};
+use fanloop_domain::CustomerId;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{corrupt, db_err, load_profile};
@@ -29,9 +29,9 @@ pub(crate) fn advance(
     if p.last_active_at.is_some_and(|t| t >= activity.at) {
         return Ok(None);
     }
-    let before = time::utc_day(p.last_active_at.unwrap_or(p.created_at));
+    let before = crate::active_day(&p);
     p.touch(activity.at);
-    let after = time::utc_day(activity.at);
+    let after = crate::active_day(&p);
     if activity.late {
         conn.prepare_cached(
             "INSERT INTO winback_late (tenant_id, customer_id, day) VALUES (?1, ?2, ?3)

@@ -134,10 +134,16 @@ pub(crate) fn load_profile(
         .transpose()
 }
 
+/// The UTC day the win-back index files the customer under: their last activity, or their
+/// creation before any.
+pub(crate) fn active_day(p: &Profile) -> String {
+    time::utc_day(p.last_active_at.unwrap_or(p.created_at))
+}
+
 pub(crate) fn save_profile(conn: &Connection, tenant: &str, p: &Profile) -> Result<(), StoreError> {
     let doc = serde_json::to_string(p).map_err(|e| corrupt("profile", e))?;
     let birthday_md = p.birthday.map(|b| b.month_day());
-    let active_day = time::utc_day(p.last_active_at.unwrap_or(p.created_at));
+    let active_day = active_day(p);
     conn.prepare_cached(
         "INSERT INTO customers (tenant_id, customer_id, profile, birthday_md, last_active_day)
          VALUES (?1, ?2, ?3, ?4, ?5)

@@ -61,17 +61,19 @@ pub(crate) fn load_account(
         .query_row(params![t, c], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
         .map_err(db_err)?;
-    row.map(|(doc, rev)| {
-        let account = match doc {
-            Some(d) => serde_json::from_str(&d).map_err(|e| corrupt("account", e))?,
-            None => Default::default(),
-        };
-        Ok(AccountRecord {
-            account,
-            rev: u64::try_from(rev).map_err(|e| corrupt("account rev", e))?,
-        })
+    row.map(|(doc, rev)| account_record(doc, rev)).transpose()
+}
+
+/// The account stored on a customer row (none yet: an empty account).
+fn account_record(doc: Option<String>, rev: i64) -> Result<AccountRecord, StoreError> {
+    let account = match doc {
+        Some(d) => serde_json::from_str(&d).map_err(|e| corrupt("account", e))?,
+        None => Default::default(),
+    };
+    Ok(AccountRecord {
+        account,
+        rev: u64::try_from(rev).map_err(|e| corrupt("account rev", e))?,
     })
-    .transpose()
 }
 
 /// The account with the profile beside it on the same row, for a change that may also move
@@ -91,14 +93,7 @@ fn load_account_and_profile(
         .optional()
         .map_err(db_err)?;
     row.map(|(doc, rev, profile)| {
-        let account = match doc {
-            Some(d) => serde_json::from_str(&d).map_err(|e| corrupt("account", e))?,
-            None => Default::default(),
-        };
-        let record = AccountRecord {
-            account,
-            rev: u64::try_from(rev).map_err(|e| corrupt("account rev", e))?,
-        };
+        let record = account_record(doc, rev)?;
         let profile = serde_json::from_str(&profile).map_err(|e| corrupt("profile", e))?;
         Ok((record, profile))
     })
