@@ -123,6 +123,18 @@ pub fn active(at: &str) -> fanloop_domain::campaigns::backlog::Activity {
     fanloop_domain::campaigns::backlog::Activity::new(ts(at), ts(at))
 }
 
+/// Tenant settings for points tests: no daily caps, no tier multipliers, points valid 60 days.
+pub fn plain_points_settings() -> fanloop_domain::settings::TenantSettings {
+    let mut s = fanloop_domain::settings::TenantSettings::default();
+    s.points.earning.daily_caps = Default::default();
+    s.points
+        .tiers
+        .iter_mut()
+        .for_each(|t| t.multiplier_pct = 100);
+    s.points.validity_days = 60;
+    s
+}
+
 pub fn ts(s: &str) -> Timestamp {
     fanloop_domain::time::parse(s).unwrap()
 }
@@ -208,6 +220,17 @@ impl Reply {
         assert_eq!(self.content_type(), "application/problem+json");
         let ty = self.body["type"].as_str().unwrap_or_default();
         assert!(ty.ends_with(&format!("/{slug}")), "{}", self.body);
+    }
+
+    /// The fields a problem's `errors` name, sorted (none when it has no `errors`).
+    pub fn fields(&self) -> Vec<String> {
+        let mut f: Vec<String> = self.body["errors"].as_array().map_or(vec![], |a| {
+            a.iter()
+                .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        });
+        f.sort();
+        f
     }
 
     pub fn content_type(&self) -> &str {

@@ -158,4 +158,26 @@ async fn requests_per_operation() {
 
     store.profile_and_account(&tenant, &c).await.unwrap();
     assert_eq!(requests.take(), ["GetItem"], "customer read with points");
+
+    // A reversal reads the accrual it takes back (entries never change), then commits.
+    let reversal = fanloop_domain::points::ReversalInput::parse(
+        json!({"reversal_id": "rf1", "event_id": "e1", "reason": "refund"}),
+    )
+    .unwrap();
+    service::reverse(store.as_ref(), &settings, &tenant, &c, reversal, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        requests.take(),
+        ["GetItem", "TransactWriteItems"],
+        "reversal (warm)"
+    );
+    let adjustment = fanloop_domain::points::AdjustmentInput::parse(
+        json!({"adjustment_id": "a1", "points": -5, "reason": "support", "actor": "agent"}),
+    )
+    .unwrap();
+    service::adjust(store.as_ref(), &settings, &tenant, &c, adjustment, now)
+        .await
+        .unwrap();
+    assert_eq!(requests.take(), ["TransactWriteItems"], "adjustment (warm)");
 }

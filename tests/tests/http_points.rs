@@ -11,16 +11,6 @@ fn assert_problem(r: &Reply, status: u16, slug: &str) {
     r.assert_problem(status, slug)
 }
 
-fn fields(r: &Reply) -> Vec<String> {
-    let mut f: Vec<String> = r.body["errors"].as_array().map_or(vec![], |a| {
-        a.iter()
-            .map(|e| e["field"].as_str().unwrap().to_owned())
-            .collect()
-    });
-    f.sort();
-    f
-}
-
 async fn loyalty_walkthrough(b: Backend) {
     let app = TestApp::new(b).await;
     assert_eq!(
@@ -263,7 +253,7 @@ async fn bad_points_input_changes_nothing(b: Backend) {
     for (body, expected) in cases {
         let r = accrue(body.clone()).await;
         assert_problem(&r, 422, "validation-error");
-        assert_eq!(fields(&r), expected, "{body}");
+        assert_eq!(r.fields(), expected, "{body}");
     }
     let r = app
         .send(
@@ -311,7 +301,7 @@ async fn bad_points_input_changes_nothing(b: Backend) {
     ] {
         let r = redeem(body.clone()).await;
         assert_problem(&r, 422, "validation-error");
-        assert_eq!(fields(&r), expected, "{body}");
+        assert_eq!(r.fields(), expected, "{body}");
     }
     assert_problem(
         &redeem(json!({"redemption_id": "r", "points": 5})).await,

@@ -24,17 +24,6 @@ fn assert_problem(r: &Reply, status: u16, slug: &str) {
     assert!(r.body["title"].is_string() && r.body["detail"].is_string());
 }
 
-fn fields(r: &Reply) -> Vec<String> {
-    let mut f: Vec<String> = r.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap().to_owned())
-        .collect();
-    f.sort();
-    f
-}
-
 async fn walkthrough(b: Backend) {
     let app = TestApp::new(b).await;
     let body = json!({
@@ -183,7 +172,7 @@ async fn bad_input_writes_nothing(b: Backend) {
         .await;
     assert_problem(&r, 422, "validation-error");
     assert_eq!(
-        fields(&r),
+        r.fields(),
         [
             "attributes.deep",
             "birthday",
@@ -201,10 +190,10 @@ async fn bad_input_writes_nothing(b: Backend) {
     assert_problem(&r, 422, "validation-error");
     let r = app.put("/v1/customers/bad%23id", json!({})).await;
     assert_problem(&r, 422, "validation-error");
-    assert_eq!(fields(&r), ["customer_id"]);
+    assert_eq!(r.fields(), ["customer_id"]);
     let long_id = format!("/v1/customers/{}", "a".repeat(129));
     let r = app.json(Method::PUT, &long_id, Some(json!({}))).await;
-    assert_eq!(fields(&r), ["customer_id"]);
+    assert_eq!(r.fields(), ["customer_id"]);
     // None of that created the customer.
     assert_problem(&app.get("/v1/customers/new-1").await, 404, "not-found");
 
@@ -223,7 +212,7 @@ async fn bad_input_writes_nothing(b: Backend) {
         )
         .await;
     assert_problem(&r, 422, "validation-error");
-    assert_eq!(fields(&r), ["birthday"]);
+    assert_eq!(r.fields(), ["birthday"]);
     assert_eq!(app.get("/v1/customers/c1").await.body, before);
 
     // Activities: bad kind, future time, unknown customer.
@@ -231,16 +220,16 @@ async fn bad_input_writes_nothing(b: Backend) {
         .post("/v1/customers/c1/activities", json!({"kind": "dance"}))
         .await;
     assert_problem(&r, 422, "validation-error");
-    assert_eq!(fields(&r), ["kind"]);
+    assert_eq!(r.fields(), ["kind"]);
     let r = app
         .post(
             "/v1/customers/c1/activities",
             json!({"kind": "login", "occurred_at": "2027-01-01T00:00:00Z"}),
         )
         .await;
-    assert_eq!(fields(&r), ["occurred_at"]);
+    assert_eq!(r.fields(), ["occurred_at"]);
     let r = app.post("/v1/customers/c1/activities", json!({})).await;
-    assert_eq!(fields(&r), ["kind"]);
+    assert_eq!(r.fields(), ["kind"]);
     assert_problem(
         &app.post("/v1/customers/ghost/activities", json!({"kind": "login"}))
             .await,
@@ -254,7 +243,7 @@ async fn bad_input_writes_nothing(b: Backend) {
         .put("/v1/settings", json!({"sender": {"email": "nope"}}))
         .await;
     assert_problem(&r, 422, "validation-error");
-    assert_eq!(fields(&r), ["sender.email"]);
+    assert_eq!(r.fields(), ["sender.email"]);
     assert_eq!(
         app.get("/v1/settings").await.body["sender"]["email"],
         Value::Null

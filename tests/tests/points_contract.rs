@@ -29,16 +29,8 @@ fn cid(s: &str) -> CustomerId {
     CustomerId::parse(s).unwrap()
 }
 
-/// Settings without caps or tier multipliers, points valid 60 days.
 fn settings() -> TenantSettings {
-    let mut s = TenantSettings::default();
-    s.points.earning.daily_caps = Default::default();
-    s.points
-        .tiers
-        .iter_mut()
-        .for_each(|t| t.multiplier_pct = 100);
-    s.points.validity_days = 60;
-    s
+    fanloop_tests::plain_points_settings()
 }
 
 async fn customer(b: &Backend, id: &str) -> (Arc<dyn Store>, TenantId, CustomerId) {
@@ -74,7 +66,7 @@ fn redemption(id: &str, points: u64) -> RedemptionRequest {
     }
 }
 
-async fn balance(store: &dyn Store, t: &TenantId, c: &CustomerId, now: Timestamp) -> u64 {
+async fn balance(store: &dyn Store, t: &TenantId, c: &CustomerId, now: Timestamp) -> i64 {
     service::view(store, &settings(), t, c, now)
         .await
         .unwrap()

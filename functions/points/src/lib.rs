@@ -1,6 +1,7 @@
 //! The points function: accruals from game and stream events, redemptions, balance, ledger
 //! and coupons. One axum router, served on Lambda by `main.rs` and locally by `fanloop serve`.
 
+mod corrections;
 pub mod service;
 
 use axum::Json;
@@ -12,8 +13,9 @@ use fanloop_domain::points::rules::{MAX_AMOUNT, MAX_POINTS, UnitCode};
 use fanloop_domain::points::{
     AccrualRequest, Coupon, CouponCode, CouponRedemption, LedgerEntry, PointsView,
 };
+use fanloop_domain::settings::TenantSettings;
 use fanloop_domain::wire::Bounded;
-use fanloop_domain::{CustomerId, ExternalId, FieldError};
+use fanloop_domain::{CustomerId, ExternalId, FieldError, TenantId, ValidationErrors};
 use fanloop_http::{ApiError, AppState, AuthTenant, JsonBody, Problem, parse_path};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -28,13 +30,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(post_accrual))
         .routes(routes!(post_redemption))
+        .routes(routes!(corrections::post_reversal))
+        .routes(routes!(corrections::post_adjustment))
         .routes(routes!(get_points))
         .routes(routes!(get_ledger))
         .routes(routes!(get_coupon))
         .routes(routes!(post_coupon_redemption))
 }
 
-fn customer_id(raw: String) -> Result<CustomerId, ApiError> {
+pub(crate) fn customer_id(raw: String) -> Result<CustomerId, ApiError> {
     parse_path("customer_id", raw, CustomerId::parse)
 }
 
@@ -64,6 +68,9 @@ impl From<PointsError> for PointsApiError {
                     message: format!("exceeds the {balance} points available"),
                 }],
             },
+            PointsError::UnknownEvent => {
+                ApiError::field("event_id", "names no accrual of this customer")
+            }
             PointsError::Store(e) => e.into(),
         })
     }
@@ -76,6 +83,44 @@ impl From<PointsApiError> for ApiError {
     fn from(e: PointsApiError) -> Self {
         e.0
     }
+}
+
+/// What a points write starts from: the customer of the path, the tenant's settings, the time.
+pub(crate) struct Write {
+    pub customer: CustomerId,
+    pub settings: std::sync::Arc<TenantSettings>,
+    pub now: jiff::Timestamp,
+}
+
+impl Write {
+    /// Reads the path's customer id and the body (with `parse`), then the settings.
+    pub async fn read<I>(
+        state: &AppState,
+        tenant: &TenantId,
+        raw_id: String,
+        body: serde_json::Value,
+        parse: impl FnOnce(serde_json::Value) -> Result<I, ValidationErrors>,
+    ) -> Result<(Self, I), ApiError> {
+        let customer = customer_id(raw_id)?;
+        let req = parse(body)?;
+        let settings = state.settings(tenant).await?;
+        let now = state.clock.now();
+        Ok((
+            Self {
+                customer,
+                settings,
+                now,
+            },
+            req,
+        ))
+    }
+}
+
+/// 201 with the answer, 200 for a retry, problem+json for a refusal.
+pub(crate) fn answer<T: Serialize>(
+    outcome: Result<Outcome<T>, PointsError>,
+) -> Result<Response, ApiError> {
+    Ok(respond(outcome.map_err(PointsApiError::from)?))
 }
 
 fn respond<T: Serialize>(outcome: Outcome<T>) -> Response {
@@ -187,20 +232,10 @@ async fn post_redemption(
     Path(raw_id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let customer = customer_id(raw_id)?;
-    let req = RedemptionRequest::from(RedemptionInput::parse(body)?);
-    let settings = state.settings(&tenant).await?;
-    let outcome = service::redeem(
-        state.store.as_ref(),
-        &settings,
-        &tenant,
-        &customer,
-        req,
-        state.clock.now(),
-    )
-    .await
-    .map_err(PointsApiError::from)?;
-    Ok(respond(outcome))
+    let parse = |b| RedemptionInput::parse(b).map(RedemptionRequest::from);
+    let (w, req) = Write::read(&state, &tenant, raw_id, body, parse).await?;
+    let store = state.store.as_ref();
+    answer(service::redeem(store, &w.settings, &tenant, &w.customer, req, w.now).await)
 }
 
 /// Balance, lifetime points, tier (with why), and what expires next and when.

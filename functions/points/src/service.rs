@@ -4,7 +4,10 @@
 use fanloop_domain::points::AccrualRequest;
 use fanloop_domain::points::rules::UnitCode;
 use fanloop_domain::points::rules::fingerprint;
-use fanloop_domain::points::{Coupon, CouponCode, LedgerEntry, PointsView};
+use fanloop_domain::points::{
+    Account, AdjustmentInput, CorrectionOutcome, Coupon, CouponCode, LedgerEntry, PointsSettings,
+    PointsView, ReversalInput,
+};
 use fanloop_domain::ports::{
     AccountChange, AccountDecline, Posting, Store, StoreError, UpdateError,
 };
@@ -23,7 +26,7 @@ pub struct AccrualResult {
     pub points_awarded: u64,
     /// Points the daily cap held back.
     pub points_capped: u64,
-    pub balance: u64,
+    pub balance: i64,
     pub tier: String,
 }
 
@@ -33,7 +36,7 @@ pub struct RedemptionResult {
     #[schema(value_type = String)]
     pub redemption_id: ExternalId,
     pub points_spent: u64,
-    pub balance: u64,
+    pub balance: i64,
     pub coupon: Option<Coupon>,
 }
 
@@ -59,7 +62,10 @@ pub enum PointsError {
     #[error("the id was used before for a different request")]
     Reused,
     #[error("insufficient points: {balance} available")]
-    Insufficient { balance: u64 },
+    Insufficient { balance: i64 },
+    /// A reversal names an event the customer has no accrual for.
+    #[error("no accrual with this event id")]
+    UnknownEvent,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -100,8 +106,123 @@ async fn post<T: for<'de> Deserialize<'de>>(
         UpdateError::Declined(AccountDecline::Insufficient { balance }) => {
             Err(PointsError::Insufficient { balance })
         }
+        UpdateError::Declined(AccountDecline::NotAnAccrual) => Err(PointsError::UnknownEvent),
         UpdateError::Store(e) => Err(e.into()),
     }
+}
+
+/// The answer to a reversal or an adjustment (and, unchanged, to every retry of it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CorrectionResult {
+    /// The `reversal_id` or `adjustment_id`.
+    #[schema(value_type = String)]
+    pub id: ExternalId,
+    /// Points moved: negative when taken.
+    pub points: i64,
+    /// Points left untaken because the balance stopped at zero (`points.reversal: clamp`).
+    pub shortfall: u64,
+    /// Below zero when the customer owes points.
+    pub balance: i64,
+    pub tier: String,
+}
+
+/// The posting of an operation's answer, keyed like its ledger entry.
+fn posting<T: Serialize>(key: &str, fingerprint: &str, result: &T) -> Posting {
+    Posting {
+        key: key.to_owned(),
+        fingerprint: fingerprint.to_owned(),
+        result: serde_json::to_value(result).unwrap_or_default(),
+    }
+}
+
+/// Takes back what the customer's accrual `event_id` awarded, once per accrual: a retry with
+/// the same body answers the original result; another reversal of the same accrual is
+/// `Reused`.
+pub async fn reverse(
+    store: &dyn Store,
+    settings: &TenantSettings,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    req: ReversalInput,
+    now: Timestamp,
+) -> Result<Outcome<CorrectionResult>, PointsError> {
+    let accrual_key = format!("accrual:{}", req.event_id);
+    // Ledger entries never change, so the accrual can be read before the atomic step.
+    let original = match store.ledger_entry(tenant, customer, &accrual_key).await? {
+        Some(e) => e,
+        None if store.account(tenant, customer).await?.is_none() => {
+            return Err(PointsError::NotFound);
+        }
+        None => return Err(PointsError::UnknownEvent),
+    };
+    let key = format!("reversal:{}", req.event_id);
+    let fp = fingerprint(customer, &req);
+    let id = req.reversal_id.clone();
+    let apply = move |a: &mut Account, s: &PointsSettings, tz: &jiff::tz::TimeZone| {
+        a.reverse(&original, &req, s, now, tz)
+            .map_err(|_| AccountDecline::NotAnAccrual)
+    };
+    correct(store, settings, tenant, customer, (key, fp, id), apply, now).await
+}
+
+/// Applies a support correction once per `adjustment_id`.
+pub async fn adjust(
+    store: &dyn Store,
+    settings: &TenantSettings,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    req: AdjustmentInput,
+    now: Timestamp,
+) -> Result<Outcome<CorrectionResult>, PointsError> {
+    let key = format!("adjustment:{}", req.adjustment_id);
+    let fp = fingerprint(customer, &req);
+    let id = req.adjustment_id.clone();
+    let apply = move |a: &mut Account, s: &PointsSettings, tz: &jiff::tz::TimeZone| {
+        Ok(a.adjust(&req, s, now, tz))
+    };
+    correct(store, settings, tenant, customer, (key, fp, id), apply, now).await
+}
+
+/// Applies a correction once per posting key: `apply` changes the account as read in the
+/// atomic step; the answer, which names the request's id, is kept for retries.
+async fn correct(
+    store: &dyn Store,
+    settings: &TenantSettings,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    (key, fp, id): (String, String, ExternalId),
+    apply: impl Fn(
+        &mut Account,
+        &PointsSettings,
+        &jiff::tz::TimeZone,
+    ) -> Result<CorrectionOutcome, AccountDecline>
+    + Send
+    + Sync
+    + 'static,
+    now: Timestamp,
+) -> Result<Outcome<CorrectionResult>, PointsError> {
+    let (points, tz) = (settings.points.clone(), settings.timezone.tz());
+    let (posting_key, fp2) = (key.clone(), fp.clone());
+    let change = Box::new(move |rec: &fanloop_domain::ports::AccountRecord| {
+        let mut account = rec.account.clone();
+        let out = apply(&mut account, &points, &tz)?;
+        let view = account.view(&points, now, &tz);
+        let result = CorrectionResult {
+            id: id.clone(),
+            points: out.points,
+            shortfall: out.shortfall,
+            balance: view.balance,
+            tier: view.tier.to_string(),
+        };
+        Ok(AccountChange {
+            account,
+            entries: out.entries,
+            posting: posting(&posting_key, &fp2, &result),
+            coupon: None,
+            active_at: None,
+        })
+    });
+    post(store, tenant, customer, &key, &fp, change).await
 }
 
 /// Credits an accrual exactly once per `event_id`.
@@ -137,11 +258,7 @@ pub async fn accrue(
         Ok(AccountChange {
             account,
             entries: out.entries,
-            posting: Posting {
-                key: posting_key.clone(),
-                fingerprint: fp2.clone(),
-                result: serde_json::to_value(&result).unwrap_or_default(),
-            },
+            posting: posting(&posting_key, &fp2, &result),
             coupon: None,
             active_at,
         })
@@ -195,11 +312,7 @@ pub async fn redeem(
         Ok(AccountChange {
             account,
             entries: out.entries,
-            posting: Posting {
-                key: posting_key.clone(),
-                fingerprint: fp2.clone(),
-                result: serde_json::to_value(&result).unwrap_or_default(),
-            },
+            posting: posting(&posting_key, &fp2, &result),
             coupon,
             active_at: None,
         })

@@ -179,7 +179,10 @@ pub struct AccountChange {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum AccountDecline {
     #[error("insufficient points: {balance} available")]
-    Insufficient { balance: u64 },
+    Insufficient { balance: i64 },
+    /// A reversal named an entry that is not an accrual.
+    #[error("only an accrual can be reversed")]
+    NotAnAccrual,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -224,6 +227,13 @@ pub trait PointsStore: Send + Sync {
         posting_key: &str,
         change: AccountFn,
     ) -> Result<AccountChange, UpdateError>;
+    /// The customer's ledger entry `key` (`accrual:{event_id}`, …), if there is one.
+    async fn ledger_entry(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        key: &str,
+    ) -> Result<Option<LedgerEntry>, StoreError>;
     /// Ledger entries, newest first, with `seq` below `before` (all when `None`).
     async fn ledger(
         &self,

@@ -9,6 +9,22 @@ use crate::error::ParseError;
 use crate::ids::check_id;
 use crate::string_newtype;
 
+/// Text that is not blank and has no control characters, as a JSON Schema pattern.
+const PLAIN_TEXT_PATTERN: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
+/// Trims `s` and checks it is 1 to `max` characters without control characters.
+fn plain_text(s: &str, max: usize) -> Result<String, ParseError> {
+    let s = s.trim();
+    let n = s.chars().count();
+    if n == 0 || n > max {
+        return Err(ParseError::new(format!("must be 1 to {max} characters")));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(ParseError::new("must not contain control characters"));
+    }
+    Ok(s.to_owned())
+}
+
 string_newtype!(
     /// An e-mail address: syntax checked, surrounding space trimmed, domain lowercased.
     Email,
@@ -36,20 +52,10 @@ string_newtype!(
     /// A display name: 1–200 characters after trimming, no control characters.
     DisplayName,
     schema: {
-        pattern: "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$",
+        pattern: PLAIN_TEXT_PATTERN,
         max_length: 200,
     },
-    |s| {
-        let s = s.trim();
-        let n = s.chars().count();
-        if n == 0 || n > 200 {
-            return Err(ParseError::new("must be 1 to 200 characters"));
-        }
-        if s.chars().any(char::is_control) {
-            return Err(ParseError::new("must not contain control characters"));
-        }
-        Ok(s.to_owned())
-    }
+    |s| plain_text(&s, 200)
 );
 
 string_newtype!(
@@ -114,6 +120,16 @@ impl TimeZoneName {
         jiff::tz::TimeZone::get(&self.0).unwrap_or(jiff::tz::TimeZone::UTC)
     }
 }
+
+string_newtype!(
+    /// Why staff changed something: 1–500 characters after trimming, no control characters.
+    Reason,
+    schema: {
+        pattern: PLAIN_TEXT_PATTERN,
+        max_length: 500,
+    },
+    |s| plain_text(&s, 500)
+);
 
 string_newtype!(
     /// A phone number in E.164 form (`+8613812345678`); spaces, dashes and parentheses are dropped.

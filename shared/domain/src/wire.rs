@@ -139,6 +139,57 @@ impl<const MIN: u64, const MAX: u64> utoipa::ToSchema for Bounded<MIN, MAX> {
     }
 }
 
+/// A non-zero integer from `-MAX` to `MAX` (a credit or a debit), in the schema as one of the
+/// two ranges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignedNonZero<const MAX: u64>(i64);
+
+impl<const MAX: u64> SignedNonZero<MAX> {
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl<'de, const MAX: u64> Deserialize<'de> for SignedNonZero<MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = i64::deserialize(d)?;
+        if v != 0 && v.unsigned_abs() <= MAX {
+            Ok(Self(v))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "must be -{MAX} to {MAX}, not 0"
+            )))
+        }
+    }
+}
+
+impl<const MAX: u64> Serialize for SignedNonZero<MAX> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<const MAX: u64> utoipa::PartialSchema for SignedNonZero<MAX> {
+    fn schema() -> RefOr<Schema> {
+        let range = |min: f64, max: f64| {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(min))
+                .maximum(Some(max))
+        };
+        utoipa::openapi::schema::OneOfBuilder::new()
+            .item(range(1.0, MAX as f64))
+            .item(range(-(MAX as f64), -1.0))
+            .into()
+    }
+}
+
+impl<const MAX: u64> utoipa::ToSchema for SignedNonZero<MAX> {
+    fn name() -> Cow<'static, str> {
+        Cow::Owned(format!("NonZeroIntegerWithin{MAX}"))
+    }
+}
+
 /// Text of at most `MAX` characters, in the schema as `maxLength`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Text<const MAX: usize>(pub String);

@@ -179,6 +179,22 @@ const LINKS: &[LinkSpec] = &[
         CUSTOMER,
     ),
     (
+        "/v1/customers/{customer_id}/points/accruals",
+        "post",
+        &["200", "201"],
+        "PostReversal",
+        "post_reversal",
+        CUSTOMER,
+    ),
+    (
+        "/v1/customers/{customer_id}",
+        "put",
+        &["200", "201"],
+        "PostAdjustment",
+        "post_adjustment",
+        CUSTOMER,
+    ),
+    (
         "/v1/customers/{customer_id}/points/redemptions",
         "post",
         &["200", "201"],

@@ -106,7 +106,7 @@ pub struct BrandContext {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct PointsContext {
-    pub balance: u64,
+    pub balance: i64,
     pub tier: String,
 }
 

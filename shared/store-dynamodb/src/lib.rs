@@ -727,6 +727,11 @@ impl ProfileStore for DynamoStore {
                 // The stored answer may name the customer; an erased ledger needs no replays.
                 copy.remove("result");
                 copy.remove("fingerprint");
+                let entry = points::item_to_entry(item)?.anonymised();
+                copy.insert(
+                    "entry".into(),
+                    av_s(points::to_json("ledger entry", &entry)?),
+                );
                 writes.push(
                     WriteRequest::builder()
                         .put_request(

@@ -388,6 +388,18 @@ impl PointsStore for DynamoStore {
         Err(StoreError::Conflict.into())
     }
 
+    async fn ledger_entry(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        key_: &str,
+    ) -> Result<Option<LedgerEntry>, StoreError> {
+        self.get(profile_pk(tenant, customer), &format!("POST#{key_}"))
+            .await?
+            .map(|i| item_to_entry(&i))
+            .transpose()
+    }
+
     async fn ledger(
         &self,
         tenant: &TenantId,

@@ -2,10 +2,10 @@
 //! tenant) and the customers marked by late activity (`winback_late`), written in the same
 //! transaction as the activity.
 
+use fanloop_domain::CustomerId;
 use fanloop_domain::campaigns::backlog::{Activity, LateActive, WinbackBacklog};
 use fanloop_domain::ports::StoreError;
 use fanloop_domain::profile::Profile;
-use fanloop_domain::CustomerId;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{corrupt, db_err, load_profile};

@@ -462,39 +462,36 @@ impl ProfileStore for SqliteStore {
             customer.to_string(),
             anonymous.to_owned(),
         );
-        let erased = self.write(move |conn| {
-            let tx = begin(conn)?;
-            let message_ids = campaigns::load_messages(&tx, &t, &c)?
-                .into_iter()
-                .map(|m| m.id)
-                .collect();
-            let n = tx
-                .execute(
-                    "DELETE FROM customers WHERE tenant_id = ?1 AND customer_id = ?2",
-                    params![t, c],
-                )
-                .map_err(db_err)?;
-            if n == 0 {
-                return Ok(None);
-            }
-            surveys::anonymise_customer(&tx, &t, &c)?;
-            for sql in [
-                "DELETE FROM identities WHERE tenant_id = ?1 AND customer_id = ?2",
-                "DELETE FROM coupons WHERE tenant_id = ?1 AND customer_id = ?2",
-                "DELETE FROM messages WHERE tenant_id = ?1 AND customer_id = ?2",
-                "DELETE FROM winback_late WHERE tenant_id = ?1 AND customer_id = ?2",
-            ] {
-                tx.execute(sql, params![t, c]).map_err(db_err)?;
-            }
-            tx.execute(
-                "UPDATE ledger SET customer_id = ?3, fingerprint = NULL, result = NULL WHERE tenant_id = ?1 AND customer_id = ?2",
-                params![t, c, anon],
-            )
-            .map_err(db_err)?;
-            tx.commit().map_err(db_err)?;
-            Ok(Some(Erased { message_ids }))
-        })
-        .await?;
+        let erased = self
+            .write(move |conn| {
+                let tx = begin(conn)?;
+                let message_ids = campaigns::load_messages(&tx, &t, &c)?
+                    .into_iter()
+                    .map(|m| m.id)
+                    .collect();
+                let n = tx
+                    .execute(
+                        "DELETE FROM customers WHERE tenant_id = ?1 AND customer_id = ?2",
+                        params![t, c],
+                    )
+                    .map_err(db_err)?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                surveys::anonymise_customer(&tx, &t, &c)?;
+                for sql in [
+                    "DELETE FROM identities WHERE tenant_id = ?1 AND customer_id = ?2",
+                    "DELETE FROM coupons WHERE tenant_id = ?1 AND customer_id = ?2",
+                    "DELETE FROM messages WHERE tenant_id = ?1 AND customer_id = ?2",
+                    "DELETE FROM winback_late WHERE tenant_id = ?1 AND customer_id = ?2",
+                ] {
+                    tx.execute(sql, params![t, c]).map_err(db_err)?;
+                }
+                points::anonymise_ledger(&tx, &t, &c, &anon)?;
+                tx.commit().map_err(db_err)?;
+                Ok(Some(Erased { message_ids }))
+            })
+            .await?;
         if erased.is_some() {
             // `secure_delete` zeroed the freed cells in the pages; the WAL still holds the
             // pages as they were, until it is checkpointed into the database and truncated.

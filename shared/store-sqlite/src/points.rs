@@ -139,6 +139,40 @@ fn save_account(
     Ok(())
 }
 
+/// Moves a customer's ledger under `anon`, each entry anonymised ([`LedgerEntry::anonymised`]),
+/// without the stored answers (they may name the customer; an erased ledger needs no replays).
+pub(crate) fn anonymise_ledger(
+    tx: &Connection,
+    tenant: &str,
+    customer: &str,
+    anon: &str,
+) -> Result<(), StoreError> {
+    let entries: Vec<(String, String)> = {
+        let mut stmt = tx
+            .prepare("SELECT key, entry FROM ledger WHERE tenant_id = ?1 AND customer_id = ?2")
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(params![tenant, customer], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(db_err)?;
+        rows.collect::<Result<_, _>>().map_err(db_err)?
+    };
+    let mut update = tx
+        .prepare(
+            "UPDATE ledger SET customer_id = ?4, entry = ?5, fingerprint = NULL, result = NULL
+             WHERE tenant_id = ?1 AND customer_id = ?2 AND key = ?3",
+        )
+        .map_err(db_err)?;
+    for (key, entry) in entries {
+        let e: LedgerEntry =
+            serde_json::from_str(&entry).map_err(|e| corrupt("ledger entry", e))?;
+        let e = serde_json::to_string(&e.anonymised()).map_err(|e| corrupt("ledger entry", e))?;
+        update
+            .execute(params![tenant, customer, key, anon, e])
+            .map_err(db_err)?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl PointsStore for SqliteStore {
     async fn account(
@@ -212,6 +246,29 @@ impl PointsStore for SqliteStore {
             }
             tx.commit().map_err(db_err)?;
             Ok(ch)
+        })
+        .await
+    }
+
+    async fn ledger_entry(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        key: &str,
+    ) -> Result<Option<LedgerEntry>, StoreError> {
+        let (t, c, k) = (tenant.to_string(), customer.to_string(), key.to_owned());
+        self.read(move |conn| {
+            let entry: Option<String> = conn
+                .query_row(
+                    "SELECT entry FROM ledger WHERE tenant_id = ?1 AND customer_id = ?2 AND key = ?3",
+                    params![t, c, k],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db_err)?;
+            entry
+                .map(|d| serde_json::from_str(&d).map_err(|e| corrupt("ledger entry", e)))
+                .transpose()
         })
         .await
     }

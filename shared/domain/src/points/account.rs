@@ -17,8 +17,11 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
+pub use super::ledger::{
+    AccrualOutcome, DomainEvent, ExpiringLot, Insufficient, LedgerEntry, LedgerKind, PointsView,
+    RedeemOutcome,
+};
 use super::rules::{AccrualKind, AccrualRequest, PointsSettings, TierName};
 use crate::time::serde_ts;
 
@@ -47,102 +50,17 @@ pub struct Account {
     pub caps: Option<CapUsage>,
     /// How many ledger entries the account has (the next entry's sequence number).
     pub seq: u64,
+    /// Points owed: reversals that took back points already spent. Only while there are no
+    /// lots (credits pay the debt before they make a lot), so the balance is `lots − debt`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub debt: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case", tag = "type")]
-pub enum LedgerKind {
-    Accrual { kind: AccrualKind },
-    Redemption,
-    Expiry,
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
-/// An immutable movement of points.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct LedgerEntry {
-    /// Position in the customer's ledger, from 1.
-    pub seq: u64,
-    /// Unique per customer: `accrual:{event_id}`, `redemption:{id}`, `expiry:{YYYY-MM}`.
-    pub key: String,
-    #[serde(flatten)]
-    pub kind: LedgerKind,
-    /// Positive when credited, negative when spent or expired.
-    pub points: i64,
-    pub balance_after: u64,
-    #[serde(with = "serde_ts")]
-    #[schema(value_type = String, format = DateTime)]
-    pub at: Timestamp,
-    /// When the event happened, if the caller said so.
-    #[serde(
-        with = "serde_ts::option",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub occurred_at: Option<Timestamp>,
-}
-
-/// Facts other functions react to (campaigns, the communication log).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DomainEvent {
-    CustomerBecameActive {
-        at: Timestamp,
-    },
-    TierChanged {
-        from: Option<TierName>,
-        to: TierName,
-    },
-    CouponMinted {
-        code: String,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AccrualOutcome {
-    pub points_awarded: u64,
-    /// Points the daily cap held back.
-    pub capped: u64,
-    pub entries: Vec<LedgerEntry>,
-    pub events: Vec<DomainEvent>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RedeemOutcome {
-    pub entries: Vec<LedgerEntry>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("insufficient points: {balance} available")]
-pub struct Insufficient {
-    pub balance: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
-pub struct ExpiringLot {
-    pub points: u64,
-    #[serde(with = "serde_ts")]
-    #[schema(value_type = String, format = DateTime)]
-    pub expires_at: Timestamp,
-}
-
-/// What `GET …/points` shows.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
-pub struct PointsView {
-    pub balance: u64,
-    pub lifetime_earned: u64,
-    #[schema(value_type = String)]
-    pub tier: TierName,
-    /// Which rule placed the customer in the tier.
-    pub tier_why: String,
-    /// Points earned in the tier window.
-    pub window_earned: u64,
-    /// The next lot to expire, if any.
-    pub next_expiry: Option<ExpiringLot>,
-    /// Every lot expiring within the tenant's `expiring_soon_days`.
-    pub expiring_soon: Vec<ExpiringLot>,
-}
-
-fn month_key(d: Date) -> String {
+pub(super) fn month_key(d: Date) -> String {
     format!("{:04}-{:02}", d.year(), d.month())
 }
 
@@ -162,16 +80,61 @@ fn lot_expiry(key: &str, tz: &TimeZone) -> Option<Timestamp> {
 }
 
 impl Account {
-    pub fn balance(&self) -> u64 {
-        self.lots.values().sum()
+    /// Unexpired-or-not lots less the debt: below zero only while there is a debt.
+    pub fn balance(&self) -> i64 {
+        let lots: u64 = self.lots.values().sum();
+        i64::try_from(lots).unwrap_or(i64::MAX) - i64::try_from(self.debt).unwrap_or(i64::MAX)
     }
 
-    fn today(now: Timestamp, tz: &TimeZone) -> Date {
+    /// Adds `points` to the lot expiring at the end of `month`, paying off any debt first.
+    pub(super) fn credit(&mut self, points: u64, month: String) {
+        let paid = points.min(self.debt);
+        self.debt -= paid;
+        if points > paid {
+            *self.lots.entry(month).or_insert(0) += points - paid;
+        }
+    }
+
+    /// Takes `points` from the lots — the lot `prefer` first, then those expiring first —
+    /// and, when they do not hold enough, owes the rest as a debt (`into_debt`) or leaves it
+    /// untaken. Answers the points left untaken.
+    pub(super) fn debit(&mut self, points: u64, prefer: Option<&str>, into_debt: bool) -> u64 {
+        let mut left = points;
+        if let Some(lot) = prefer.and_then(|k| self.lots.get_mut(k)) {
+            let take = left.min(*lot);
+            *lot -= take;
+            left -= take;
+        }
+        for lot in self.lots.values_mut() {
+            let take = left.min(*lot);
+            *lot -= take;
+            left -= take;
+        }
+        self.lots.retain(|_, v| *v > 0);
+        if into_debt {
+            self.debt = self.debt.saturating_add(left);
+            0
+        } else {
+            left
+        }
+    }
+
+    /// The month at whose end points earned at `at` expire.
+    pub(super) fn lot_month(s: &PointsSettings, at: Timestamp, tz: &TimeZone) -> String {
+        let today = Self::today(at, tz);
+        month_key(
+            today
+                .checked_add(i64::from(s.validity_days).days())
+                .unwrap_or(today),
+        )
+    }
+
+    pub(super) fn today(now: Timestamp, tz: &TimeZone) -> Date {
         now.to_zoned(tz.clone()).date()
     }
 
     /// Points earned in the `months` calendar months ending with the one containing `day`.
-    fn window_at(&self, day: Date, months: u32) -> u64 {
+    pub(super) fn window_at(&self, day: Date, months: u32) -> u64 {
         let end = first_of_month(day);
         let start = end
             .checked_sub((i64::from(months) - 1).months())
@@ -180,7 +143,7 @@ impl Account {
         self.earned_by_month.range(from..=to).map(|(_, v)| *v).sum()
     }
 
-    fn next_entry(
+    pub(super) fn next_entry(
         &mut self,
         key: String,
         kind: LedgerKind,
@@ -197,11 +160,13 @@ impl Account {
             balance_after: self.balance(),
             at,
             occurred_at,
+            facts: Default::default(),
+            correction: None,
         }
     }
 
     /// Writes off lots that expired before `now`.
-    fn settle(&mut self, now: Timestamp, tz: &TimeZone, out: &mut Vec<LedgerEntry>) {
+    pub(super) fn settle(&mut self, now: Timestamp, tz: &TimeZone, out: &mut Vec<LedgerEntry>) {
         let current = month_key(Self::today(now, tz));
         let expired: Vec<String> = self.lots.range(..current).map(|(k, _)| k.clone()).collect();
         for key in expired {
@@ -307,7 +272,12 @@ impl Account {
     }
 
     /// Applies the tier in force now; reports a change.
-    fn retier(&mut self, s: &PointsSettings, now: Timestamp, tz: &TimeZone) -> Option<DomainEvent> {
+    pub(super) fn retier(
+        &mut self,
+        s: &PointsSettings,
+        now: Timestamp,
+        tz: &TimeZone,
+    ) -> Option<DomainEvent> {
         let (name, since, _) = self.effective_tier(s, now, tz);
         let from = self.tier.as_ref().map(|t| t.name.clone());
         if from.as_ref() == Some(&name) {
@@ -320,7 +290,7 @@ impl Account {
         Some(DomainEvent::TierChanged { from, to: name })
     }
 
-    fn prune_months(&mut self, s: &PointsSettings, today: Date) {
+    pub(super) fn prune_months(&mut self, s: &PointsSettings, today: Date) {
         let keep_from = first_of_month(today)
             .checked_sub((i64::from(s.tier_window_months) + 24).months())
             .ok();
@@ -368,21 +338,19 @@ impl Account {
         };
         if awarded > 0 {
             caps.used.insert(req.kind, used + awarded);
-            let expires = today
-                .checked_add(i64::from(s.validity_days).days())
-                .unwrap_or(today);
-            *self.lots.entry(month_key(expires)).or_insert(0) += awarded;
+            self.credit(awarded, Self::lot_month(s, now, tz));
             self.lifetime_earned = self.lifetime_earned.saturating_add(awarded);
             *self.earned_by_month.entry(month_key(today)).or_insert(0) += awarded;
         }
         self.prune_months(s, today);
-        let entry = self.next_entry(
+        let mut entry = self.next_entry(
             format!("accrual:{}", req.event_id),
             LedgerKind::Accrual { kind: req.kind },
             awarded as i64,
             now,
             req.occurred_at,
         );
+        entry.facts = req.facts();
         entries.push(entry);
         if let Some(e) = self.retier(s, now, tz) {
             events.push(e);
@@ -411,19 +379,10 @@ impl Account {
         let mut entries = Vec::new();
         trial.settle(now, tz, &mut entries);
         let balance = trial.balance();
-        if points == 0 || balance < points {
+        if points == 0 || balance < i64::try_from(points).unwrap_or(i64::MAX) {
             return Err(Insufficient { balance });
         }
-        let mut left = points;
-        for lot in trial.lots.values_mut() {
-            let take = left.min(*lot);
-            *lot -= take;
-            left -= take;
-            if left == 0 {
-                break;
-            }
-        }
-        trial.lots.retain(|_, v| *v > 0);
+        trial.debit(points, None, false);
         let _ = trial.retier(s, now, tz);
         let entry = trial.next_entry(
             format!("redemption:{key}"),
@@ -474,213 +433,5 @@ impl Account {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::points::rules::{AccrualRequest, DailyCaps};
-    use serde_json::json;
-
-    fn ts(s: &str) -> Timestamp {
-        crate::time::parse(s).unwrap()
-    }
-
-    fn utc() -> TimeZone {
-        TimeZone::UTC
-    }
-
-    fn bonus(id: &str, points: u64) -> AccrualRequest {
-        AccrualRequest::from_json(
-            json!({"event_id": id, "kind": "bonus", "points": points}),
-            &Default::default(),
-            ts("2030-01-01T00:00:00Z"),
-        )
-        .unwrap()
-    }
-
-    fn settings() -> PointsSettings {
-        PointsSettings {
-            validity_days: 60,
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn lots_expire_at_month_end_and_spending_takes_the_oldest_first() {
-        let s = settings();
-        let mut a = Account::default();
-        a.accrue(&bonus("a", 100), &s, ts("2026-01-10T12:00:00Z"), &utc()); // expires end of 2026-03
-        a.accrue(&bonus("b", 50), &s, ts("2026-02-10T12:00:00Z"), &utc()); // expires end of 2026-04
-        assert_eq!(
-            a.lots,
-            BTreeMap::from([("2026-03".into(), 100), ("2026-04".into(), 50)])
-        );
-        a.redeem("r1", 120, &s, ts("2026-02-11T00:00:00Z"), &utc())
-            .unwrap();
-        assert_eq!(
-            a.lots,
-            BTreeMap::from([("2026-04".into(), 30)]),
-            "the March lot is used up first"
-        );
-
-        let v = a.view(&s, ts("2026-04-30T23:59:59Z"), &utc());
-        assert_eq!(v.balance, 30);
-        assert_eq!(
-            v.next_expiry,
-            Some(ExpiringLot {
-                points: 30,
-                expires_at: ts("2026-05-01T00:00:00Z")
-            })
-        );
-        let v = a.view(&s, ts("2026-05-01T00:00:00Z"), &utc());
-        assert_eq!(v.balance, 0, "a read never counts expired points");
-        assert_eq!(a.balance(), 30, "…and reading does not change the account");
-
-        let out = a.accrue(&bonus("c", 10), &s, ts("2026-05-02T00:00:00Z"), &utc());
-        assert_eq!(out.entries[0].kind, LedgerKind::Expiry);
-        assert_eq!(
-            (out.entries[0].points, out.entries[0].key.as_str()),
-            (-30, "expiry:2026-04")
-        );
-        assert_eq!(out.entries[1].balance_after, 10);
-        assert_eq!(a.seq, 5);
-    }
-
-    #[test]
-    fn expiry_follows_the_tenant_time_zone() {
-        let s = settings();
-        let tz = TimeZone::get("Asia/Shanghai").unwrap();
-        let mut a = Account::default();
-        // 2026-01-31T20:00Z is already 1 February in Shanghai: the lot expires end of April.
-        a.accrue(&bonus("a", 10), &s, ts("2026-01-31T20:00:00Z"), &tz);
-        assert_eq!(a.lots.keys().collect::<Vec<_>>(), ["2026-04"]);
-        let v = a.view(&s, ts("2026-04-30T15:59:59Z"), &tz);
-        assert_eq!(
-            (v.balance, v.next_expiry.unwrap().expires_at),
-            (10, ts("2026-04-30T16:00:00Z"))
-        );
-        assert_eq!(a.view(&s, ts("2026-04-30T16:00:00Z"), &tz).balance, 0);
-    }
-
-    #[test]
-    fn redemption_never_overdraws_and_changes_nothing_when_refused() {
-        let s = settings();
-        let mut a = Account::default();
-        a.accrue(&bonus("a", 100), &s, ts("2026-01-10T00:00:00Z"), &utc());
-        let before = a.clone();
-        assert_eq!(
-            a.redeem("r", 101, &s, ts("2026-01-11T00:00:00Z"), &utc()),
-            Err(Insufficient { balance: 100 })
-        );
-        assert_eq!(a, before);
-        // Expired points cannot be spent.
-        assert_eq!(
-            a.redeem("r", 50, &s, ts("2026-04-01T00:00:00Z"), &utc()),
-            Err(Insufficient { balance: 0 })
-        );
-    }
-
-    #[test]
-    fn daily_caps_cut_awards_per_kind_and_reset_each_day() {
-        let mut s = settings();
-        s.earning.daily_caps = DailyCaps {
-            bonus: Some(150),
-            ..Default::default()
-        };
-        let mut a = Account::default();
-        let day1 = ts("2026-01-10T10:00:00Z");
-        assert_eq!(
-            a.accrue(&bonus("a", 100), &s, day1, &utc()).points_awarded,
-            100
-        );
-        let o = a.accrue(&bonus("b", 100), &s, day1, &utc());
-        assert_eq!((o.points_awarded, o.capped), (50, 50));
-        assert_eq!(
-            a.accrue(&bonus("c", 100), &s, day1, &utc()).points_awarded,
-            0
-        );
-        assert_eq!(
-            a.accrue(&bonus("d", 100), &s, ts("2026-01-11T00:00:00Z"), &utc())
-                .points_awarded,
-            100
-        );
-    }
-
-    #[test]
-    fn tiers_go_up_at_once_and_down_only_after_the_grace_period() {
-        let s = PointsSettings {
-            validity_days: 400,
-            ..Default::default()
-        }; // normal ≥ 1000 (×1.1), high-value ≥ 5000 (×1.25)
-        let tz = utc();
-        let mut a = Account::default();
-        let out = a.accrue(&bonus("a", 1_000), &s, ts("2026-01-15T00:00:00Z"), &tz);
-        assert!(out.events.contains(&DomainEvent::TierChanged {
-            from: Some(TierName::parse("potential").unwrap()),
-            to: TierName::parse("normal").unwrap()
-        }));
-        assert_eq!(a.tier.as_ref().unwrap().name.as_str(), "normal");
-        // The multiplier of the tier held when points are earned applies.
-        assert_eq!(
-            a.accrue(&bonus("b", 100), &s, ts("2026-01-16T00:00:00Z"), &tz)
-                .points_awarded,
-            110
-        );
-
-        // 12-month window: January 2026's 1110 points leave the window on 2027-01-01.
-        let v = a.view(&s, ts("2026-12-31T23:00:00Z"), &tz);
-        assert_eq!((v.tier.as_str(), v.window_earned), ("normal", 1_110));
-        let v = a.view(&s, ts("2027-01-20T00:00:00Z"), &tz);
-        assert_eq!(
-            v.tier.as_str(),
-            "normal",
-            "kept during the 30-day grace: {}",
-            v.tier_why
-        );
-        assert!(
-            v.tier_why.contains("kept until 2027-01-31"),
-            "{}",
-            v.tier_why
-        );
-        let v = a.view(&s, ts("2027-01-31T00:00:00Z"), &tz);
-        assert_eq!(v.tier.as_str(), "potential", "{}", v.tier_why);
-
-        // Earning back within the grace period keeps the tier.
-        let mut b = Account::default();
-        b.accrue(&bonus("a", 1_000), &s, ts("2026-01-15T00:00:00Z"), &tz);
-        b.accrue(&bonus("b", 1_000), &s, ts("2027-01-10T00:00:00Z"), &tz);
-        assert_eq!(
-            b.view(&s, ts("2027-03-01T00:00:00Z"), &tz).tier.as_str(),
-            "normal"
-        );
-    }
-
-    #[test]
-    fn the_ledger_sums_to_the_balance() {
-        let s = settings();
-        let mut a = Account::default();
-        let mut ledger = Vec::new();
-        let mut t = ts("2026-01-01T00:00:00Z");
-        for i in 0..40u64 {
-            ledger.extend(
-                a.accrue(&bonus(&format!("e{i}"), 7 + i), &s, t, &utc())
-                    .entries,
-            );
-            if i % 3 == 0
-                && let Ok(r) = a.redeem(&format!("r{i}"), 20, &s, t, &utc())
-            {
-                ledger.extend(r.entries);
-            }
-            t = t
-                .checked_add(jiff::SignedDuration::from_hours(100))
-                .unwrap();
-        }
-        let sum: i64 = ledger.iter().map(|e| e.points).sum();
-        assert_eq!(sum, a.balance() as i64);
-        assert_eq!(ledger.last().unwrap().balance_after, a.balance());
-        assert!(
-            ledger.iter().any(|e| e.kind == LedgerKind::Expiry),
-            "some lots expired on the way"
-        );
-        let seqs: Vec<u64> = ledger.iter().map(|e| e.seq).collect();
-        assert_eq!(seqs, (1..=ledger.len() as u64).collect::<Vec<_>>());
-    }
-}
+#[path = "account_tests.rs"]
+mod tests;

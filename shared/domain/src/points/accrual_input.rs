@@ -6,27 +6,50 @@ use utoipa::ToSchema;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 
+use super::facts::{Context, Item};
 use super::rules::{
     AccrualKind, AccrualRequest, EarningRules, MAX_AMOUNT, MAX_MINUTES, MAX_POINTS, UnitCode,
 };
 use crate::error::ValidationErrors;
-use crate::ids::ExternalId;
+use crate::ids::{ExternalId, Platform};
 use crate::wire::{Bounded, DateTime, Wire};
 
 /// How far ahead of the server's clock an `occurred_at` may be.
 const CLOCK_SKEW: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
 
 crate::wire_struct! {
-    /// A purchase (`amount_minor` in minor units of `currency`, ISO 4217) or a gift
-    /// (`amount_minor` platform coins of `currency`); the currency needs an earning rule in the
-    /// tenant's settings.
-    pub struct AmountAccrual {
-        /// Your id of the event (order id, gift id, …): each is credited once.
+    /// An in-app purchase: `amount_minor` in minor units of `currency` (ISO 4217), which needs
+    /// a purchase earning rule in the tenant's settings.
+    pub struct PurchaseAccrual {
+        /// Your id of the event: each is credited once.
         pub event_id: ExternalId,
         pub amount_minor: Bounded<1, { MAX_AMOUNT }>,
         pub currency: UnitCode,
         /// Recorded in the ledger; at most 5 minutes in the future.
         pub occurred_at: Option<DateTime>,
+        /// What was bought.
+        pub item: @nested Option<Item>,
+        /// Where it was bought (`ios`, `android`, `steam`, …).
+        pub platform: Option<Platform>,
+        /// Your order id.
+        pub order_id: Option<ExternalId>,
+    }
+}
+
+crate::wire_struct! {
+    /// A stream gift or tip: `amount_minor` platform coins of `currency`, which needs a gift
+    /// earning rule in the tenant's settings.
+    pub struct GiftAccrual {
+        pub event_id: ExternalId,
+        pub amount_minor: Bounded<1, { MAX_AMOUNT }>,
+        pub currency: UnitCode,
+        pub occurred_at: Option<DateTime>,
+        /// The streamer who received the gift.
+        pub streamer_id: Option<ExternalId>,
+        /// The live room it was sent in.
+        pub room_id: Option<ExternalId>,
+        pub platform: Option<Platform>,
+        pub order_id: Option<ExternalId>,
     }
 }
 
@@ -36,6 +59,10 @@ crate::wire_struct! {
         pub event_id: ExternalId,
         pub minutes: Bounded<1, { MAX_MINUTES }>,
         pub occurred_at: Option<DateTime>,
+        /// The streamer whose stream was watched.
+        pub streamer_id: Option<ExternalId>,
+        pub room_id: Option<ExternalId>,
+        pub platform: Option<Platform>,
     }
 }
 
@@ -45,14 +72,15 @@ crate::wire_struct! {
         pub event_id: ExternalId,
         pub points: Option<Bounded<1, { MAX_POINTS }>>,
         pub occurred_at: Option<DateTime>,
+        pub platform: Option<Platform>,
     }
 }
 
 /// The body of an accrual, by `kind` (its schema: [`AccrualInput::schema`]).
 #[derive(Clone, Debug)]
 pub enum AccrualInput {
-    Purchase(AmountAccrual),
-    Gift(AmountAccrual),
+    Purchase(PurchaseAccrual),
+    Gift(GiftAccrual),
     Watch(WatchAccrual),
     Bonus(BonusAccrual),
 }
@@ -77,8 +105,8 @@ impl utoipa::PartialSchema for AccrualInput {
     fn schema() -> RefOr<Schema> {
         OneOfBuilder::new()
             .description(Some("The body of an accrual, by `kind`."))
-            .item(branch::<AmountAccrual>("purchase"))
-            .item(branch::<AmountAccrual>("gift"))
+            .item(branch::<PurchaseAccrual>("purchase"))
+            .item(branch::<GiftAccrual>("gift"))
             .item(branch::<WatchAccrual>("watch"))
             .item(branch::<BonusAccrual>("bonus"))
             .into()
@@ -87,7 +115,9 @@ impl utoipa::PartialSchema for AccrualInput {
 
 impl ToSchema for AccrualInput {
     fn schemas(out: &mut Vec<(String, RefOr<Schema>)>) {
-        AmountAccrual::schemas(out);
+        PurchaseAccrual::schemas(out);
+        GiftAccrual::schemas(out);
+        Item::schemas(out);
         WatchAccrual::schemas(out);
         BonusAccrual::schemas(out);
     }
@@ -109,8 +139,8 @@ impl AccrualInput {
             })?,
         };
         Ok(match kind {
-            AccrualKind::Purchase => Self::Purchase(AmountAccrual::parse_at(body, "")?),
-            AccrualKind::Gift => Self::Gift(AmountAccrual::parse_at(body, "")?),
+            AccrualKind::Purchase => Self::Purchase(PurchaseAccrual::parse_at(body, "")?),
+            AccrualKind::Gift => Self::Gift(GiftAccrual::parse_at(body, "")?),
             AccrualKind::Watch => Self::Watch(WatchAccrual::parse_at(body, "")?),
             AccrualKind::Bonus => Self::Bonus(BonusAccrual::parse_at(body, "")?),
         })
@@ -127,51 +157,69 @@ impl AccrualRequest {
         now: jiff::Timestamp,
     ) -> Result<Self, ValidationErrors> {
         let input = AccrualInput::parse(body)?;
-        let is_gift = matches!(input, AccrualInput::Gift(_));
-        let (event_id, occurred_at) = match &input {
-            AccrualInput::Purchase(a) | AccrualInput::Gift(a) => {
-                (a.event_id.clone(), a.occurred_at)
-            }
-            AccrualInput::Watch(w) => (w.event_id.clone(), w.occurred_at),
-            AccrualInput::Bonus(b) => (b.event_id.clone(), b.occurred_at),
-        };
-        let mut req = AccrualRequest {
-            event_id,
-            kind: AccrualKind::Bonus,
-            amount_minor: None,
-            currency: None,
-            minutes: None,
-            points: None,
-            occurred_at: occurred_at.map(|t| t.0),
-        };
         let mut errs = ValidationErrors::default();
-        match input {
-            AccrualInput::Purchase(a) | AccrualInput::Gift(a) => {
-                let table = if is_gift {
-                    &rules.gift
-                } else {
-                    &rules.purchase
-                };
-                req.kind = if is_gift {
-                    AccrualKind::Gift
-                } else {
-                    AccrualKind::Purchase
-                };
-                if !table.contains_key(&a.currency) {
-                    errs.push(
-                        "currency",
-                        format!("has no {} earning rule in the settings", req.kind.as_str()),
-                    );
+        let mut unit = |kind: AccrualKind, currency: &UnitCode| {
+            let table = if kind == AccrualKind::Gift {
+                &rules.gift
+            } else {
+                &rules.purchase
+            };
+            if !table.contains_key(currency) {
+                errs.push(
+                    "currency",
+                    format!("has no {} earning rule in the settings", kind.as_str()),
+                );
+            }
+        };
+        let req = match input {
+            AccrualInput::Purchase(a) => {
+                unit(AccrualKind::Purchase, &a.currency);
+                AccrualRequest {
+                    amount_minor: Some(a.amount_minor.get()),
+                    currency: Some(a.currency),
+                    context: Context {
+                        item: a.item,
+                        platform: a.platform,
+                        order_id: a.order_id,
+                        ..Context::default()
+                    },
+                    ..AccrualRequest::new(a.event_id, AccrualKind::Purchase, a.occurred_at)
                 }
-                req.amount_minor = Some(a.amount_minor.get());
-                req.currency = Some(a.currency);
             }
-            AccrualInput::Watch(w) => {
-                req.kind = AccrualKind::Watch;
-                req.minutes = Some(w.minutes.get());
+            AccrualInput::Gift(a) => {
+                unit(AccrualKind::Gift, &a.currency);
+                AccrualRequest {
+                    amount_minor: Some(a.amount_minor.get()),
+                    currency: Some(a.currency),
+                    context: Context {
+                        streamer_id: a.streamer_id,
+                        room_id: a.room_id,
+                        platform: a.platform,
+                        order_id: a.order_id,
+                        ..Context::default()
+                    },
+                    ..AccrualRequest::new(a.event_id, AccrualKind::Gift, a.occurred_at)
+                }
             }
-            AccrualInput::Bonus(b) => req.points = b.points.map(Bounded::get),
-        }
+            AccrualInput::Watch(w) => AccrualRequest {
+                minutes: Some(w.minutes.get()),
+                context: Context {
+                    streamer_id: w.streamer_id,
+                    room_id: w.room_id,
+                    platform: w.platform,
+                    ..Context::default()
+                },
+                ..AccrualRequest::new(w.event_id, AccrualKind::Watch, w.occurred_at)
+            },
+            AccrualInput::Bonus(b) => AccrualRequest {
+                points: b.points.map(Bounded::get),
+                context: Context {
+                    platform: b.platform,
+                    ..Context::default()
+                },
+                ..AccrualRequest::new(b.event_id, AccrualKind::Bonus, b.occurred_at)
+            },
+        };
         if req
             .occurred_at
             .is_some_and(|t| t > now.saturating_add(CLOCK_SKEW).unwrap_or(now))

@@ -3,11 +3,18 @@
 
 pub mod account;
 pub mod accrual_input;
+pub mod corrections;
 pub mod coupon;
+pub mod facts;
+pub mod ledger;
 pub mod rules;
+#[cfg(test)]
+mod test_support;
 
 pub use account::{
     Account, AccrualOutcome, ExpiringLot, LedgerEntry, LedgerKind, PointsView, RedeemOutcome,
 };
+pub use corrections::{AdjustmentInput, CorrectionOutcome, ReversalInput};
 pub use coupon::{Coupon, CouponCode, CouponRedemption, CouponUse};
-pub use rules::{AccrualKind, AccrualRequest, PointsSettings, TierRule};
+pub use facts::{Context, Facts, Item};
+pub use rules::{AccrualKind, AccrualRequest, PointsSettings, ReversalMode, TierRule};

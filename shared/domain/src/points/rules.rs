@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use super::facts::{Context, Facts};
 use crate::error::{ParseError, ValidationErrors};
 use crate::ids::{CustomerId, check_id};
 use crate::string_newtype;
@@ -147,6 +148,19 @@ pub struct PointsSettings {
     pub validity_days: u32,
     /// `GET …/points` lists lots expiring within this many days.
     pub expiring_soon_days: u32,
+    /// What a reversal or a negative adjustment does when the points were already spent.
+    pub reversal: ReversalMode,
+}
+
+/// `debt`: the balance goes below zero and later credits pay the debt first (redemptions are
+/// refused meanwhile); `clamp`: the balance stops at zero and the shortfall is recorded on the
+/// ledger entry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReversalMode {
+    #[default]
+    Debt,
+    Clamp,
 }
 
 impl Default for PointsSettings {
@@ -168,6 +182,7 @@ impl Default for PointsSettings {
             downgrade_grace_days: 30,
             validity_days: 365,
             expiring_soon_days: 30,
+            reversal: ReversalMode::Debt,
         }
     }
 }
@@ -279,9 +294,41 @@ pub struct AccrualRequest {
     pub points: Option<u64>,
     #[serde(with = "crate::time::serde_ts::option")]
     pub occurred_at: Option<jiff::Timestamp>,
+    /// Absent from the fingerprint when empty, so digests of requests without context stay
+    /// as they were.
+    #[serde(skip_serializing_if = "Context::is_empty")]
+    pub context: Context,
 }
 
 impl AccrualRequest {
+    /// A request of `kind` with nothing else said.
+    pub fn new(
+        event_id: crate::ids::ExternalId,
+        kind: AccrualKind,
+        occurred_at: Option<crate::wire::DateTime>,
+    ) -> Self {
+        Self {
+            event_id,
+            kind,
+            amount_minor: None,
+            currency: None,
+            minutes: None,
+            points: None,
+            occurred_at: occurred_at.map(|t| t.0),
+            context: Context::default(),
+        }
+    }
+
+    /// What the ledger entry keeps of the request.
+    pub fn facts(&self) -> Facts {
+        Facts {
+            amount_minor: self.amount_minor,
+            currency: self.currency.clone(),
+            minutes: self.minutes,
+            context: self.context.clone(),
+        }
+    }
+
     /// Points before tier multiplier and caps.
     pub fn base_points(&self, rules: &EarningRules) -> u64 {
         match self.kind {
@@ -365,6 +412,55 @@ mod tests {
                 .map(|r| r.kind),
             Ok(AccrualKind::Gift)
         );
+    }
+
+    #[test]
+    fn each_kind_takes_its_own_commercial_facts() {
+        let req = parse(json!({
+            "event_id": "o1", "kind": "purchase", "amount_minor": 499, "currency": "USD",
+            "item": {"sku": "gems-100", "name": "100 gems", "category": "gems"},
+            "platform": "ios", "order_id": "GPA.1234"
+        }))
+        .unwrap();
+        let facts = req.facts();
+        assert_eq!(facts.amount_minor, Some(499));
+        assert_eq!(
+            facts.context.item.unwrap().category.unwrap().as_str(),
+            "gems"
+        );
+        assert_eq!(facts.context.order_id.unwrap().as_str(), "GPA.1234");
+        let gift = parse(json!({
+            "event_id": "g1", "kind": "gift", "amount_minor": 50, "currency": "COIN",
+            "streamer_id": "s-9", "room_id": "room-1"
+        }))
+        .unwrap();
+        assert_eq!(gift.context.streamer_id.unwrap().as_str(), "s-9");
+        // A gift has no item, a watch no order; an item's fields are named under it.
+        assert_eq!(
+            parse(json!({"event_id": "g", "kind": "gift", "amount_minor": 5, "currency": "COIN", "item": {"sku": "x"}}))
+                .unwrap_err(),
+            ["item"]
+        );
+        assert_eq!(
+            parse(json!({"event_id": "w", "kind": "watch", "minutes": 5, "order_id": "o"}))
+                .unwrap_err(),
+            ["order_id"]
+        );
+        assert_eq!(
+            parse(
+                json!({"event_id": "o", "kind": "purchase", "amount_minor": 5, "currency": "USD",
+                         "item": {"sku": "a#b", "category": "no spaces", "colour": "red"}})
+            )
+            .unwrap_err(),
+            ["item.sku", "item.category", "item.colour"]
+        );
+        // Without context the fingerprint is what it was before facts were kept.
+        let c = CustomerId::parse("c").unwrap();
+        let plain = parse(json!({"event_id": "e", "kind": "bonus", "points": 5})).unwrap();
+        assert!(!serde_json::to_string(&plain).unwrap().contains("context"));
+        let with = parse(json!({"event_id": "e", "kind": "bonus", "points": 5, "platform": "web"}))
+            .unwrap();
+        assert_ne!(plain.fingerprint(&c), with.fingerprint(&c));
     }
 
     #[test]
