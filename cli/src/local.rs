@@ -12,6 +12,7 @@ use fanloop_domain::ports::Store;
 use fanloop_domain::values::Email;
 use fanloop_domain::{Clock, SystemClock};
 use fanloop_mail::{OutboxMailer, Templates};
+use fanloop_store_sqlite::SqliteStore;
 
 /// The sender of local mail when a tenant set none.
 const LOCAL_SENDER: &str = "no-reply@fanloop.localhost";
@@ -88,9 +89,20 @@ fn winback_hour() -> i8 {
         .unwrap_or(9)
 }
 
+/// Deletes the behaviour events whose retention has ended (reads never show them; this frees
+/// the disk).
+async fn purge_events(store: &SqliteStore) {
+    match store.purge_expired_events(SystemClock.now()).await {
+        Ok(n) if n > 0 => tracing::info!(events = n, "expired events purged"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "event purge failed; the next hour tries again"),
+    }
+}
+
 /// Runs the birthday campaign at start (making good a downtime of up to 24 hours) and a few
-/// seconds after every full hour; the win-back campaign daily at `FANLOOP_WINBACK_HOUR` UTC.
-pub async fn scheduler(campaigns: Arc<Campaigns>) {
+/// seconds after every full hour; the win-back campaign daily at `FANLOOP_WINBACK_HOUR` UTC;
+/// the purge of expired behaviour events at start and every hour.
+pub async fn scheduler(campaigns: Arc<Campaigns>, store: Arc<SqliteStore>) {
     let winback_at = winback_hour();
     let run = |kind| {
         let c = campaigns.clone();
@@ -100,12 +112,14 @@ pub async fn scheduler(campaigns: Arc<Campaigns>) {
             }
         }
     };
+    purge_events(&store).await;
     run(CampaignKind::Birthday).await;
     loop {
         let now = SystemClock.now();
         let next_hour = (now.as_second().div_euclid(3600) + 1) * 3600 + 5;
         let wait = u64::try_from(next_hour - now.as_second()).unwrap_or(60);
         tokio::time::sleep(Duration::from_secs(wait)).await;
+        purge_events(&store).await;
         run(CampaignKind::Birthday).await;
         let hour = SystemClock.now().to_zoned(jiff::tz::TimeZone::UTC).hour();
         if hour == winback_at {

@@ -201,7 +201,8 @@ async fn serve(
 ) -> Result<(), String> {
     let store = open_store(data_dir)?;
     bootstrap_demo(&store, api_key).await?;
-    let store: Arc<dyn fanloop_domain::ports::Store> = Arc::new(store);
+    let sqlite = Arc::new(store);
+    let store: Arc<dyn fanloop_domain::ports::Store> = sqlite.clone();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let public_url = public_url.unwrap_or_else(|| format!("http://{listen}"));
     let campaigns = Arc::new(local::campaigns(
@@ -221,7 +222,7 @@ async fn serve(
         state,
     );
     if scheduler {
-        tokio::spawn(local::scheduler(campaigns));
+        tokio::spawn(local::scheduler(campaigns, sqlite));
     }
     let listener = tokio::net::TcpListener::bind(listen)
         .await

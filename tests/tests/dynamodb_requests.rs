@@ -180,4 +180,23 @@ async fn requests_per_operation() {
         .await
         .unwrap();
     assert_eq!(requests.take(), ["TransactWriteItems"], "adjustment (warm)");
+
+    // An event: the customer check and the conditional put in one transaction, then the
+    // last-activity update (only forward).
+    let event = fanloop_domain::events::EventInput::from_json(
+        json!({"event_id": "ev1", "kind": "login"}),
+        "",
+        now,
+    )
+    .unwrap();
+    fanloop_profiles::events::record(store.as_ref(), &settings, &tenant, &c, event, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        requests.take(),
+        ["TransactWriteItems", "UpdateItem"],
+        "behaviour event"
+    );
+    store.events(&tenant, &c, None, 20, now).await.unwrap();
+    assert_eq!(requests.take(), ["Query"], "a page of events");
 }

@@ -331,12 +331,13 @@ async fn bad_points_input_changes_nothing(b: Backend) {
         422,
         "validation-error",
     );
-    assert_problem(
-        &app.get("/v1/customers/p1/points/ledger?cursor=forged")
-            .await,
-        422,
-        "validation-error",
-    );
+    for forged in ["forged", "lc1.00", "lc1.zz", "lc2.000000000000002a"] {
+        let r = app
+            .get(&format!("/v1/customers/p1/points/ledger?cursor={forged}"))
+            .await;
+        assert_problem(&r, 422, "validation-error");
+        assert_eq!(r.fields(), ["cursor"], "{forged}");
+    }
 
     // Nothing of that was written.
     let r = app.get("/v1/customers/p1/points").await;

@@ -16,9 +16,11 @@ use fanloop_domain::points::{
 use fanloop_domain::settings::TenantSettings;
 use fanloop_domain::wire::Bounded;
 use fanloop_domain::{CustomerId, ExternalId, FieldError, TenantId, ValidationErrors};
-use fanloop_http::{ApiError, AppState, AuthTenant, JsonBody, Problem, parse_path};
+use fanloop_http::{
+    ApiError, AppState, AuthTenant, JsonBody, PageQuery, Problem, cursor, parse_path,
+};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -262,14 +264,6 @@ async fn get_points(
     .ok_or_else(|| ApiError::not_found("The customer"))
 }
 
-#[derive(Deserialize, IntoParams)]
-pub struct LedgerQuery {
-    /// 1–100, default 20.
-    limit: Option<String>,
-    /// `next_cursor` of the previous page.
-    cursor: Option<String>,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct LedgerPage {
     /// Newest first.
@@ -280,18 +274,9 @@ pub struct LedgerPage {
 
 const CURSOR_PREFIX: &str = "lc1.";
 
-fn encode_cursor(seq: u64) -> String {
-    format!("{CURSOR_PREFIX}{}", hex::encode(seq.to_be_bytes()))
-}
-
-fn decode_cursor(s: &str) -> Option<u64> {
-    let bytes = hex::decode(s.strip_prefix(CURSOR_PREFIX)?).ok()?;
-    Some(u64::from_be_bytes(bytes.try_into().ok()?))
-}
-
 /// The points ledger, newest first, paginated with an opaque cursor.
 #[utoipa::path(get, path = "/customers/{customer_id}/points/ledger", tag = "points",
-    params(("customer_id" = fanloop_domain::CustomerId, Path), LedgerQuery),
+    params(("customer_id" = fanloop_domain::CustomerId, Path), PageQuery),
     responses((status = 200, body = LedgerPage), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]
@@ -299,27 +284,15 @@ async fn get_ledger(
     State(state): State<AppState>,
     AuthTenant(tenant): AuthTenant,
     Path(raw_id): Path<String>,
-    Query(q): Query<LedgerQuery>,
+    Query(q): Query<PageQuery>,
 ) -> Result<Json<LedgerPage>, ApiError> {
     let customer = customer_id(raw_id)?;
-    let limit = match q.limit.as_deref() {
-        None => 20,
-        Some(l) => match l.parse::<usize>() {
-            Ok(n) if (1..=100).contains(&n) => n,
-            _ => {
-                return Err(ApiError::field(
-                    "limit",
-                    "must be a whole number from 1 to 100",
-                ));
-            }
-        },
-    };
-    let before = match q.cursor.as_deref() {
+    let limit = q.limit()?;
+    let before = match q.position(CURSOR_PREFIX)? {
         None => None,
-        Some(c) => Some(
-            decode_cursor(c)
-                .ok_or_else(|| ApiError::field("cursor", "is not a cursor this API returned"))?,
-        ),
+        Some(b) => Some(u64::from_be_bytes(b.try_into().map_err(|_| {
+            ApiError::field("cursor", "is not a cursor this API returned")
+        })?)),
     };
     if state.store.account(&tenant, &customer).await?.is_none() {
         return Err(ApiError::not_found("The customer"));
@@ -327,7 +300,9 @@ async fn get_ledger(
     let entries =
         service::ledger_page(state.store.as_ref(), &tenant, &customer, before, limit).await?;
     let next_cursor = match entries.last() {
-        Some(last) if entries.len() == limit && last.seq > 1 => Some(encode_cursor(last.seq)),
+        Some(last) if entries.len() == limit && last.seq > 1 => {
+            Some(cursor(CURSOR_PREFIX, &last.seq.to_be_bytes()))
+        }
         _ => None,
     };
     Ok(Json(LedgerPage {
@@ -432,18 +407,5 @@ async fn post_coupon_redemption(
         )),
         CouponRedemption::Expired => Err(conflict("coupon-expired", "The coupon has expired.")),
         CouponRedemption::NotFound => Err(ApiError::not_found("The coupon")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_reject_junk() {
-        assert_eq!(decode_cursor(&encode_cursor(42)), Some(42));
-        for junk in ["", "42", "lc1.zz", "lc1.00", "lc2.000000000000002a"] {
-            assert_eq!(decode_cursor(junk), None, "{junk}");
-        }
     }
 }

@@ -23,6 +23,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub mod events;
+
 /// How far in the future a client clock may be (`occurred_at`).
 const CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(5);
 
@@ -31,6 +33,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(put_customer, get_customer, delete_customer))
         .routes(routes!(post_activity))
+        .routes(routes!(events::post_event, events::get_events))
+        .routes(routes!(events::post_event_batch))
         .routes(routes!(get_export))
         .routes(routes!(get_identity))
         .routes(routes!(delete_identity))

@@ -93,36 +93,8 @@ async fn post_response(
     )
 }
 
-/// 1–100 answers, each a `ResponseBody` checked on its own: one that is not (or not an object)
-/// is reported as `invalid` in `results`, and the others still count.
-#[derive(Clone, Debug)]
-pub struct Answers(pub Vec<Value>);
-
-impl<'de> Deserialize<'de> for Answers {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let items = Vec::<Value>::deserialize(d)?;
-        if (1..=BATCH_MAX).contains(&items.len()) {
-            Ok(Self(items))
-        } else {
-            Err(serde::de::Error::custom(format!(
-                "must hold 1 to {BATCH_MAX} responses"
-            )))
-        }
-    }
-}
-
-impl utoipa::PartialSchema for Answers {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType};
-        ArrayBuilder::new()
-            .items(ObjectBuilder::new().schema_type(SchemaType::AnyValue))
-            .min_items(Some(1))
-            .max_items(Some(BATCH_MAX))
-            .into()
-    }
-}
-
-impl ToSchema for Answers {}
+/// 1–100 answers, each a `ResponseBody` checked on its own.
+pub type Answers = fanloop_domain::wire::BatchItems<BATCH_MAX>;
 
 fanloop_domain::wire_struct! {
     /// The body of a batch.

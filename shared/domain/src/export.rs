@@ -20,6 +20,8 @@ pub struct CustomerExport {
     pub survey_responses: Vec<SurveyResponse>,
     /// The follow-ups their answers opened, oldest first.
     pub followups: Vec<FollowUp>,
+    /// Their behaviour events still kept, oldest first.
+    pub events: Vec<crate::events::BehaviourEvent>,
 }
 
 /// Marks erased customers' anonymised ledgers: `~` is outside the id alphabet.

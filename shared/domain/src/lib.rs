@@ -4,6 +4,7 @@
 pub mod campaigns;
 pub mod clock;
 pub mod error;
+pub mod events;
 pub mod export;
 pub mod ids;
 pub mod input;

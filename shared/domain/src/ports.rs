@@ -6,6 +6,7 @@ use jiff::Timestamp;
 
 use crate::campaigns::backlog::{Activity, LateActive, WinbackBacklog};
 use crate::campaigns::{Message, Recipient, SendClaim, SendPlan, SkipReason};
+use crate::events::{BehaviourEvent, StoredEvent};
 use crate::export::CustomerExport;
 use crate::ids::{CustomerId, ExternalId, TenantId};
 use crate::points::{Account, Coupon, CouponCode, CouponRedemption, LedgerEntry};
@@ -495,5 +496,45 @@ impl MailCopies for NoMailCopies {
 }
 
 /// Everything a function needs from storage.
-pub trait Store: TenantStore + ProfileStore + PointsStore + CampaignStore + SurveyStore {}
-impl<T: TenantStore + ProfileStore + PointsStore + CampaignStore + SurveyStore> Store for T {}
+/// How recording a behaviour event went.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EventRecorded {
+    /// Stored, and the customer's last activity moved, in one atomic step.
+    Created,
+    /// The `event_id` was recorded for this customer before (nothing written): what was stored.
+    Duplicate(StoredEvent),
+}
+
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Records `event` once per `(customer, event_id)` with the digest of its request, and
+    /// moves the customer's `last_active_at` forward to `activity` (as
+    /// [`ProfileStore::record_activity`] does) in the same step; `UnknownCustomer` when the
+    /// tenant has no such customer.
+    async fn record_event(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        event: &StoredEvent,
+        activity: Activity,
+    ) -> Result<EventRecorded, RecordError>;
+    /// The customer's events not expired at `now`, newest first ([`BehaviourEvent::sort_key`]
+    /// order), those with a sort key below `before` when given.
+    async fn events(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        before: Option<&str>,
+        limit: usize,
+        now: Timestamp,
+    ) -> Result<Vec<BehaviourEvent>, StoreError>;
+}
+
+pub trait Store:
+    TenantStore + ProfileStore + PointsStore + CampaignStore + SurveyStore + EventStore
+{
+}
+impl<T: TenantStore + ProfileStore + PointsStore + CampaignStore + SurveyStore + EventStore> Store
+    for T
+{
+}

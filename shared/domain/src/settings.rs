@@ -55,6 +55,8 @@ pub struct TenantSettings {
     pub points: PointsSettings,
     /// Birthday and win-back campaigns, frequency cap, templates.
     pub campaigns: CampaignSettings,
+    /// Behaviour events: how long they are kept.
+    pub events: crate::events::EventsSettings,
 }
 
 impl Default for TenantSettings {
@@ -68,6 +70,7 @@ impl Default for TenantSettings {
             lifecycle: LifecycleRules::default(),
             points: PointsSettings::default(),
             campaigns: CampaignSettings::default(),
+            events: Default::default(),
         }
     }
 }
@@ -141,6 +144,7 @@ impl TenantSettings {
         }
         self.points.validate(&mut errs);
         self.campaigns.validate(&self.points, &mut errs);
+        self.events.validate(&mut errs);
         errs.into_result()
     }
 }

@@ -76,7 +76,7 @@ pub trait Wire: Sized {
     fn parse_at(body: serde_json::Value, prefix: &str) -> Result<Self, crate::ValidationErrors>;
 }
 
-/// A field holding another wire type: `Option<T>`, absent or `null` for none.
+/// A field holding another wire type: `T` (required) or `Option<T>` (absent or `null` for none).
 pub trait NestedField: Sized {
     fn read(p: &mut ObjectParser, name: &str) -> Option<Self>;
 }
@@ -87,6 +87,26 @@ impl<T: Wire> NestedField for Option<T> {
             None | Some(serde_json::Value::Null) => Some(None),
             Some(raw) => match T::parse_at(raw, &p.path(name)) {
                 Ok(v) => Some(Some(v)),
+                Err(e) => {
+                    p.extend(e);
+                    None
+                }
+            },
+        }
+    }
+}
+
+/// A required field holding another wire type.
+impl<T: Wire> NestedField for T {
+    fn read(p: &mut ObjectParser, name: &str) -> Option<Self> {
+        let path = p.path(name);
+        match p.take_raw(name) {
+            None | Some(serde_json::Value::Null) => {
+                p.extend(crate::ValidationErrors::single(path, "is required"));
+                None
+            }
+            Some(raw) => match T::parse_at(raw, &path) {
+                Ok(v) => Some(v),
                 Err(e) => {
                     p.extend(e);
                     None
@@ -222,6 +242,42 @@ impl<const MAX: usize> utoipa::ToSchema for Text<MAX> {
     }
 }
 
+/// The items of a batch: 1 to `MAX` values, each read on its own by the route (one that is
+/// invalid, or not even an object, is reported in the results and the others still count), so
+/// the schema takes any value as an item.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchItems<const MAX: usize>(pub Vec<serde_json::Value>);
+
+impl<'de, const MAX: usize> Deserialize<'de> for BatchItems<MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let items = Vec::<serde_json::Value>::deserialize(d)?;
+        if (1..=MAX).contains(&items.len()) {
+            Ok(Self(items))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "must hold 1 to {MAX} items"
+            )))
+        }
+    }
+}
+
+impl<const MAX: usize> utoipa::PartialSchema for BatchItems<MAX> {
+    fn schema() -> RefOr<Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, SchemaType};
+        ArrayBuilder::new()
+            .items(ObjectBuilder::new().schema_type(SchemaType::AnyValue))
+            .min_items(Some(1))
+            .max_items(Some(MAX))
+            .into()
+    }
+}
+
+impl<const MAX: usize> utoipa::ToSchema for BatchItems<MAX> {
+    fn name() -> Cow<'static, str> {
+        Cow::Owned(format!("BatchOf1To{MAX}"))
+    }
+}
+
 /// An RFC 3339 date-time with an offset (`2026-05-01T12:00:00Z`), read as an instant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct DateTime(pub Timestamp);
@@ -232,6 +288,12 @@ impl<'de> Deserialize<'de> for DateTime {
         crate::time::parse(&s)
             .map(DateTime)
             .map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for DateTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        crate::time::format(self.0).serialize(s)
     }
 }
 

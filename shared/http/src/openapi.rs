@@ -155,6 +155,22 @@ const LINKS: &[LinkSpec] = &[
         CUSTOMER,
     ),
     (
+        "/v1/customers/{customer_id}",
+        "put",
+        &["200", "201"],
+        "PostEvent",
+        "post_event",
+        CUSTOMER,
+    ),
+    (
+        "/v1/customers/{customer_id}/events",
+        "post",
+        &["200", "201"],
+        "GetEvents",
+        "get_events",
+        CUSTOMER,
+    ),
+    (
         "/v1/customers/{customer_id}/points/accruals",
         "post",
         &["200", "201"],

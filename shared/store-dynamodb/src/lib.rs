@@ -32,6 +32,7 @@ use jiff::Timestamp;
 
 mod backlog;
 mod campaigns;
+mod events;
 mod item;
 mod points;
 mod surveys;
@@ -668,6 +669,12 @@ impl ProfileStore for DynamoStore {
             }
         }
         let (survey_responses, followups) = self.customer_surveys(tenant, &items).await?;
+        let mut events = items
+            .iter()
+            .filter(|i| get_s(i, "sk").is_some_and(|sk| sk.starts_with("EVENT#")))
+            .map(events::item_to_event)
+            .collect::<Result<Vec<_>, _>>()?;
+        events.sort_by_key(|e| e.sort_key());
         Ok(Some(CustomerExport {
             profile: item_to_profile(profile_item)?,
             ledger,
@@ -675,6 +682,7 @@ impl ProfileStore for DynamoStore {
             messages: campaigns::messages_from(&items)?,
             survey_responses,
             followups,
+            events,
         }))
     }
 

@@ -39,7 +39,7 @@ fn seq_key(seq: u64) -> String {
     format!("L#{seq:012}")
 }
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
@@ -238,6 +238,28 @@ impl DynamoStore {
         }
     }
 
+    /// A `Query` of the `by-seq` index of a customer's partition, newest first: sort keys from
+    /// `lo` to `hi` (both included), at most `limit` items, strongly consistent.
+    pub(crate) fn newest_first(
+        &self,
+        pk: String,
+        lo: &str,
+        hi: &str,
+        limit: usize,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .index_name("by-seq")
+            .key_condition_expression("pk = :pk AND lsi1sk BETWEEN :lo AND :hi")
+            .expression_attribute_values(":pk", av_s(pk))
+            .expression_attribute_values(":lo", av_s(lo))
+            .expression_attribute_values(":hi", av_s(hi))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .consistent_read(true)
+    }
+
     pub(crate) fn put(
         &self,
         item: Item,
@@ -409,17 +431,7 @@ impl PointsStore for DynamoStore {
     ) -> Result<Vec<LedgerEntry>, StoreError> {
         let bound = before.map_or_else(|| "L#~".to_owned(), seq_key);
         let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("by-seq")
-            .key_condition_expression("pk = :pk AND lsi1sk BETWEEN :lo AND :hi")
-            .expression_attribute_values(":pk", av_s(profile_pk(tenant, customer)))
-            .expression_attribute_values(":lo", av_s("L#"))
-            .expression_attribute_values(":hi", av_s(bound.clone()))
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
-            .consistent_read(true)
+            .newest_first(profile_pk(tenant, customer), "L#", &bound, limit + 1)
             .send()
             .await
             .map_err(sdk_err)?;

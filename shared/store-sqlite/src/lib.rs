@@ -22,6 +22,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 mod backlog;
 mod campaigns;
 mod conn;
+mod events;
 mod points;
 mod schema;
 mod surveys;
@@ -446,7 +447,8 @@ impl ProfileStore for SqliteStore {
                 .collect::<Result<_, _>>()?;
             let messages = campaigns::load_messages(conn, &t, &c)?;
             let (survey_responses, followups) = surveys::customer_surveys(conn, &t, &c)?;
-            Ok(Some(CustomerExport { profile, ledger, coupons, messages, survey_responses, followups }))
+            let events = events::customer_events(conn, &t, &c)?;
+            Ok(Some(CustomerExport { profile, ledger, coupons, messages, survey_responses, followups, events }))
         })
         .await
     }
@@ -484,6 +486,7 @@ impl ProfileStore for SqliteStore {
                     "DELETE FROM coupons WHERE tenant_id = ?1 AND customer_id = ?2",
                     "DELETE FROM messages WHERE tenant_id = ?1 AND customer_id = ?2",
                     "DELETE FROM winback_late WHERE tenant_id = ?1 AND customer_id = ?2",
+                    "DELETE FROM events WHERE tenant_id = ?1 AND customer_id = ?2",
                 ] {
                     tx.execute(sql, params![t, c]).map_err(db_err)?;
                 }
@@ -515,6 +518,7 @@ impl SqliteStore {
                 "SELECT ifnull(customer_id, '') || ' ' || response FROM survey_responses WHERE tenant_id = ?1",
                 "SELECT ifnull(customer_id, '') || ' ' || followup FROM followups WHERE tenant_id = ?1",
                 "SELECT customer_id || ' ' || message FROM messages WHERE tenant_id = ?1",
+                "SELECT customer_id || ' ' || event_id || ' ' || event FROM events WHERE tenant_id = ?1",
             ] {
                 let mut stmt = conn.prepare(sql).map_err(db_err)?;
                 let rows = stmt.query_map(params![tenant], |r| r.get::<_, String>(0)).map_err(db_err)?;

@@ -108,6 +108,19 @@ const MIGRATIONS: &[&str] = &[
         day TEXT NOT NULL,
         PRIMARY KEY (tenant_id, customer_id)
      ) WITHOUT ROWID;",
+    // 6: behaviour events, newest first per customer, purged after their retention.
+    "CREATE TABLE events (
+        tenant_id TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        sort_key TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, customer_id, event_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX events_by_time ON events (tenant_id, customer_id, sort_key);
+     CREATE INDEX events_by_expiry ON events (expires_at);",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
