@@ -24,6 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub mod events;
+mod timeline;
 
 /// How far in the future a client clock may be (`occurred_at`).
 const CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(5);
@@ -35,6 +36,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(post_activity))
         .routes(routes!(events::post_event, events::get_events))
         .routes(routes!(events::post_event_batch))
+        .routes(routes!(timeline::get_timeline))
         .routes(routes!(get_export))
         .routes(routes!(get_identity))
         .routes(routes!(delete_identity))

@@ -16,6 +16,7 @@ pub mod settings;
 pub mod surveys;
 pub mod tenant;
 pub mod time;
+pub mod timeline;
 pub mod values;
 pub mod wire;
 

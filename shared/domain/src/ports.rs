@@ -397,6 +397,12 @@ pub trait SurveyStore: Send + Sync {
         response: &SurveyResponse,
     ) -> Result<Recorded, RecordError>;
     /// The counters of every day in `from..=to` that has any, summed over the shards.
+    /// The customer's answers and the follow-ups they opened, oldest first.
+    async fn customer_surveys(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<(Vec<SurveyResponse>, Vec<FollowUp>), StoreError>;
     async fn survey_tallies(
         &self,
         tenant: &TenantId,

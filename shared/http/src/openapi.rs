@@ -163,6 +163,14 @@ const LINKS: &[LinkSpec] = &[
         CUSTOMER,
     ),
     (
+        "/v1/customers/{customer_id}",
+        "put",
+        &["200", "201"],
+        "GetTimeline",
+        "get_timeline",
+        CUSTOMER,
+    ),
+    (
         "/v1/customers/{customer_id}/events",
         "post",
         &["200", "201"],

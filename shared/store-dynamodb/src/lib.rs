@@ -668,7 +668,7 @@ impl ProfileStore for DynamoStore {
                 coupons.push(points::item_to_coupon(&c)?);
             }
         }
-        let (survey_responses, followups) = self.customer_surveys(tenant, &items).await?;
+        let (survey_responses, followups) = self.surveys_from_items(tenant, &items).await?;
         let mut events = items
             .iter()
             .filter(|i| get_s(i, "sk").is_some_and(|sk| sk.starts_with("EVENT#")))

@@ -19,11 +19,11 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
-use fanloop_domain::TenantId;
 use fanloop_domain::ports::{FollowUpPage, RecordError, Recorded, StoreError, SurveyStore};
 use fanloop_domain::surveys::{
     FollowUp, FollowUpStatus, SHARDS, SurveyId, SurveyResponse, Tally, shard_of,
 };
+use fanloop_domain::{CustomerId, TenantId};
 use jiff::Timestamp;
 use jiff::civil::Date;
 
@@ -185,7 +185,7 @@ impl DynamoStore {
     }
 
     /// The customer's responses and follow-ups from the partition's items (export).
-    pub(crate) async fn customer_surveys(
+    pub(crate) async fn surveys_from_items(
         &self,
         tenant: &TenantId,
         items: &[Item],
@@ -280,6 +280,19 @@ impl SurveyStore for DynamoStore {
             delay_ms = (delay_ms * 2).min(256);
         }
         Err(StoreError::Conflict.into())
+    }
+
+    async fn customer_surveys(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<(Vec<SurveyResponse>, Vec<FollowUp>), StoreError> {
+        let pk = profile_pk(tenant, customer);
+        let mut items = self
+            .query_items(None, pk.clone(), Some("SURVEY#"), false)
+            .await?;
+        items.extend(self.query_items(None, pk, Some("FOLLOWUP#"), true).await?);
+        self.surveys_from_items(tenant, &items).await
     }
 
     async fn survey_tallies(

@@ -211,6 +211,15 @@ impl SurveyStore for SqliteStore {
         .await
     }
 
+    async fn customer_surveys(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<(Vec<SurveyResponse>, Vec<FollowUp>), StoreError> {
+        let (t, c) = (tenant.to_string(), customer.to_string());
+        self.read(move |conn| customer_surveys(conn, &t, &c)).await
+    }
+
     async fn survey_tallies(
         &self,
         tenant: &TenantId,

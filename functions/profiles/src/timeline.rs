@@ -1,0 +1,75 @@
+//! `GET /v1/customers/{id}/timeline`: what the customer did and what happened to them, newest
+//! first, in one read (rules: [`fanloop_domain::timeline`]).
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use fanloop_domain::timeline::{self, TimelineCursor, TimelineItem};
+use fanloop_http::{ApiError, AppState, AuthTenant, PageQuery, Problem, cursor};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::{customer_id, customer_not_found};
+
+#[derive(Serialize, ToSchema)]
+pub struct TimelinePage {
+    /// Newest first: events, ledger entries, messages, survey answers and follow-ups.
+    pub items: Vec<TimelineItem>,
+    /// Pass as `cursor` for the next (older) page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+const CURSOR_PREFIX: &str = "tc1.";
+
+fn bad_cursor() -> ApiError {
+    ApiError::field("cursor", "is not a cursor this API returned")
+}
+
+/// The customer's timeline, newest first: behaviour events, points ledger entries, messages,
+/// survey answers and the follow-ups they opened, each with its `type`.
+///
+/// A page reads at most `limit` ledger entries and `limit` events, plus the customer's
+/// messages, answers and follow-ups (a customer has few), whatever the length of the history.
+#[utoipa::path(get, path = "/customers/{customer_id}/timeline", tag = "profiles",
+    params(("customer_id" = fanloop_domain::CustomerId, Path), PageQuery),
+    responses((status = 200, body = TimelinePage), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = [])))]
+pub(crate) async fn get_timeline(
+    State(state): State<AppState>,
+    AuthTenant(tenant): AuthTenant,
+    Path(raw_id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<TimelinePage>, ApiError> {
+    let customer = customer_id(raw_id)?;
+    let limit = q.limit()?;
+    let at: TimelineCursor = match q.position(CURSOR_PREFIX)? {
+        None => TimelineCursor::default(),
+        Some(b) => serde_json::from_slice(&b).map_err(|_| bad_cursor())?,
+    };
+    let store = state.store.as_ref();
+    if store.profile(&tenant, &customer).await?.is_none() {
+        return Err(customer_not_found());
+    }
+    let now = state.clock.now();
+    let (responses, followups) = store.customer_surveys(&tenant, &customer).await?;
+    let sources = timeline::Sources {
+        ledger: store
+            .ledger(&tenant, &customer, at.ledger_before, limit)
+            .await?,
+        events: store
+            .events(&tenant, &customer, at.events_before.as_deref(), limit, now)
+            .await?,
+        messages: store.messages(&tenant, &customer).await?,
+        responses,
+        followups,
+    };
+    let (items, next) = timeline::page(sources, &at, limit);
+    let next_cursor = match next {
+        Some(c) => Some(cursor(
+            CURSOR_PREFIX,
+            &serde_json::to_vec(&c).map_err(|_| ApiError::Internal)?,
+        )),
+        None => None,
+    };
+    Ok(Json(TimelinePage { items, next_cursor }))
+}
