@@ -6,7 +6,11 @@ use axum::http::StatusCode;
 use fanloop_tests::{Backend, TestApp, both_stores};
 use serde_json::{Value, json};
 
-both_stores!(refund_walkthrough, bad_correction_input_changes_nothing);
+both_stores!(
+    refund_walkthrough,
+    bad_correction_input_changes_nothing,
+    totals_and_rfm_follow_purchases_and_refunds,
+);
 
 async fn refund_walkthrough(b: Backend) {
     let app = TestApp::new(b).await;
@@ -202,4 +206,103 @@ async fn bad_correction_input_changes_nothing(b: Backend) {
         app.get("/v1/customers/p1/points").await.body["balance"],
         100
     );
+}
+
+async fn totals_and_rfm_follow_purchases_and_refunds(b: Backend) {
+    let app = TestApp::new(b).await;
+    app.put("/v1/customers/p1", json!({})).await;
+    let fresh = app.get("/v1/customers/p1").await.body;
+    assert_eq!(
+        (
+            fresh["rfm"]["segment"].clone(),
+            fresh["rfm"]["r"].clone(),
+            fresh["totals"]["purchases"].clone()
+        ),
+        (json!("lost"), json!(1), json!(0))
+    );
+    // Five $30 purchases and one in yen today (08:00Z, 22 November), a gift and watch time.
+    for i in 0..5 {
+        app.post(
+            "/v1/customers/p1/points/accruals",
+            json!({"event_id": format!("o{i}"), "kind": "purchase", "amount_minor": 3000, "currency": "USD"}),
+        )
+        .await;
+    }
+    app.post(
+        "/v1/customers/p1/points/accruals",
+        json!({"event_id": "jp", "kind": "purchase", "amount_minor": 500, "currency": "JPY"}),
+    )
+    .await;
+    app.post(
+        "/v1/customers/p1/points/accruals",
+        json!({"event_id": "g", "kind": "gift", "amount_minor": 250, "currency": "COIN", "streamer_id": "luna"}),
+    )
+    .await;
+    app.post(
+        "/v1/customers/p1/points/accruals",
+        json!({"event_id": "w", "kind": "watch", "minutes": 75}),
+    )
+    .await;
+    let c = app.get("/v1/customers/p1").await.body;
+    assert_eq!(
+        c["totals"],
+        json!({"purchases": 6, "first_purchase_at": "2026-11-22T08:00:00.000Z",
+               "last_purchase_at": "2026-11-22T08:00:00.000Z",
+               "spend": {"JPY": 500, "USD": 15000}, "gift_coins": {"COIN": 250}, "watch_minutes": 75})
+    );
+    let rfm = &c["rfm"];
+    assert_eq!(
+        (
+            rfm["recency_days"].clone(),
+            rfm["frequency"].clone(),
+            rfm["monetary_minor"].clone()
+        ),
+        (json!(0), json!(6), json!(15000))
+    );
+    assert_eq!(
+        (rfm["r"].clone(), rfm["f"].clone(), rfm["m"].clone()),
+        (json!(5), json!(3), json!(3))
+    );
+    assert_eq!(rfm["segment"], "potential_loyalist");
+    assert!(
+        rfm["why"].as_str().unwrap().contains("JPY left out"),
+        "{rfm}"
+    );
+    // A refund of one purchase; a rate for yen brings it into M.
+    app.post(
+        "/v1/customers/p1/points/reversals",
+        json!({"reversal_id": "rf", "event_id": "o4", "reason": "refund"}),
+    )
+    .await;
+    app.put(
+        "/v1/settings",
+        json!({"rfm": {"rates": {"JPY": {"per": 100, "minor": 65}}}}),
+    )
+    .await;
+    let c = app.get("/v1/customers/p1").await.body;
+    assert_eq!(
+        (
+            c["totals"]["purchases"].clone(),
+            c["totals"]["spend"]["USD"].clone()
+        ),
+        (json!(5), json!(12000))
+    );
+    assert_eq!(c["rfm"]["monetary_minor"], 12000 + 325);
+    // Two months later: recency 61 days, R falls to 3.
+    app.clock.advance(jiff::SignedDuration::from_hours(24 * 61));
+    let c = app.get("/v1/customers/p1").await.body;
+    assert_eq!(
+        (c["rfm"]["recency_days"].clone(), c["rfm"]["r"].clone()),
+        (json!(61), json!(3))
+    );
+    assert_eq!(c["rfm"]["segment"], "need_attention");
+    // Bad RFM settings name the field.
+    let r = app
+        .put(
+            "/v1/settings",
+            json!({"rfm": {"frequency": [5, 3, 8, 9], "window_months": 0}}),
+        )
+        .await;
+    r.assert_problem(422, "validation-error");
+    assert_eq!(r.fields(), ["rfm.frequency", "rfm.window_months"]);
 }

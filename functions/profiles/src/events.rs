@@ -120,7 +120,7 @@ pub(crate) async fn post_event(
 
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum ItemResult {
+pub enum EventItemResult {
     Created,
     Duplicate,
     /// The `event_id` was recorded before with another body.
@@ -129,24 +129,24 @@ pub enum ItemResult {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct BatchItemResult {
+pub struct EventBatchItemResult {
     /// Position in `events`.
     pub index: usize,
     pub event_id: Option<String>,
-    pub result: ItemResult,
+    pub result: EventItemResult,
     /// Why an invalid item was refused (fields as `events[3].properties.level`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct BatchResult {
+pub struct EventBatchResult {
     pub created: usize,
     pub duplicates: usize,
     pub conflicts: usize,
     pub invalid: usize,
     /// One per item, in order.
-    pub results: Vec<BatchItemResult>,
+    pub results: Vec<EventBatchItemResult>,
 }
 
 /// Record up to 100 events of one customer at once.
@@ -158,7 +158,7 @@ pub struct BatchResult {
 #[utoipa::path(post, path = "/customers/{customer_id}/events/batch", tag = "profiles",
     params(("customer_id" = fanloop_domain::CustomerId, Path)), request_body = EventBatch,
     responses(
-        (status = 200, body = BatchResult),
+        (status = 200, body = EventBatchResult),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a batch (or over 100 items)", body = Problem, content_type = "application/problem+json"),
         (status = 503, body = Problem, content_type = "application/problem+json")),
@@ -168,12 +168,12 @@ pub(crate) async fn post_event_batch(
     AuthTenant(tenant): AuthTenant,
     Path(raw_id): Path<String>,
     JsonBody(body): JsonBody,
-) -> Result<Json<BatchResult>, ApiError> {
+) -> Result<Json<EventBatchResult>, ApiError> {
     let customer = customer_id(raw_id)?;
     let items = EventBatch::parse(body)?.events.0;
     let now = state.clock.now();
     let settings = state.settings(&tenant).await?;
-    let mut out = BatchResult {
+    let mut out = EventBatchResult {
         created: 0,
         duplicates: 0,
         conflicts: 0,
@@ -188,7 +188,7 @@ pub(crate) async fn post_event_batch(
         let (result, errors) = match EventInput::from_json(item, &format!("events[{index}]"), now) {
             Err(ValidationErrors(errors)) => {
                 out.invalid += 1;
-                (ItemResult::Invalid, errors)
+                (EventItemResult::Invalid, errors)
             }
             Ok(input) => {
                 match record(
@@ -203,21 +203,21 @@ pub(crate) async fn post_event_batch(
                 {
                     Ok(Recorded::Created(_)) => {
                         out.created += 1;
-                        (ItemResult::Created, vec![])
+                        (EventItemResult::Created, vec![])
                     }
                     Ok(Recorded::Duplicate(_)) => {
                         out.duplicates += 1;
-                        (ItemResult::Duplicate, vec![])
+                        (EventItemResult::Duplicate, vec![])
                     }
                     Err(EventError::Reused) => {
                         out.conflicts += 1;
-                        (ItemResult::Conflict, vec![])
+                        (EventItemResult::Conflict, vec![])
                     }
                     Err(e) => return Err(e.into()),
                 }
             }
         };
-        out.results.push(BatchItemResult {
+        out.results.push(EventBatchItemResult {
             index,
             event_id,
             result,

@@ -72,6 +72,10 @@ pub struct CustomerView {
     /// Balance, lifetime points and tier.
     pub points: PointsView,
     pub lifecycle: Lifecycle,
+    /// Purchases, spend, gift coins and watch minutes from the accruals, less reversals.
+    pub totals: fanloop_domain::points::totals::TotalsView,
+    /// Recency, frequency and monetary scores and segment (thresholds: settings `rfm`).
+    pub rfm: fanloop_domain::rfm::RfmView,
 }
 
 /// Create or merge a customer profile.
@@ -163,10 +167,18 @@ async fn get_customer(
         .account
         .view(&settings.points, now, &settings.timezone.tz());
     let lifecycle = lifecycle(&profile, &settings.lifecycle, now);
+    let rfm = fanloop_domain::rfm::rfm(
+        &account.account.totals,
+        &settings.rfm,
+        now,
+        &settings.timezone.tz(),
+    );
     Ok(Json(CustomerView {
         profile,
         points,
         lifecycle,
+        totals: (&account.account.totals).into(),
+        rfm,
     }))
 }
 

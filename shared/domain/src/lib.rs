@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod points;
 pub mod ports;
 pub mod profile;
+pub mod rfm;
 pub mod settings;
 pub mod surveys;
 pub mod tenant;

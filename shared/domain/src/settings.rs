@@ -57,6 +57,8 @@ pub struct TenantSettings {
     pub campaigns: CampaignSettings,
     /// Behaviour events: how long they are kept.
     pub events: crate::events::EventsSettings,
+    /// RFM thresholds, window and reporting currency.
+    pub rfm: crate::rfm::RfmSettings,
 }
 
 impl Default for TenantSettings {
@@ -71,6 +73,7 @@ impl Default for TenantSettings {
             points: PointsSettings::default(),
             campaigns: CampaignSettings::default(),
             events: Default::default(),
+            rfm: Default::default(),
         }
     }
 }
@@ -145,6 +148,7 @@ impl TenantSettings {
         self.points.validate(&mut errs);
         self.campaigns.validate(&self.points, &mut errs);
         self.events.validate(&mut errs);
+        self.rfm.validate(&mut errs);
         errs.into_result()
     }
 }

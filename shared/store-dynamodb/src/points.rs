@@ -100,7 +100,7 @@ enum Commit {
     Duplicate,
     /// The account moved on: here it is as it is now (from `ALL_OLD`), or `None` if the
     /// customer is gone.
-    Raced(Option<AccountRecord>),
+    Raced(Option<Box<AccountRecord>>),
 }
 
 /// The last account state this process wrote, per customer, so the next accrual or redemption
@@ -230,7 +230,8 @@ impl DynamoStore {
                         .and_then(|r| r.item())
                         .filter(|i| !i.is_empty())
                         .map(item_to_account)
-                        .transpose()?,
+                        .transpose()?
+                        .map(Box::new),
                     _ => None,
                 };
                 Ok(Commit::Raced(current))
@@ -395,14 +396,14 @@ impl PointsStore for DynamoStore {
                     };
                 }
                 // Our copy was merely stale: retry at once on the state that came back.
-                Commit::Raced(Some(current)) if !fresh => known = Some((current, true)),
+                Commit::Raced(Some(current)) if !fresh => known = Some((*current, true)),
                 // We lost a race with a live writer: back off (jittered), retry on its state.
                 Commit::Raced(Some(current)) => {
                     tokio::time::sleep(std::time::Duration::from_millis(jitter(delay_ms))).await;
                     // Capped at 256 ms: a hot account under a burst (hundreds of writers) settles without
                     // exhausting the attempts; jitter spreads the retries.
                     delay_ms = (delay_ms * 2).min(256);
-                    known = Some((current, true));
+                    known = Some((*current, true));
                 }
                 Commit::Raced(None) => self.accounts.forget(&pk),
             }

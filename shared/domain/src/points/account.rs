@@ -23,6 +23,7 @@ pub use super::ledger::{
     RedeemOutcome,
 };
 use super::rules::{AccrualKind, AccrualRequest, PointsSettings, TierName};
+use super::totals::Totals;
 use crate::time::serde_ts;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,7 +55,13 @@ pub struct Account {
     /// lots (credits pay the debt before they make a lot), so the balance is `lots − debt`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub debt: u64,
+    /// What the accruals add up to (purchases, spend, gifts, watch time), for RFM and reports.
+    #[serde(default, skip_serializing_if = "Totals::is_empty")]
+    pub totals: Totals,
 }
+
+/// Months of purchase buckets kept for rolling windows (RFM windows are at most 36).
+const TOTALS_MONTHS: u32 = 48;
 
 fn is_zero(v: &u64) -> bool {
     *v == 0
@@ -351,6 +358,8 @@ impl Account {
             req.occurred_at,
         );
         entry.facts = req.facts();
+        self.totals.add(req.kind, &entry, tz);
+        self.totals.prune(TOTALS_MONTHS, now, tz);
         entries.push(entry);
         if let Some(e) = self.retier(s, now, tz) {
             events.push(e);

@@ -7,7 +7,8 @@
 //!   `points.reversal: clamp`, stays untaken and is recorded as the entry's `shortfall`.
 //! - What the accrual counted is taken back too: lifetime and the month's earnings (so the tier
 //!   window follows, and the tier with it: one reached through the reversed points is left at
-//!   once, without the downgrade grace) and, on the same tenant day, the daily cap usage.
+//!   once, without the downgrade grace), on the same tenant day the daily cap usage, and the
+//!   purchase, spend, gift and watch totals.
 //! - An adjustment up is a lot expiring like an accrual made now (it pays a debt first) but is
 //!   not earning: it counts for neither tiers nor caps. An adjustment down spends like a
 //!   redemption and treats a shortfall like a reversal.
@@ -89,6 +90,7 @@ impl Account {
         let lot = Self::lot_month(s, original.at, tz);
         let shortfall = self.debit(points, Some(&lot), s.reversal == ReversalMode::Debt);
 
+        self.totals.remove(kind, original, tz);
         let earned_on = Self::today(original.at, tz);
         self.lifetime_earned = self.lifetime_earned.saturating_sub(points);
         let month = month_key(earned_on);

@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod rules;
 #[cfg(test)]
 mod test_support;
+pub mod totals;
 
 pub use account::{
     Account, AccrualOutcome, ExpiringLot, LedgerEntry, LedgerKind, PointsView, RedeemOutcome,
