@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 mod bench;
+mod import;
 mod local;
 
 /// mimalloc instead of glibc's malloc: buffers the SQLite writer thread allocates are freed on
@@ -16,7 +17,7 @@ mod local;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Parser, Subcommand};
-use fanloop_domain::ports::{CreateTenantError, TenantStore};
+use fanloop_domain::ports::{CreateTenantError, Store, TenantStore};
 use fanloop_domain::tenant::{ApiKey, OsRandom, Tenant};
 use fanloop_domain::{Clock, SystemClock, TenantId};
 use fanloop_http::telemetry::{LogTarget, init};
@@ -73,6 +74,23 @@ enum Command {
         #[arg(long)]
         raw_only: bool,
     },
+    /// Import customers or behaviour events from a CSV file (resumable; a rerun changes nothing).
+    Import {
+        /// `customers` or `events`.
+        #[arg(value_enum)]
+        kind: import::Kind,
+        /// The CSV file (a header row, then one row per customer or event).
+        file: PathBuf,
+        /// The tenant to import into.
+        #[arg(long, default_value = "demo")]
+        tenant: String,
+        /// Where: the local SQLite store (in --data-dir) or a deployed DynamoDB table.
+        #[arg(long, value_enum, default_value_t = StoreKind::Sqlite)]
+        store: StoreKind,
+        /// The DynamoDB table (with --store dynamodb).
+        #[arg(long, required_if_eq("store", "dynamodb"))]
+        table: Option<String>,
+    },
     /// Manage tenants.
     Tenant {
         #[command(subcommand)]
@@ -119,6 +137,19 @@ enum TenantCommand {
 enum StoreKind {
     Sqlite,
     Dynamodb,
+}
+
+/// The local SQLite store in `dir`, or the DynamoDB `table`.
+async fn open_any(
+    dir: &Path,
+    kind: StoreKind,
+    table: Option<String>,
+) -> Result<Arc<dyn Store>, String> {
+    match (kind, table) {
+        (StoreKind::Dynamodb, Some(table)) => dynamodb_store(table).await,
+        (StoreKind::Dynamodb, None) => Err("--store dynamodb needs --table".into()),
+        (StoreKind::Sqlite, _) => open_store(dir).map(|s| Arc::new(s) as Arc<dyn Store>),
+    }
 }
 
 fn open_store(dir: &Path) -> Result<SqliteStore, String> {
@@ -276,8 +307,8 @@ async fn campaign_run(
 
 /// The deployed table, when this build links the AWS SDK (feature `dynamodb`).
 #[cfg(feature = "dynamodb")]
-async fn dynamodb_store(table: String) -> Result<Box<dyn TenantStore>, String> {
-    Ok(Box::new(
+async fn dynamodb_store(table: String) -> Result<Arc<dyn Store>, String> {
+    Ok(Arc::new(
         fanloop_store_dynamodb::DynamoStore::connect(
             table,
             std::env::var("FANLOOP_DYNAMODB_ENDPOINT").ok(),
@@ -287,7 +318,7 @@ async fn dynamodb_store(table: String) -> Result<Box<dyn TenantStore>, String> {
 }
 
 #[cfg(not(feature = "dynamodb"))]
-async fn dynamodb_store(_table: String) -> Result<Box<dyn TenantStore>, String> {
+async fn dynamodb_store(_table: String) -> Result<Arc<dyn Store>, String> {
     Err(
         "this build of fanloop has no DynamoDB support; build it with \
          `cargo build --release -p fanloop --features dynamodb`"
@@ -332,6 +363,22 @@ async fn main() -> ExitCode {
         Command::Bench { operations, .. } => {
             bench::run(&cli.data_dir.join("bench"), operations).await
         }
+        Command::Import {
+            kind,
+            file,
+            tenant,
+            store,
+            table,
+        } => match open_any(&cli.data_dir, store, table).await {
+            Err(e) => Err(e),
+            Ok(store) => match import::import(store, &tenant, kind, &file).await {
+                Ok(summary) => {
+                    print!("{}", summary.render(&format!("{}", file.display())));
+                    Ok(())
+                }
+                Err(e) => Err(e.to_string()),
+            },
+        },
         Command::Tenant {
             command: TenantCommand::Create { name, store, table },
         } => {
@@ -342,14 +389,7 @@ async fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let opened: Result<Box<dyn TenantStore>, String> = match (store, table) {
-                (StoreKind::Dynamodb, Some(table)) => dynamodb_store(table).await,
-                (StoreKind::Dynamodb, None) => Err("--store dynamodb needs --table".into()),
-                (StoreKind::Sqlite, _) => {
-                    open_store(&cli.data_dir).map(|s| Box::new(s) as Box<dyn TenantStore>)
-                }
-            };
-            match opened {
+            match open_any(&cli.data_dir, store, table).await {
                 Err(e) => Err(e),
                 Ok(store) => match create_tenant(store.as_ref(), id, &SystemClock).await {
                     Ok(key) => {

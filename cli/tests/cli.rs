@@ -497,3 +497,206 @@ fn tenant_create_on_a_dynamodb_table() {
         .unwrap();
     assert_eq!(no_table.status.code(), Some(2), "--table is required");
 }
+
+/// 10,000 customer rows, every 200th one bad in a different way: the bad line numbers and
+/// the field each names.
+fn customers_csv(path: &std::path::Path) -> Vec<(u64, &'static str)> {
+    let mut out = String::from(
+        "customer_id,email,display_name,birthday,tags,identities,email_marketing,consent_source,attributes.level\n",
+    );
+    let mut bad = Vec::new();
+    for i in 0..10_000u64 {
+        let line = i + 2; // the header is line 1
+        let (id, email, birthday, ids, consent) = (
+            format!("c{i}"),
+            format!("c{i}@example.com"),
+            "1990-05-17".to_owned(),
+            format!("steam:s{i};discord:d{i}"),
+            "true",
+        );
+        let row = if i % 200 == 199 {
+            let kind = (i / 200) % 5;
+            let (row, field) = match kind {
+                0 => (
+                    format!("{id},not-an-email,,{birthday},,{ids},{consent},,"),
+                    "email",
+                ),
+                1 => (
+                    format!("bad id {i},{email},,{birthday},,,{consent},,"),
+                    "customer_id",
+                ),
+                2 => (
+                    format!("{id},{email},,1990-02-30,,,{consent},,"),
+                    "birthday",
+                ),
+                3 => (
+                    format!("{id},{email},,,,steam-{i},{consent},,"),
+                    "identities[0]",
+                ),
+                _ => (format!("{id},{email},,,,,maybe,,"), "email_marketing"),
+            };
+            bad.push((line, field));
+            row
+        } else {
+            format!(
+                "{id},{email},Player {i},{birthday},vip;pc,{ids},{consent},signup-form,{}",
+                i % 50
+            )
+        };
+        out.push_str(&row);
+        out.push('\n');
+    }
+    std::fs::write(path, out).unwrap();
+    bad
+}
+
+fn import(dir: &PathBuf, kind: &str, file: &std::path::Path) -> (String, String) {
+    let out = fanloop(dir)
+        .args(["import", kind, file.to_str().unwrap(), "--tenant", "studio"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(out.status.success(), "{stderr}");
+    (stdout, stderr)
+}
+
+#[test]
+fn import_counts_every_row_exactly_and_a_rerun_changes_nothing() {
+    let dir = data_dir("import");
+    let out = fanloop(&dir)
+        .args(["tenant", "create", "studio"])
+        .output()
+        .unwrap();
+    let key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("customers.csv");
+    let bad = customers_csv(&csv);
+    assert_eq!(bad.len(), 50);
+
+    let (first, _) = import(&dir, "customers", &csv);
+    let mut lines = first.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        format!(
+            "{}: 10000 rows, 9950 created, 0 updated, 0 unchanged, 50 refused",
+            csv.display()
+        )
+    );
+    let refused: Vec<&str> = lines.collect();
+    assert_eq!(refused.len(), 50);
+    for ((line, field), text) in bad.iter().zip(&refused) {
+        assert!(
+            text.starts_with(&format!("refused line {line}: {field}: ")),
+            "{text} (expected line {line}, {field})"
+        );
+    }
+    assert!(
+        !csv.with_extension("csv.import-state").exists(),
+        "no state left after a full run"
+    );
+
+    let (again, _) = import(&dir, "customers", &csv);
+    assert!(
+        again.starts_with(&format!(
+            "{}: 10000 rows, 0 created, 0 updated, 9950 unchanged, 50 refused\n",
+            csv.display()
+        )),
+        "{again}"
+    );
+
+    // Events for 1,000 imported customers; one for a customer that does not exist.
+    let events = dir.join("events.csv");
+    let mut doc = String::from("customer_id,event_id,kind,occurred_at,properties\n");
+    for i in (0..1_005).filter(|i| i % 200 != 199) {
+        doc.push_str(&format!(
+            "c{i},lvl-{i},level_up,2026-01-02T03:04:05Z,\"{{\"\"level\"\": {}}}\"\n",
+            i % 90 + 1
+        ));
+    }
+    doc.push_str("ghost,lvl-x,login,,\n");
+    std::fs::write(&events, doc).unwrap();
+    let (ev, _) = import(&dir, "events", &events);
+    assert_eq!(
+        ev,
+        format!(
+            "{}: 1001 rows, 1000 created, 0 updated, 0 unchanged, 1 refused\nrefused line 1002: customer_id: no such customer\n",
+            events.display()
+        )
+    );
+    let (ev2, _) = import(&dir, "events", &events);
+    assert!(
+        ev2.contains("1001 rows, 0 created, 0 updated, 1000 unchanged, 1 refused"),
+        "{ev2}"
+    );
+
+    // What the API shows of an imported customer.
+    let port = free_port();
+    let (_server, _) = serve(&dir, port, None);
+    let (status, body) = http(port, "GET", "/v1/customers/c5", &key, "");
+    assert_eq!(status, 200, "{body}");
+    let c: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(c["email"], "c5@example.com");
+    assert_eq!(c["tags"], serde_json::json!(["pc", "vip"]), "tags are kept sorted");
+    assert_eq!(c["attributes"]["level"], "5");
+    assert_eq!(c["consent"]["email_marketing"]["source"], "signup-form");
+    assert_eq!(c["identities"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        c["last_active_at"], "2026-01-02T03:04:05.000Z",
+        "the event moved it"
+    );
+    let (status, _) = http(port, "GET", "/v1/customers/c199", &key, "");
+    assert_eq!(status, 404, "a refused row wrote nothing");
+}
+
+#[test]
+fn an_interrupted_import_resumes_where_it_stopped() {
+    let dir = data_dir("import-resume");
+    let out = fanloop(&dir)
+        .args(["tenant", "create", "studio"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("customers.csv");
+    customers_csv(&csv);
+    let state = dir.join("customers.csv.import-state");
+    let mut child = fanloop(&dir)
+        .args([
+            "import",
+            "customers",
+            csv.to_str().unwrap(),
+            "--tenant",
+            "studio",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !state.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no progress saved"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (summary, stderr) = import(&dir, "customers", &csv);
+    assert!(stderr.contains("resuming at line"), "{stderr}");
+    let first = summary.lines().next().unwrap();
+    let count = |label: &str| -> u64 {
+        first
+            .split(", ")
+            .find_map(|part| part.strip_suffix(&format!(" {label}")))
+            .map(|n| n.rsplit(' ').next().unwrap().parse().unwrap())
+            .unwrap()
+    };
+    assert_eq!(count("rows"), 10_000, "{first}");
+    // Rows written after the last saved position come back as unchanged: none is counted twice.
+    assert_eq!(count("created") + count("unchanged"), 9_950, "{first}");
+    assert_eq!((count("updated"), count("refused")), (0, 50), "{first}");
+}

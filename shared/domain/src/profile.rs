@@ -339,6 +339,24 @@ impl Profile {
         self.updated_at = now;
     }
 
+    /// Whether applying `patch` at `now` would change what the profile says: the times it
+    /// would stamp (`updated_at`, a restated consent's `at`) do not count. An import run again
+    /// uses it to write nothing.
+    pub fn changed_by(&self, patch: &ProfilePatch, now: Timestamp) -> bool {
+        let mut after = self.clone();
+        after.apply(patch, now);
+        after.updated_at = self.updated_at;
+        if let (Some(a), Some(b)) = (
+            after.consent.email_marketing.as_mut(),
+            self.consent.email_marketing.as_ref(),
+        ) && a.granted == b.granted
+            && a.source == b.source
+        {
+            a.at = b.at;
+        }
+        after != *self
+    }
+
     /// Removes an identity link.
     pub fn unlink(&mut self, identity: &Identity, now: Timestamp) {
         self.identities.retain(|i| i != identity);
