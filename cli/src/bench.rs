@@ -122,6 +122,8 @@ pub async fn run(dir: &Path, n: usize) -> Result<(), String> {
         started.elapsed(),
         lat,
     );
+    facts_and_events(&store, &tenant, &customers, n, now).await?;
+    import_rows(dir, &store, n).await?;
     campaign(dir, &store, &tenant).await?;
     surveys(dir, &store, &tenant).await
 }
@@ -316,5 +318,113 @@ async fn campaign(dir: &Path, store: &SqliteStore, tenant: &TenantId) -> Result<
         elapsed,
         vec![],
     );
+    Ok(())
+}
+
+/// Accruals that carry commercial facts, and behaviour events, through the store (issue 12).
+async fn facts_and_events(
+    store: &SqliteStore,
+    tenant: &TenantId,
+    customers: &[CustomerId],
+    n: usize,
+    now: jiff::Timestamp,
+) -> Result<(), String> {
+    let settings = TenantSettings::default();
+    let mut lat = Vec::with_capacity(n);
+    let started = Instant::now();
+    for i in 0..n {
+        let body = json!({"event_id": format!("f{i}"), "kind": "purchase", "amount_minor": 1999, "currency": "USD",
+            "item": {"sku": format!("sku-{}", i % 40), "name": "Gem pack", "category": "gems"},
+            "platform": "ios", "order_id": format!("GPA.{i}")});
+        let req = AccrualRequest::from_json(body, &settings.points.earning, now)
+            .map_err(|e| format!("{e:?}"))?;
+        let t0 = Instant::now();
+        fanloop_points::service::accrue(
+            store,
+            &settings,
+            tenant,
+            &customers[i % customers.len()],
+            req,
+            now,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        lat.push(t0.elapsed());
+    }
+    report(
+        "accrual with facts via SQLite store",
+        n,
+        started.elapsed(),
+        lat,
+    );
+
+    let mut lat = Vec::with_capacity(n);
+    let started = Instant::now();
+    for i in 0..n {
+        let body = json!({"event_id": format!("ev{i}"), "kind": "stream_watch",
+            "properties": {"streamer_id": format!("s{}", i % 20), "minutes": 30}});
+        let input = fanloop_domain::events::EventInput::from_json(body, "", now)
+            .map_err(|e| format!("{e:?}"))?;
+        let t0 = Instant::now();
+        fanloop_profiles::events::record(
+            store,
+            &settings,
+            tenant,
+            &customers[i % customers.len()],
+            input,
+            now,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        lat.push(t0.elapsed());
+    }
+    report(
+        "behaviour event via SQLite store",
+        n,
+        started.elapsed(),
+        lat,
+    );
+    Ok(())
+}
+
+/// `fanloop import customers` of an `n`-row file into a fresh tenant.
+async fn import_rows(dir: &Path, store: &SqliteStore, n: usize) -> Result<(), String> {
+    let tenant = TenantId::parse("bench-import").map_err(|e| e.to_string())?;
+    let key = ApiKey::generate(&OsRandom).map_err(|e| e.to_string())?;
+    let t = Tenant {
+        id: tenant.clone(),
+        name: "bench-import".into(),
+        created_at: jiff::Timestamp::now(),
+    };
+    store
+        .create_tenant(&t, &key.hash())
+        .await
+        .map_err(|e| e.to_string())?;
+    let file = dir.join("import.csv");
+    let mut doc = String::from("customer_id,email,tags,identities,email_marketing\n");
+    for i in 0..n {
+        doc.push_str(&format!(
+            "imp{i},imp{i}@example.com,vip;pc,steam:{i},true\n"
+        ));
+    }
+    std::fs::write(&file, doc).map_err(|e| e.to_string())?;
+    let shared: std::sync::Arc<dyn fanloop_domain::ports::Store> =
+        std::sync::Arc::new(store.clone());
+    let started = Instant::now();
+    let summary = crate::import::import(
+        shared,
+        tenant.as_str(),
+        crate::import::Kind::Customers,
+        &file,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    if summary.created != n as u64 {
+        return Err(format!(
+            "import bench: {} of {n} rows created",
+            summary.created
+        ));
+    }
+    report("import customers (CSV rows)", n, started.elapsed(), vec![]);
     Ok(())
 }

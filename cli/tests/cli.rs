@@ -639,7 +639,11 @@ fn import_counts_every_row_exactly_and_a_rerun_changes_nothing() {
     assert_eq!(status, 200, "{body}");
     let c: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(c["email"], "c5@example.com");
-    assert_eq!(c["tags"], serde_json::json!(["pc", "vip"]), "tags are kept sorted");
+    assert_eq!(
+        c["tags"],
+        serde_json::json!(["pc", "vip"]),
+        "tags are kept sorted"
+    );
     assert_eq!(c["attributes"]["level"], "5");
     assert_eq!(c["consent"]["email_marketing"]["source"], "signup-form");
     assert_eq!(c["identities"].as_array().unwrap().len(), 2);
