@@ -704,3 +704,63 @@ fn an_interrupted_import_resumes_where_it_stopped() {
     assert_eq!(count("created") + count("unchanged"), 9_950, "{first}");
     assert_eq!((count("updated"), count("refused")), (0, 50), "{first}");
 }
+
+#[test]
+fn import_into_a_dynamodb_table() {
+    let (Ok(endpoint), Ok(table)) = (
+        std::env::var("FANLOOP_TEST_AWS_ENDPOINT"),
+        std::env::var("FANLOOP_TEST_TABLE"),
+    ) else {
+        panic!(
+            "needs moto: run through scripts/test (FANLOOP_TEST_AWS_ENDPOINT, FANLOOP_TEST_TABLE)"
+        );
+    };
+    let dir = data_dir("import-ddb");
+    std::fs::create_dir_all(&dir).unwrap();
+    let tenant = format!("imp-{}", std::process::id());
+    let run = |args: &[&str]| {
+        let out = fanloop(&dir)
+            .args(args)
+            .args(["--store", "dynamodb", "--table", &table])
+            .env("FANLOOP_DYNAMODB_ENDPOINT", &endpoint)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["tenant", "create", &tenant]);
+    let csv = dir.join("players.csv");
+    let mut doc = String::from("customer_id,email,tags,identities,email_marketing\n");
+    for i in 0..300 {
+        let email = if i == 150 {
+            "nope".to_owned()
+        } else {
+            format!("p{i}@example.com")
+        };
+        doc.push_str(&format!("p{i},{email},vip,twitch:t{i},true\n"));
+    }
+    doc.push_str("p0,p0@example.com,vip,twitch:t1,true\n"); // t1 belongs to p1
+    std::fs::write(&csv, doc).unwrap();
+    let file = csv.to_str().unwrap();
+    let first = run(&["import", "customers", file, "--tenant", &tenant]);
+    assert_eq!(
+        first,
+        format!(
+            "{file}: 301 rows, 299 created, 0 updated, 0 unchanged, 2 refused\n\
+             refused line 152: email: must be an e-mail address like name@example.com\n\
+             refused line 302: identities: twitch:t1 is linked to another customer\n"
+        )
+    );
+    let again = run(&["import", "customers", file, "--tenant", &tenant]);
+    assert!(
+        again.starts_with(&format!(
+            "{file}: 301 rows, 0 created, 0 updated, 299 unchanged, 2 refused\n"
+        )),
+        "{again}"
+    );
+    assert!(!dir.join("fanloop.db").exists(), "nothing written locally");
+}

@@ -380,6 +380,32 @@ mod tests {
         jiff::civil::date(2026, 11, 22)
     }
 
+    #[test]
+    fn restating_a_profile_changes_nothing_but_a_new_value_does() {
+        let t0 = crate::time::parse("2026-01-01T00:00:00Z").unwrap();
+        let later = crate::time::parse("2026-02-01T00:00:00Z").unwrap();
+        let patch = |v| ProfilePatch::from_json(v, today()).unwrap();
+        let body = json!({"email": "a@example.com", "tags": ["vip"],
+                          "consent": {"email_marketing": true, "source": "form"}});
+        let mut p = Profile::new(CustomerId::parse("c").unwrap(), t0);
+        p.apply(&patch(body.clone()), t0);
+        assert!(
+            !p.changed_by(&patch(body), later),
+            "same values, later: no change"
+        );
+        assert!(!p.changed_by(&patch(json!({})), later));
+        assert!(p.changed_by(&patch(json!({"email": "b@example.com"})), later));
+        assert!(p.changed_by(
+            &patch(json!({"consent": {"email_marketing": false, "source": "form"}})),
+            later
+        ));
+        assert!(p.changed_by(
+            &patch(json!({"consent": {"email_marketing": true, "source": "app"}})),
+            later
+        ));
+        assert!(p.changed_by(&patch(json!({"tags": null})), later));
+    }
+
     /// The serde form of the upsert (the source of its schema) reads bodies as the parser
     /// does: the same patch from valid bodies, a refusal of invalid ones.
     #[test]

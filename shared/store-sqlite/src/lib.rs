@@ -80,21 +80,25 @@ impl SqliteStore {
     }
 
     /// Copies the WAL into the database file and truncates it to nothing, so page images
-    /// from before a deletion are gone from disk. Readers in the middle of a read make it
-    /// wait (busy timeout), not fail.
+    /// from before a deletion are gone from disk. Readers in the middle of a read, or the
+    /// background checkpointer, make it wait and try again, not fail.
     pub(crate) async fn checkpoint(&self) -> Result<(), StoreError> {
         self.db
             .alone(|conn| {
-                let busy: i64 = conn
-                    .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
-                    .map_err(db_err)?;
-                if busy == 0 {
-                    Ok(())
-                } else {
-                    Err(StoreError::Unavailable(
-                        "sqlite: checkpoint blocked by readers".into(),
-                    ))
+                // The background checkpointer (or a reader's snapshot) can hold it for a moment:
+                // try again for up to half a second before calling the store unavailable.
+                for _ in 0..100 {
+                    let busy: i64 = conn
+                        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+                        .map_err(db_err)?;
+                    if busy == 0 {
+                        return Ok(());
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(5));
                 }
+                Err(StoreError::Unavailable(
+                    "sqlite: checkpoint blocked by readers".into(),
+                ))
             })
             .await
     }
