@@ -458,8 +458,8 @@ fn killed_mid_load_loses_no_acknowledged_accrual() {
 }
 
 /// `tenant create --store dynamodb --table NAME` writes to the deployed table (moto here).
-#[test]
-fn tenant_create_on_a_dynamodb_table() {
+/// moto's endpoint and table, as scripts/test exports them; fails loudly without them.
+fn moto() -> (String, String) {
     let (Ok(endpoint), Ok(table)) = (
         std::env::var("FANLOOP_TEST_AWS_ENDPOINT"),
         std::env::var("FANLOOP_TEST_TABLE"),
@@ -468,6 +468,12 @@ fn tenant_create_on_a_dynamodb_table() {
             "needs moto: run through scripts/test (FANLOOP_TEST_AWS_ENDPOINT, FANLOOP_TEST_TABLE)"
         );
     };
+    (endpoint, table)
+}
+
+#[test]
+fn tenant_create_on_a_dynamodb_table() {
+    let (endpoint, table) = moto();
     let dir = data_dir("tenant-ddb");
     let name = format!("ddb-{}", std::process::id());
     let create = || {
@@ -707,14 +713,7 @@ fn an_interrupted_import_resumes_where_it_stopped() {
 
 #[test]
 fn import_into_a_dynamodb_table() {
-    let (Ok(endpoint), Ok(table)) = (
-        std::env::var("FANLOOP_TEST_AWS_ENDPOINT"),
-        std::env::var("FANLOOP_TEST_TABLE"),
-    ) else {
-        panic!(
-            "needs moto: run through scripts/test (FANLOOP_TEST_AWS_ENDPOINT, FANLOOP_TEST_TABLE)"
-        );
-    };
+    let (endpoint, table) = moto();
     let dir = data_dir("import-ddb");
     std::fs::create_dir_all(&dir).unwrap();
     let tenant = format!("imp-{}", std::process::id());
