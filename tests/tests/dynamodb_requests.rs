@@ -94,12 +94,36 @@ async fn requests_per_operation() {
         .upsert_profile(&tenant, &c, &patch, now)
         .await
         .unwrap();
-    assert_eq!(requests.take(), ["UpdateItem"], "profile upsert (create)");
+    // An e-mail is indexed for search: the tenant's lookup key (read once per process), the
+    // profile as it is, and one transaction with the index items.
+    assert_eq!(
+        requests.take(),
+        ["GetItem", "GetItem", "TransactWriteItems"],
+        "profile upsert with an e-mail (create, first of the process)"
+    );
     store
         .upsert_profile(&tenant, &c, &patch, now)
         .await
         .unwrap();
-    assert_eq!(requests.take(), ["UpdateItem"], "profile upsert (update)");
+    assert_eq!(
+        requests.take(),
+        ["GetItem", "TransactWriteItems"],
+        "profile upsert with an e-mail (update)"
+    );
+    let unindexed = ProfilePatch::from_json(
+        json!({"display_name": "Counted", "birthday": "--05-06"}),
+        jiff::civil::date(2026, 1, 1),
+    )
+    .unwrap();
+    store
+        .upsert_profile(&tenant, &c, &unindexed, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        requests.take(),
+        ["UpdateItem"],
+        "profile upsert of unindexed fields"
+    );
 
     let settings = TenantSettings::default();
     let store: Arc<dyn Store> = Arc::new(store);

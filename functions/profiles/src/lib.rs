@@ -24,6 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub mod events;
+mod search;
 mod timeline;
 
 /// How far in the future a client clock may be (`occurred_at`).
@@ -37,6 +38,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(events::post_event, events::get_events))
         .routes(routes!(events::post_event_batch))
         .routes(routes!(timeline::get_timeline))
+        .routes(routes!(search::get_customers))
         .routes(routes!(get_export))
         .routes(routes!(get_identity))
         .routes(routes!(delete_identity))

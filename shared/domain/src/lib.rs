@@ -9,6 +9,7 @@ pub mod export;
 pub mod ids;
 pub mod input;
 pub mod lifecycle;
+pub mod lookup;
 pub mod points;
 pub mod ports;
 pub mod profile;

@@ -105,6 +105,15 @@ pub trait ProfileStore: Send + Sync {
         tenant: &TenantId,
         identity: &Identity,
     ) -> Result<Option<CustomerId>, StoreError>;
+    /// Customers the tenant can find by `query` (e-mail, phone or tag), in id order after
+    /// `after`, at most `limit`; from an index, never a scan.
+    async fn find_customers(
+        &self,
+        tenant: &TenantId,
+        query: &crate::lookup::CustomerQuery,
+        after: Option<&CustomerId>,
+        limit: usize,
+    ) -> Result<CustomerPage, StoreError>;
     /// `false` if the identity is not linked to this customer.
     async fn unlink_identity(
         &self,
@@ -136,6 +145,14 @@ pub trait ProfileStore: Send + Sync {
         customer: &CustomerId,
         anonymous: &str,
     ) -> Result<Option<Erased>, StoreError>;
+}
+
+/// A page of a customer search.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CustomerPage {
+    pub customers: Vec<Profile>,
+    /// The id to continue after, when there may be more.
+    pub next: Option<CustomerId>,
 }
 
 /// What an erasure removed that copies outside the store are named by.

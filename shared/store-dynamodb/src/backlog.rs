@@ -147,13 +147,7 @@ impl DynamoStore {
                 .expression_attribute_values(":d", av_s(l.day.to_string()))
                 .send()
                 .await;
-            if let Err(e) = res
-                && !e
-                    .as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception())
-            {
-                return Err(sdk_err(e));
-            }
+            crate::unless_condition_failed(res)?;
         }
         Ok(())
     }

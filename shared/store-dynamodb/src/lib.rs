@@ -24,6 +24,7 @@ mod backlog;
 mod campaigns;
 mod events;
 mod item;
+mod lookups;
 mod points;
 mod profiles;
 mod surveys;
@@ -41,6 +42,7 @@ pub struct DynamoStore {
     pub(crate) table: String,
     /// Shared by clones, so one function instance keeps one view of recent accounts.
     pub(crate) accounts: std::sync::Arc<points::AccountCache>,
+    pub(crate) lookup_keys: std::sync::Arc<lookups::KeyCache>,
 }
 
 pub(crate) fn sdk_err<E: ProvideErrorMetadata + std::error::Error + 'static>(
@@ -90,6 +92,43 @@ impl AsCancellation for aws_sdk_dynamodb::operation::transact_write_items::Trans
     }
 }
 
+/// Errors of single-item writes that can fail their condition.
+pub(crate) trait ConditionFailed {
+    fn condition_failed(&self) -> bool;
+}
+
+macro_rules! condition_failed {
+    ($($op:ident :: $err:ident),*) => {$(
+        impl ConditionFailed for aws_sdk_dynamodb::operation::$op::$err {
+            fn condition_failed(&self) -> bool {
+                self.is_conditional_check_failed_exception()
+            }
+        }
+    )*};
+}
+condition_failed!(
+    update_item::UpdateItemError,
+    delete_item::DeleteItemError,
+    put_item::PutItemError
+);
+
+/// A conditional write where a failed condition means there is nothing to do: `Ok` then.
+pub(crate) fn unless_condition_failed<T, E>(res: Result<T, SdkError<E>>) -> Result<(), StoreError>
+where
+    E: ConditionFailed + ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match res {
+        Err(e)
+            if !e
+                .as_service_error()
+                .is_some_and(ConditionFailed::condition_failed) =>
+        {
+            Err(sdk_err(e))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub fn profile_pk(tenant: &TenantId, customer: &CustomerId) -> String {
     format!("T#{tenant}#C#{customer}")
 }
@@ -121,6 +160,7 @@ impl DynamoStore {
             client,
             table: table.into(),
             accounts: Default::default(),
+            lookup_keys: Default::default(),
         }
     }
 

@@ -8,7 +8,10 @@ use aws_sdk_dynamodb::types::{
 };
 use fanloop_domain::campaigns::backlog::Activity;
 use fanloop_domain::export::CustomerExport;
-use fanloop_domain::ports::{Erased, ProfileStore, StoreError, UpsertError, Upserted};
+use fanloop_domain::lookup::CustomerQuery;
+use fanloop_domain::ports::{
+    CustomerPage, Erased, ProfileStore, StoreError, UpsertError, Upserted,
+};
 use fanloop_domain::profile::{IDENTITIES_MAX, Identity, Profile, ProfilePatch};
 use fanloop_domain::{CustomerId, TenantId, time};
 use jiff::Timestamp;
@@ -17,7 +20,7 @@ use crate::item::{self, av_s, get_s, item_to_profile};
 use crate::update::UpdateBuilder;
 use crate::{
     DynamoStore, OPTIMISTIC_ATTEMPTS, active_pk, backlog, build_err, campaigns,
-    cancelled_conditions, events, identity_pk, key, points, profile_pk, sdk_err,
+    cancelled_conditions, events, identity_pk, key, lookups, points, profile_pk, sdk_err,
 };
 
 impl DynamoStore {
@@ -62,6 +65,7 @@ impl DynamoStore {
         now: Timestamp,
     ) -> Result<Upserted, UpsertError> {
         let pk = profile_pk(tenant, customer);
+        let lookup_key = self.lookup_key(tenant).await?;
         for _ in 0..OPTIMISTIC_ATTEMPTS {
             let existing = self.get(pk.clone(), "PROFILE").await?;
             let rev = existing.as_ref().and_then(|i| item::get_n(i, "rev"));
@@ -92,6 +96,8 @@ impl DynamoStore {
                 None => u.condition_new(),
             }
             let (expr, names, values, cond) = u.finish_with_condition();
+            let lookups =
+                self.lookup_changes(tenant, customer, before.as_ref(), &profile, &lookup_key)?;
             let mut items = vec![
                 TransactWriteItem::builder()
                     .update(
@@ -128,6 +134,13 @@ impl DynamoStore {
                         .build(),
                 );
             }
+            // The identity claims' positions are 1..=n, the index changes come after them.
+            // A transaction holds 100 items: index changes beyond that go right after it
+            // (searches check each hit against the profile, so a late one is never wrong).
+            let room = 100usize.saturating_sub(items.len());
+            let mut lookups = lookups.into_iter();
+            items.extend(lookups.by_ref().take(room));
+            let late: Vec<TransactWriteItem> = lookups.collect();
             match self
                 .client
                 .transact_write_items()
@@ -135,10 +148,15 @@ impl DynamoStore {
                 .send()
                 .await
             {
-                Ok(_) => return Ok(Upserted { profile, created }),
+                Ok(_) => {
+                    self.write_late_lookups(late).await?;
+                    return Ok(Upserted { profile, created });
+                }
                 Err(e) => match cancelled_conditions(&e) {
                     Some(failed) => {
-                        if let Some(pos) = failed.iter().skip(1).position(|f| *f) {
+                        if let Some(pos) =
+                            failed.iter().skip(1).take(new_ids.len()).position(|f| *f)
+                        {
                             return Err(UpsertError::IdentityTaken(new_ids[pos].clone()));
                         }
                         // The profile changed under us: read again and retry.
@@ -161,7 +179,10 @@ impl ProfileStore for DynamoStore {
         patch: &ProfilePatch,
         now: Timestamp,
     ) -> Result<Upserted, UpsertError> {
-        if patch.identities.is_empty() {
+        // What the search index holds changes only with e-mail, phone and tags; identities
+        // have claims of their own: both need the read-and-transaction path.
+        let indexed = !(patch.email.is_keep() && patch.phone.is_keep() && patch.tags.is_keep());
+        if patch.identities.is_empty() && !indexed {
             self.upsert_plain(tenant, customer, patch, now).await
         } else {
             self.upsert_linking(tenant, customer, patch, now).await
@@ -190,6 +211,16 @@ impl ProfileStore for DynamoStore {
         CustomerId::parse(get_s(&item, "customer_id").unwrap_or_default())
             .map(Some)
             .map_err(|e| StoreError::Corrupt(format!("identity: {e}")))
+    }
+
+    async fn find_customers(
+        &self,
+        tenant: &TenantId,
+        query: &CustomerQuery,
+        after: Option<&CustomerId>,
+        limit: usize,
+    ) -> Result<CustomerPage, StoreError> {
+        self.find(tenant, query, after, limit).await
     }
 
     async fn unlink_identity(
@@ -340,13 +371,7 @@ impl ProfileStore for DynamoStore {
                 .expression_attribute_values(":c", av_s(customer.as_str()))
                 .send()
                 .await;
-            if let Err(e) = res
-                && !e
-                    .as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception())
-            {
-                return Err(sdk_err(e));
-            }
+            crate::unless_condition_failed(res)?;
         }
         let items = self.query_partition(pk, false).await?;
         let message_ids = campaigns::messages_from(&items)?
@@ -394,6 +419,10 @@ impl ProfileStore for DynamoStore {
             }
         }
         deletes.push(backlog::late_key(tenant, customer));
+        let lookup_key = self.lookup_key(tenant).await?;
+        for t in fanloop_domain::lookup::tokens(&profile, &lookup_key) {
+            deletes.push(lookups::lookup_key_of(tenant, &t, customer));
+        }
         deletes.push(key(profile_pk(tenant, customer), "PROFILE"));
         self.batch_write(writes).await?;
         let deletes = deletes

@@ -26,6 +26,10 @@ impl TenantStore for DynamoStore {
         t.insert("name".into(), av_s(tenant.name.clone()));
         t.insert("created_at".into(), at.clone());
         t.insert("settings_version".into(), AttributeValue::N("0".into()));
+        let lookup_key =
+            fanloop_domain::lookup::LookupKey::generate(&fanloop_domain::tenant::OsRandom)
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        t.insert("lookup_key".into(), av_s(lookup_key.to_hex()));
         let mut k = key(key_pk(key_hash), "KEY");
         k.insert("tenant".into(), av_s(tenant.id.as_str()));
         k.insert("created_at".into(), at);

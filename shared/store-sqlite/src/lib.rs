@@ -8,9 +8,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use fanloop_domain::campaigns::backlog::Activity;
 use fanloop_domain::export::CustomerExport;
+use fanloop_domain::lookup::CustomerQuery;
 use fanloop_domain::ports::{
-    CreateTenantError, Erased, ProfileStore, StoreError, TenantStore, UpsertError, Upserted,
-    VersionedSettings,
+    CreateTenantError, CustomerPage, Erased, ProfileStore, StoreError, TenantStore, UpsertError,
+    Upserted, VersionedSettings,
 };
 use fanloop_domain::profile::{IDENTITIES_MAX, Identity, Profile, ProfilePatch};
 use fanloop_domain::settings::TenantSettings;
@@ -23,6 +24,7 @@ mod backlog;
 mod campaigns;
 mod conn;
 mod events;
+mod lookups;
 mod points;
 mod schema;
 mod surveys;
@@ -181,12 +183,16 @@ impl TenantStore for SqliteStore {
             time::format(tenant.created_at),
             key.as_str().to_owned(),
         );
+        let lookup_key =
+            fanloop_domain::lookup::LookupKey::generate(&fanloop_domain::tenant::OsRandom)
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?
+                .to_hex();
         self.write(move |conn| {
             let tx = begin(conn)?;
             let inserted = tx
                 .execute(
-                    "INSERT INTO tenants (id, name, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
-                    params![id, name, at],
+                    "INSERT INTO tenants (id, name, created_at, lookup_key) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
+                    params![id, name, at, lookup_key],
                 )
                 .map_err(db_err)?;
             if inserted == 0 {
@@ -350,6 +356,8 @@ impl ProfileStore for SqliteStore {
                 }
             }
             save_profile(&tx, &tenant, &profile)?;
+            let key = lookups::key_or_create(&tx, &tenant)?;
+            lookups::sync(&tx, &tenant, &profile, &key)?;
             tx.commit().map_err(db_err)?;
             Ok(Upserted { profile, created })
         })
@@ -376,6 +384,44 @@ impl ProfileStore for SqliteStore {
             identity_owner(conn, &tenant, &identity)?
                 .map(|c| CustomerId::parse(c).map_err(|e| corrupt("identity", e)))
                 .transpose()
+        })
+        .await
+    }
+
+    async fn find_customers(
+        &self,
+        tenant: &TenantId,
+        query: &CustomerQuery,
+        after: Option<&CustomerId>,
+        limit: usize,
+    ) -> Result<CustomerPage, StoreError> {
+        let (t, q) = (tenant.to_string(), query.clone());
+        let after = after.map_or(String::new(), |c| c.to_string());
+        let key = match self.read(move |conn| lookups::key(conn, &t)).await? {
+            Some(k) => k,
+            // No key yet: make it, indexing what the tenant has.
+            None => {
+                let t = tenant.to_string();
+                self.write(move |conn| lookups::key_or_create(conn, &t))
+                    .await?
+            }
+        };
+        let t = tenant.to_string();
+        self.read(move |conn| {
+            let ids = lookups::find(conn, &t, &q.token(&key), &after, limit)?;
+            let next = match ids.last() {
+                Some(last) if ids.len() == limit => {
+                    Some(CustomerId::parse(last.clone()).map_err(|e| corrupt("lookup", e))?)
+                }
+                _ => None,
+            };
+            let mut customers = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(p) = load_profile(conn, &t, &id)? {
+                    customers.push(p);
+                }
+            }
+            Ok(CustomerPage { customers, next })
         })
         .await
     }
@@ -491,6 +537,7 @@ impl ProfileStore for SqliteStore {
                     "DELETE FROM messages WHERE tenant_id = ?1 AND customer_id = ?2",
                     "DELETE FROM winback_late WHERE tenant_id = ?1 AND customer_id = ?2",
                     "DELETE FROM events WHERE tenant_id = ?1 AND customer_id = ?2",
+                    "DELETE FROM lookups WHERE tenant_id = ?1 AND customer_id = ?2",
                 ] {
                     tx.execute(sql, params![t, c]).map_err(db_err)?;
                 }
@@ -523,6 +570,7 @@ impl SqliteStore {
                 "SELECT ifnull(customer_id, '') || ' ' || followup FROM followups WHERE tenant_id = ?1",
                 "SELECT customer_id || ' ' || message FROM messages WHERE tenant_id = ?1",
                 "SELECT customer_id || ' ' || event_id || ' ' || event FROM events WHERE tenant_id = ?1",
+                "SELECT token || ' ' || customer_id FROM lookups WHERE tenant_id = ?1",
             ] {
                 let mut stmt = conn.prepare(sql).map_err(db_err)?;
                 let rows = stmt.query_map(params![tenant], |r| r.get::<_, String>(0)).map_err(db_err)?;

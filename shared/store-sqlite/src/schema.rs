@@ -121,6 +121,15 @@ const MIGRATIONS: &[&str] = &[
      ) WITHOUT ROWID;
      CREATE INDEX events_by_time ON events (tenant_id, customer_id, sort_key);
      CREATE INDEX events_by_expiry ON events (expires_at);",
+    // 7: customer search: the tenant's lookup key and the index of lookup tokens.
+    "ALTER TABLE tenants ADD COLUMN lookup_key TEXT;
+     CREATE TABLE lookups (
+        tenant_id TEXT NOT NULL,
+        token TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, token, customer_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX lookups_by_customer ON lookups (tenant_id, customer_id);",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
