@@ -66,25 +66,21 @@ impl CustomerQuery {
         phone: Option<&str>,
         tag: Option<&str>,
     ) -> Result<Self, ValidationErrors> {
-        let given: Vec<&str> = [("email", email), ("phone", phone), ("tag", tag)]
-            .iter()
-            .filter(|(_, v)| v.is_some())
-            .map(|(n, _)| *n)
-            .collect();
-        if given.len() != 1 {
-            return Err(ValidationErrors::single(
-                "(query)",
-                "give exactly one of email, phone, identity or tag",
-            ));
-        }
         let field =
             |name: &str, e: crate::error::ParseError| ValidationErrors::single(name, e.to_string());
-        Ok(match (email, phone, tag) {
-            (Some(e), _, _) => Self::Email(Email::parse(e).map_err(|e| field("email", e))?),
-            (_, Some(p), _) => Self::Phone(Phone::parse(p).map_err(|e| field("phone", e))?),
-            (_, _, Some(t)) => Self::Tag(Tag::parse(t).map_err(|e| field("tag", e))?),
-            _ => unreachable!("one was given"),
-        })
+        match (email, phone, tag) {
+            (Some(e), None, None) => Email::parse(e)
+                .map(Self::Email)
+                .map_err(|e| field("email", e)),
+            (None, Some(p), None) => Phone::parse(p)
+                .map(Self::Phone)
+                .map_err(|e| field("phone", e)),
+            (None, None, Some(t)) => Tag::parse(t).map(Self::Tag).map_err(|e| field("tag", e)),
+            _ => Err(ValidationErrors::single(
+                "(query)",
+                "give exactly one of email, phone, identity or tag",
+            )),
+        }
     }
 
     /// The token the index holds for this query.
