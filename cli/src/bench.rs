@@ -6,7 +6,9 @@
 //!   accrual path is compared with,
 //! - a birthday campaign over 10,000 due customers: claim, render, `.eml` to the outbox, record,
 //! - 100,000 survey responses ingested through the surveys use case, then summaries over 30 and
-//!   366 days read from the daily counters.
+//!   366 days read from the daily counters,
+//! - analytics `overview` over 30 and 366 days after 10,000 and after 50 × `operations`
+//!   behaviour events (`bench_analytics`).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -24,7 +26,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn report(name: &str, n: usize, elapsed: Duration, mut lat: Vec<Duration>) {
+pub(crate) fn report(name: &str, n: usize, elapsed: Duration, mut lat: Vec<Duration>) {
     lat.sort();
     let rate = n as f64 / elapsed.as_secs_f64();
     if lat.is_empty() {
@@ -125,7 +127,9 @@ pub async fn run(dir: &Path, n: usize) -> Result<(), String> {
     facts_and_events(&store, &tenant, &customers, n, now).await?;
     import_rows(dir, &store, n).await?;
     campaign(dir, &store, &tenant).await?;
-    surveys(dir, &store, &tenant).await
+    surveys(dir, &store, &tenant).await?;
+    // 50 events per operation: 1,000,000 at the documented `--operations 20000`.
+    crate::bench_analytics::run(&store, n * 50).await
 }
 
 /// Raw SQLite: one INSERT per transaction, WAL, synchronous=NORMAL — the floor the accrual

@@ -101,7 +101,8 @@ async fn purge_events(store: &SqliteStore) {
 
 /// Runs the birthday campaign at start (making good a downtime of up to 24 hours) and a few
 /// seconds after every full hour; the win-back campaign daily at `FANLOOP_WINBACK_HOUR` UTC;
-/// the purge of expired behaviour events at start and every hour.
+/// the purge of expired behaviour events and each tenant's first analytics snapshot of its
+/// local day at start and every hour.
 pub async fn scheduler(campaigns: Arc<Campaigns>, store: Arc<SqliteStore>) {
     let winback_at = winback_hour();
     let run = |kind| {
@@ -112,7 +113,16 @@ pub async fn scheduler(campaigns: Arc<Campaigns>, store: Arc<SqliteStore>) {
             }
         }
     };
+    let snapshots = || {
+        let c = campaigns.clone();
+        async move {
+            if let Err(e) = c.snapshot_all(false).await {
+                tracing::error!(error = %e, "analytics snapshot failed; the next hour tries again");
+            }
+        }
+    };
     purge_events(&store).await;
+    snapshots().await;
     run(CampaignKind::Birthday).await;
     loop {
         let now = SystemClock.now();
@@ -120,6 +130,7 @@ pub async fn scheduler(campaigns: Arc<Campaigns>, store: Arc<SqliteStore>) {
         let wait = u64::try_from(next_hour - now.as_second()).unwrap_or(60);
         tokio::time::sleep(Duration::from_secs(wait)).await;
         purge_events(&store).await;
+        snapshots().await;
         run(CampaignKind::Birthday).await;
         let hour = SystemClock.now().to_zoned(jiff::tz::TimeZone::UTC).hour();
         if hour == winback_at {

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 mod bench;
+mod bench_analytics;
 mod import;
 mod local;
 

@@ -100,7 +100,7 @@ pub async fn campaigns_from_env() -> Result<Campaigns, String> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduledRun {
-    /// `birthday` or `winback`.
+    /// `birthday`, `winback`, or `snapshot` (the daily analytics snapshot).
     pub kind: String,
     /// Default: now. For backfills started by hand.
     pub as_of: Option<String>,
@@ -111,6 +111,9 @@ pub struct ScheduledRun {
 #[derive(Debug, Serialize)]
 pub struct ScheduledResult {
     pub runs: Vec<TenantRun>,
+    /// The tenants whose analytics snapshot was taken (`kind: snapshot`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<TenantId>,
 }
 
 #[derive(Debug, Serialize)]
@@ -127,6 +130,17 @@ pub async fn handle_scheduled(
 ) -> Result<ScheduledResult, String> {
     let run: ScheduledRun =
         serde_json::from_value(event).map_err(|e| format!("invalid schedule input: {e}"))?;
+    if run.kind == "snapshot" {
+        // Hourly: each tenant's snapshot is taken in the first run of its local day.
+        let tenants = campaigns
+            .snapshot_all(false)
+            .await
+            .map_err(|e| e.to_string())?;
+        return Ok(ScheduledResult {
+            runs: Vec::new(),
+            snapshots: tenants,
+        });
+    }
     let kind = CampaignKind::parse(&run.kind)
         .ok_or_else(|| format!("invalid schedule input: unknown campaign {:?}", run.kind))?;
     let as_of = run
@@ -154,5 +168,8 @@ pub async fn handle_scheduled(
             .map(|(tenant, report)| TenantRun { tenant, report })
             .collect(),
     };
-    Ok(ScheduledResult { runs })
+    Ok(ScheduledResult {
+        runs,
+        snapshots: Vec::new(),
+    })
 }

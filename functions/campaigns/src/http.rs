@@ -26,6 +26,7 @@ pub fn routes(campaigns: Arc<Campaigns>) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(post_run))
         .routes(routes!(get_messages))
+        .routes(routes!(post_snapshot))
         .layer(Extension(campaigns))
 }
 
@@ -86,6 +87,38 @@ async fn post_run(
     let as_of = input.as_of.map(|t| t.0);
     let dry_run = input.dry_run.unwrap_or(false);
     Ok(Json(campaigns.run(&tenant, kind, as_of, dry_run).await?))
+}
+
+/// What a snapshot run found.
+#[derive(Serialize, ToSchema)]
+pub struct SnapshotTaken {
+    #[schema(value_type = String, format = DateTime)]
+    pub as_of: String,
+    /// The tenant-local day it is the snapshot of.
+    #[schema(value_type = String, format = Date)]
+    pub day: jiff::civil::Date,
+    pub customers: u64,
+}
+
+/// Take the tenant's analytics snapshot now (tiers, lifecycle stages, RFM segments, churn
+/// traits, lifecycle moves since the last one). The schedule takes one a day; this refreshes
+/// it. It reads every customer of the tenant once.
+#[utoipa::path(post, path = "/analytics/snapshots", tag = "analytics",
+    responses((status = 200, body = SnapshotTaken)),
+    security(("api_key" = [])))]
+async fn post_snapshot(
+    State(state): State<AppState>,
+    Extension(campaigns): Extension<Arc<Campaigns>>,
+    AuthTenant(tenant): AuthTenant,
+) -> Result<Json<SnapshotTaken>, ApiError> {
+    let settings = state.settings(&tenant).await?;
+    let now = campaigns.clock.now();
+    let s = crate::snapshot::take(campaigns.store.as_ref(), &tenant, &settings, now).await?;
+    Ok(Json(SnapshotTaken {
+        as_of: fanloop_domain::time::format(s.as_of),
+        day: s.day,
+        customers: s.customers,
+    }))
 }
 
 #[derive(Serialize, ToSchema)]

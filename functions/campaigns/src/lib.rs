@@ -8,6 +8,7 @@ pub mod aws;
 pub mod http;
 pub mod pacer;
 pub mod runner;
+pub mod snapshot;
 
 pub use http::{public_routes, routes};
 pub use pacer::Pacer;

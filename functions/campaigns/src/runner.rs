@@ -100,6 +100,40 @@ impl Campaigns {
         }
     }
 
+    /// Takes the analytics snapshot of every tenant whose newest one is not of today (tenant
+    /// time zone), or of every tenant when `force`; a tenant's failure is logged and reported
+    /// after the others ran.
+    pub async fn snapshot_all(&self, force: bool) -> Result<Vec<TenantId>, RunError> {
+        let mut done = Vec::new();
+        let mut failed = None;
+        for tenant in self.store.tenant_ids().await? {
+            let now = self.clock.now();
+            let res = async {
+                let settings = self.store.settings(&tenant).await?.settings;
+                let today = now.to_zoned(settings.timezone.tz()).date();
+                let latest = self.store.latest_snapshot(&tenant).await?;
+                if !force && latest.is_some_and(|s| s.day == today) {
+                    return Ok(false);
+                }
+                crate::snapshot::take(self.store.as_ref(), &tenant, &settings, now).await?;
+                Ok::<_, fanloop_domain::ports::StoreError>(true)
+            }
+            .await;
+            match res {
+                Ok(true) => done.push(tenant),
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::error!(tenant = %tenant, error = %e, "analytics snapshot failed");
+                    failed = Some(RunError::Store(e));
+                }
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(done),
+        }
+    }
+
     /// Runs `kind` for one tenant, acting for `as_of` (default: now).
     pub async fn run(
         &self,

@@ -5,7 +5,7 @@ mod corrections;
 pub mod service;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use fanloop_domain::points::accrual_input::AccrualInput;
@@ -17,7 +17,7 @@ use fanloop_domain::settings::TenantSettings;
 use fanloop_domain::wire::Bounded;
 use fanloop_domain::{CustomerId, ExternalId, FieldError, TenantId, ValidationErrors};
 use fanloop_http::{
-    ApiError, AppState, AuthTenant, JsonBody, PageQuery, Problem, cursor, parse_path,
+    ApiError, AppState, AuthTenant, JsonBody, PageQuery, Problem, QueryParams, cursor, parse_path,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -284,7 +284,7 @@ async fn get_ledger(
     State(state): State<AppState>,
     AuthTenant(tenant): AuthTenant,
     Path(raw_id): Path<String>,
-    Query(q): Query<PageQuery>,
+    QueryParams(q): QueryParams<PageQuery>,
 ) -> Result<Json<LedgerPage>, ApiError> {
     let customer = customer_id(raw_id)?;
     let limit = q.limit()?;

@@ -1,6 +1,7 @@
 //! Accrual and redemption as use cases: parse, apply the domain rules through the store's
 //! atomic account update, and answer retries with the original result.
 
+use fanloop_domain::analytics::account_counters;
 use fanloop_domain::points::AccrualRequest;
 use fanloop_domain::points::rules::UnitCode;
 use fanloop_domain::points::rules::fingerprint;
@@ -206,6 +207,7 @@ async fn correct(
     let change = Box::new(move |rec: &fanloop_domain::ports::AccountRecord| {
         let mut account = rec.account.clone();
         let out = apply(&mut account, &points, &tz)?;
+        let counters = account_counters(&rec.account, &mut account, &out.entries, now, &tz);
         let view = account.view(&points, now, &tz);
         let result = CorrectionResult {
             id: id.clone(),
@@ -220,6 +222,7 @@ async fn correct(
             posting: posting(&posting_key, &fp2, &result),
             coupon: None,
             active_at: None,
+            counters,
         })
     });
     post(store, tenant, customer, &key, &fp, change).await
@@ -241,6 +244,7 @@ pub async fn accrue(
     let change = Box::new(move |rec: &fanloop_domain::ports::AccountRecord| {
         let mut account = rec.account.clone();
         let out = account.accrue(&req, &points, now, &tz);
+        let counters = account_counters(&rec.account, &mut account, &out.entries, now, &tz);
         let view = account.view(&points, now, &tz);
         let result = AccrualResult {
             event_id: req.event_id.clone(),
@@ -250,9 +254,9 @@ pub async fn accrue(
             tier: view.tier.to_string(),
         };
         let active_at = out.events.iter().find_map(|e| match e {
-            fanloop_domain::points::account::DomainEvent::CustomerBecameActive { at } => {
-                Some(fanloop_domain::campaigns::backlog::Activity::new(*at, now))
-            }
+            fanloop_domain::points::account::DomainEvent::CustomerBecameActive { at } => Some(
+                fanloop_domain::campaigns::backlog::Activity::in_zone(*at, now, &tz),
+            ),
             _ => None,
         });
         Ok(AccountChange {
@@ -261,6 +265,7 @@ pub async fn accrue(
             posting: posting(&posting_key, &fp2, &result),
             coupon: None,
             active_at,
+            counters,
         })
     });
     post(store, tenant, customer, &key, &fp, change).await
@@ -291,6 +296,7 @@ pub async fn redeem(
         let out = account
             .redeem(req.redemption_id.as_str(), req.points, &points, now, &tz)
             .map_err(|i| AccountDecline::Insufficient { balance: i.balance })?;
+        let counters = account_counters(&rec.account, &mut account, &out.entries, now, &tz);
         let minted = req.reward.as_ref().map(|r| {
             Coupon::mint(
                 code.clone(),
@@ -315,6 +321,7 @@ pub async fn redeem(
             posting: posting(&posting_key, &fp2, &result),
             coupon,
             active_at: None,
+            counters,
         })
     });
     let outcome = post(store, tenant, customer, &key, &fp, change).await?;

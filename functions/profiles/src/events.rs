@@ -2,14 +2,16 @@
 //! result per item) and `GET /v1/customers/{id}/events` (newest first, with a cursor).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use fanloop_domain::events::{BehaviourEvent, EventBatch, EventInput, StoredEvent};
 use fanloop_domain::ports::{EventRecorded, EventStore, RecordError, StoreError};
 use fanloop_domain::settings::TenantSettings;
 use fanloop_domain::{CustomerId, FieldError, TenantId, ValidationErrors};
-use fanloop_http::{ApiError, AppState, AuthTenant, JsonBody, PageQuery, Problem, cursor};
+use fanloop_http::{
+    ApiError, AppState, AuthTenant, JsonBody, PageQuery, Problem, QueryParams, cursor,
+};
 use jiff::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -45,10 +47,12 @@ pub async fn record(
 ) -> Result<Recorded, EventError> {
     let fingerprint = input.fingerprint(customer);
     let event = input.into_event(&settings.events, now);
-    let activity = event.activity(now);
+    let tz = settings.timezone.tz();
+    let activity = event.activity(now, &tz);
+    let counters = fanloop_domain::analytics::event_counters(&event, &tz);
     let stored = StoredEvent { event, fingerprint };
     match store
-        .record_event(tenant, customer, &stored, activity)
+        .record_event(tenant, customer, &stored, activity, &counters)
         .await
     {
         Ok(EventRecorded::Created) => Ok(Recorded::Created(stored.event)),
@@ -247,7 +251,7 @@ pub(crate) async fn get_events(
     State(state): State<AppState>,
     AuthTenant(tenant): AuthTenant,
     Path(raw_id): Path<String>,
-    Query(q): Query<PageQuery>,
+    QueryParams(q): QueryParams<PageQuery>,
 ) -> Result<Json<EventsPage>, ApiError> {
     let customer = customer_id(raw_id)?;
     let limit = q.limit()?;

@@ -23,6 +23,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+mod analytics;
 pub mod events;
 mod search;
 mod timeline;
@@ -39,6 +40,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(events::post_event_batch))
         .routes(routes!(timeline::get_timeline))
         .routes(routes!(search::get_customers))
+        .routes(routes!(analytics::get_overview))
+        .routes(routes!(analytics::get_items))
+        .routes(routes!(analytics::get_streamers))
+        .routes(routes!(analytics::get_tiers))
+        .routes(routes!(analytics::get_lifecycle))
+        .routes(routes!(analytics::get_churn))
+        .routes(routes!(analytics::get_rfm))
         .routes(routes!(get_export))
         .routes(routes!(get_identity))
         .routes(routes!(delete_identity))
@@ -263,9 +271,10 @@ async fn post_activity(
     if at > now.saturating_add(CLOCK_SKEW).unwrap_or(now) {
         return Err(ApiError::field("occurred_at", "must not be in the future"));
     }
+    let tz = state.settings(&tenant).await?.timezone.tz();
     if state
         .store
-        .record_activity(&tenant, &customer, Activity::new(at, now))
+        .record_activity(&tenant, &customer, Activity::in_zone(at, now, &tz))
         .await?
     {
         Ok(StatusCode::NO_CONTENT)

@@ -2,15 +2,16 @@
 //! indexes (rules: [`fanloop_domain::lookup`]), never a scan.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use fanloop_domain::lookup::CustomerQuery;
 use fanloop_domain::profile::{Identity, Profile};
 use fanloop_domain::{CustomerId, ExternalId, Platform};
-use fanloop_http::{ApiError, AppState, AuthTenant, PageQuery, Problem, cursor};
+use fanloop_http::{ApiError, AppState, AuthTenant, PageQuery, Problem, QueryParams, cursor};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// An e-mail address, matched exactly as the profile normalises it.
     email: Option<String>,
@@ -21,6 +22,7 @@ pub struct SearchQuery {
     /// A tag: every customer carrying it, by id.
     tag: Option<String>,
     /// 1–100, default 20.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -62,7 +64,7 @@ fn identity(raw: &str) -> Result<Identity, ApiError> {
 pub(crate) async fn get_customers(
     State(state): State<AppState>,
     AuthTenant(tenant): AuthTenant,
-    Query(q): Query<SearchQuery>,
+    QueryParams(q): QueryParams<SearchQuery>,
 ) -> Result<Json<CustomerList>, ApiError> {
     let page = PageQuery {
         limit: q.limit.clone(),

@@ -2,9 +2,9 @@
 //! first, in one read (rules: [`fanloop_domain::timeline`]).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use fanloop_domain::timeline::{self, TimelineCursor, TimelineItem};
-use fanloop_http::{ApiError, AppState, AuthTenant, PageQuery, Problem, cursor};
+use fanloop_http::{ApiError, AppState, AuthTenant, PageQuery, Problem, QueryParams, cursor};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -38,7 +38,7 @@ pub(crate) async fn get_timeline(
     State(state): State<AppState>,
     AuthTenant(tenant): AuthTenant,
     Path(raw_id): Path<String>,
-    Query(q): Query<PageQuery>,
+    QueryParams(q): QueryParams<PageQuery>,
 ) -> Result<Json<TimelinePage>, ApiError> {
     let customer = customer_id(raw_id)?;
     let limit = q.limit()?;

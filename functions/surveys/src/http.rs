@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use fanloop_campaigns::Campaigns;
@@ -15,7 +15,7 @@ use fanloop_domain::surveys::{
 };
 use fanloop_domain::wire::Text;
 use fanloop_domain::{FieldError, ValidationErrors};
-use fanloop_http::{ApiError, AppState, AuthTenant, JsonBody, Problem, parse_path};
+use fanloop_http::{ApiError, AppState, AuthTenant, JsonBody, Problem, QueryParams, parse_path};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -234,10 +234,13 @@ fn invalid(index: usize, response_id: Option<String>, e: ValidationErrors) -> Ba
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SummaryQuery {
     /// First day (YYYY-MM-DD, the tenant's time zone); default 29 days before `to`.
+    #[param(value_type = Option<String>, format = Date)]
     from: Option<String>,
     /// Last day, included; default today.
+    #[param(value_type = Option<String>, format = Date)]
     to: Option<String>,
 }
 
@@ -254,7 +257,7 @@ async fn get_summary(
     Extension(campaigns): Extension<Arc<Campaigns>>,
     AuthTenant(tenant): AuthTenant,
     Path(raw): Path<String>,
-    Query(q): Query<SummaryQuery>,
+    QueryParams(q): QueryParams<SummaryQuery>,
 ) -> Result<Json<Summary>, ApiError> {
     let survey = survey_id(raw)?;
     let settings = state.settings(&tenant).await?;
@@ -266,10 +269,13 @@ async fn get_summary(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FollowUpQuery {
     /// `open` (default) or `closed`.
+    #[param(value_type = Option<String>, pattern = "^(open|closed)$")]
     status: Option<String>,
     /// 1–100, default 50.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -292,7 +298,7 @@ const CURSOR_PREFIX: &str = "fc1.";
 async fn get_followups(
     State(state): State<AppState>,
     AuthTenant(tenant): AuthTenant,
-    Query(q): Query<FollowUpQuery>,
+    QueryParams(q): QueryParams<FollowUpQuery>,
 ) -> Result<Json<FollowUpList>, ApiError> {
     let mut errs = ValidationErrors::default();
     let status = match q.status.as_deref() {

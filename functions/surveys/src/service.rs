@@ -98,9 +98,10 @@ pub async fn ingest(
                     .record_activity(
                         tenant,
                         c,
-                        fanloop_domain::campaigns::backlog::Activity::new(
+                        fanloop_domain::campaigns::backlog::Activity::in_zone(
                             response.submitted_at,
                             now,
+                            &tz,
                         ),
                     )
                     .await?;

@@ -1,6 +1,7 @@
 //! Fanloop's domain: the types parsed once at the edge, the business rules, and the ports
 //! (traits) every function and adapter shares. Nothing in this crate performs I/O.
 
+pub mod analytics;
 pub mod campaigns;
 pub mod clock;
 pub mod error;

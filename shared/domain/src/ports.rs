@@ -3,7 +3,9 @@
 
 use async_trait::async_trait;
 use jiff::Timestamp;
+use jiff::civil::Date;
 
+use crate::analytics::{CounterRow, Counters, Scope, Snapshot};
 use crate::campaigns::backlog::{Activity, LateActive, WinbackBacklog};
 use crate::campaigns::{Message, Recipient, SendClaim, SendPlan, SkipReason};
 use crate::events::{BehaviourEvent, StoredEvent};
@@ -168,6 +170,8 @@ pub struct AccountRecord {
     pub account: Account,
     /// Changes with every account write and every activity, so a commit never overwrites either.
     pub rev: u64,
+    /// The customer's last activity as of `rev` (what an activity of the change counts from).
+    pub last_active_at: Option<Timestamp>,
 }
 
 /// The idempotency record of an accrual or redemption: what was asked (a digest) and what was
@@ -191,6 +195,9 @@ pub struct AccountChange {
     /// Moves the customer's `last_active_at` forward to this, if later (marking a late one for
     /// the win-back backlog, as [`ProfileStore::record_activity`] does).
     pub active_at: Option<Activity>,
+    /// What the change adds to the tenant's analytics counters, written in the same step
+    /// (the store adds the activity's own, [`crate::analytics::activity_counters`]).
+    pub counters: Counters,
 }
 
 /// Why an account function refused to change the account (nothing is written).
@@ -540,6 +547,7 @@ pub trait EventStore: Send + Sync {
         customer: &CustomerId,
         event: &StoredEvent,
         activity: Activity,
+        counters: &Counters,
     ) -> Result<EventRecorded, RecordError>;
     /// The customer's events not expired at `now`, newest first ([`BehaviourEvent::sort_key`]
     /// order), those with a sort key below `before` when given.
@@ -553,11 +561,69 @@ pub trait EventStore: Send + Sync {
     ) -> Result<Vec<BehaviourEvent>, StoreError>;
 }
 
+/// A customer as the daily snapshot reads them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SnapshotCustomer {
+    pub profile: Profile,
+    pub account: Account,
+    /// The lifecycle stage the previous snapshot found (`None` before the first).
+    pub stage: Option<String>,
+}
+
+/// A page of customers for the daily snapshot, and where the next page starts.
+pub type CustomerBatch = (Vec<SnapshotCustomer>, Option<String>);
+
+#[async_trait]
+pub trait AnalyticsStore: Send + Sync {
+    /// The counter rows of `scope` for the days `from..=to` (a row may come once per shard:
+    /// reports add them up).
+    async fn counter_rows(
+        &self,
+        tenant: &TenantId,
+        scope: Scope,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<CounterRow>, StoreError>;
+    /// The tenant's all-time counters (the points liability).
+    async fn counter_totals(&self, tenant: &TenantId) -> Result<CounterRow, StoreError>;
+    /// Up to `limit` customers with their accounts, from where `cursor` says (a pass over
+    /// every customer, for the daily snapshot job only).
+    async fn snapshot_customers(
+        &self,
+        tenant: &TenantId,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<CustomerBatch, StoreError>;
+    /// Records that the snapshot found `customer` in stage `to` where the previous one found
+    /// `from`, adding `counters` (the move) in the same atomic step; `false` (nothing written)
+    /// when the stored stage is no longer `from` or the customer is gone, so a rerun never
+    /// counts a move twice.
+    async fn move_stage(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        from: Option<&str>,
+        to: &str,
+        counters: &Counters,
+    ) -> Result<bool, StoreError>;
+    /// Stores the snapshot of its day (a rerun replaces it).
+    async fn put_snapshot(&self, tenant: &TenantId, snapshot: &Snapshot) -> Result<(), StoreError>;
+    /// The newest snapshot.
+    async fn latest_snapshot(&self, tenant: &TenantId) -> Result<Option<Snapshot>, StoreError>;
+}
+
 pub trait Store:
-    TenantStore + ProfileStore + PointsStore + CampaignStore + SurveyStore + EventStore
+    TenantStore + ProfileStore + PointsStore + CampaignStore + SurveyStore + EventStore + AnalyticsStore
 {
 }
-impl<T: TenantStore + ProfileStore + PointsStore + CampaignStore + SurveyStore + EventStore> Store
-    for T
+impl<
+    T: TenantStore
+        + ProfileStore
+        + PointsStore
+        + CampaignStore
+        + SurveyStore
+        + EventStore
+        + AnalyticsStore,
+> Store for T
 {
 }

@@ -49,6 +49,19 @@ pub struct RfmSettings {
     pub monetary_minor: Vec<u64>,
 }
 
+impl RfmSettings {
+    /// `amount` minor units of `currency` in the reporting currency (rounded toward zero);
+    /// `None` without a rate.
+    pub fn convert(&self, currency: &str, amount: i64) -> Option<i64> {
+        if self.currency.as_str() == currency {
+            return Some(amount);
+        }
+        let rate = self.rates.iter().find(|(c, _)| c.as_str() == currency)?.1;
+        let v = i128::from(amount) * i128::from(rate.minor) / i128::from(rate.per.max(1));
+        i64::try_from(v).ok()
+    }
+}
+
 impl Default for RfmSettings {
     fn default() -> Self {
         Self {

@@ -41,7 +41,7 @@ pub const SUBMITTED_MAX_AHEAD: SignedDuration = SignedDuration::from_mins(5);
 /// … and at most this old: counters are daily, and older days are history.
 pub const SUBMITTED_MAX_AGE_DAYS: i64 = 366;
 /// A summary covers at most this many days.
-pub const SUMMARY_MAX_DAYS: i32 = 366;
+pub use crate::time::{MAX_RANGE_DAYS as SUMMARY_MAX_DAYS, day_range as summary_range};
 /// The counters of a survey are spread over this many shards (partitions on DynamoDB), so a
 /// hot survey is not held to one partition's write limit; a summary reads every shard.
 pub const SHARDS: u32 = 8;
@@ -616,38 +616,6 @@ pub fn summarize(
         },
         days,
     }
-}
-
-/// The range a summary request asks for, checked: `to` defaults to today in the tenant's zone,
-/// `from` to 29 days before `to`; at most [`SUMMARY_MAX_DAYS`] days.
-pub fn summary_range(
-    from: Option<&str>,
-    to: Option<&str>,
-    today: Date,
-) -> Result<(Date, Date), ValidationErrors> {
-    let mut errs = ValidationErrors::default();
-    let mut dates = [None, None];
-    for (slot, (name, raw)) in dates.iter_mut().zip([("from", from), ("to", to)]) {
-        if let Some(raw) = raw {
-            match raw.parse::<Date>() {
-                Ok(d) if d.to_string() == raw => *slot = Some(d),
-                _ => errs.push(name, "must be a date, YYYY-MM-DD"),
-            }
-        }
-    }
-    errs.into_result()?;
-    let to = dates[1].unwrap_or(today);
-    let from = dates[0].unwrap_or_else(|| to.checked_sub(jiff::Span::new().days(29)).unwrap_or(to));
-    if from > to {
-        return Err(ValidationErrors::single("from", "must not be after to"));
-    }
-    if (to - from).get_days() + 1 > SUMMARY_MAX_DAYS {
-        return Err(ValidationErrors::single(
-            "from",
-            format!("the range may cover at most {SUMMARY_MAX_DAYS} days"),
-        ));
-    }
-    Ok((from, to))
 }
 
 #[cfg(test)]

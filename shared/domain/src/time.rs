@@ -65,6 +65,44 @@ pub mod serde_ts {
     }
 }
 
+/// The longest range of days a report covers.
+pub const MAX_RANGE_DAYS: i32 = 366;
+
+/// The range a summary request asks for, checked: `to` defaults to today in the tenant's zone,
+/// `from` to 29 days before `to`; at most [`MAX_RANGE_DAYS`] days.
+pub fn day_range(
+    from: Option<&str>,
+    to: Option<&str>,
+    today: jiff::civil::Date,
+) -> Result<(jiff::civil::Date, jiff::civil::Date), crate::error::ValidationErrors> {
+    let mut errs = crate::error::ValidationErrors::default();
+    let mut dates = [None, None];
+    for (slot, (name, raw)) in dates.iter_mut().zip([("from", from), ("to", to)]) {
+        if let Some(raw) = raw {
+            match raw.parse::<jiff::civil::Date>() {
+                Ok(d) if d.to_string() == raw => *slot = Some(d),
+                _ => errs.push(name, "must be a date, YYYY-MM-DD"),
+            }
+        }
+    }
+    errs.into_result()?;
+    let to = dates[1].unwrap_or(today);
+    let from = dates[0].unwrap_or_else(|| to.checked_sub(jiff::Span::new().days(29)).unwrap_or(to));
+    if from > to {
+        return Err(crate::error::ValidationErrors::single(
+            "from",
+            "must not be after to",
+        ));
+    }
+    if (to - from).get_days() + 1 > MAX_RANGE_DAYS {
+        return Err(crate::error::ValidationErrors::single(
+            "from",
+            format!("the range may cover at most {MAX_RANGE_DAYS} days"),
+        ));
+    }
+    Ok((from, to))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -59,6 +59,36 @@ fn category(e: &serde_json::Error) -> &'static str {
     }
 }
 
+/// A query string read into `T` (whose fields are `Option<String>`: each handler parses them
+/// and names what is wrong); a parameter given twice is a 422 naming it, not axum's 400.
+pub struct QueryParams<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S>
+    for QueryParams<T>
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(QueryParams(v)),
+            Err(r) => {
+                let text = r.body_text();
+                let field = text
+                    .split('`')
+                    .nth(1)
+                    .filter(|_| text.contains("duplicate field"));
+                Err(match field {
+                    Some(f) => ApiError::field(f, "must be given at most once"),
+                    None => ApiError::field("(query)", "the query string could not be read"),
+                })
+            }
+        }
+    }
+}
+
 /// Parses a path segment into a domain id, naming the parameter when it is invalid (422).
 pub fn parse_path<T, E: std::fmt::Display>(
     name: &str,

@@ -12,7 +12,7 @@ pub mod telemetry;
 
 pub use app::{BODY_LIMIT, assemble};
 pub use auth::AuthTenant;
-pub use extract::{JsonBody, parse_path};
+pub use extract::{JsonBody, QueryParams, parse_path};
 pub use paging::{PageQuery, cursor};
 pub use problem::{ApiError, Problem};
 pub use state::AppState;

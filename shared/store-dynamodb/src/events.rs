@@ -9,6 +9,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
+use fanloop_domain::analytics::Counters;
 use fanloop_domain::campaigns::backlog::Activity;
 use fanloop_domain::events::{BehaviourEvent, StoredEvent};
 use fanloop_domain::ports::{EventRecorded, EventStore, ProfileStore, RecordError, StoreError};
@@ -65,6 +66,7 @@ impl EventStore for DynamoStore {
         customer: &CustomerId,
         event: &StoredEvent,
         activity: Activity,
+        counters: &Counters,
     ) -> Result<EventRecorded, RecordError> {
         let pk = profile_pk(tenant, customer);
         let check = ConditionCheck::builder()
@@ -73,13 +75,15 @@ impl EventStore for DynamoStore {
             .condition_expression("attribute_exists(pk)")
             .build()
             .map_err(build_err)?;
-        let items = vec![
+        let mut items = vec![
             TransactWriteItem::builder().condition_check(check).build(),
             self.put(
                 self.event_item(tenant, customer, event)?,
                 Some("attribute_not_exists(pk)"),
             )?,
         ];
+        // Counted with the event, once: a duplicate fails the put and cancels them too.
+        items.extend(self.counter_updates(tenant, customer, counters)?);
         let res = self
             .client
             .transact_write_items()
@@ -108,7 +112,10 @@ impl EventStore for DynamoStore {
                     return Ok(EventRecorded::Duplicate(earlier));
                 }
                 // A retry: make good the activity of the event as first recorded.
-                let first = earlier.event.activity(earlier.event.recorded_at);
+                let first = activity.retimed(
+                    earlier.event.occurred_at.min(earlier.event.recorded_at),
+                    earlier.event.recorded_at,
+                );
                 (EventRecorded::Duplicate(earlier), first)
             }
         };

@@ -20,6 +20,7 @@ use fanloop_domain::tenant::ApiKeyHash;
 use fanloop_domain::{CustomerId, TenantId, time};
 use jiff::Timestamp;
 
+mod analytics;
 mod backlog;
 mod campaigns;
 mod events;
@@ -239,6 +240,59 @@ impl DynamoStore {
             }
         }
         Ok(())
+    }
+
+    /// One `TransactWriteItems`: `true` when written, `false` when a condition cancelled it
+    /// (nothing written).
+    pub(crate) async fn transact_applied(
+        &self,
+        items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+    ) -> Result<bool, StoreError> {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) => match cancelled_conditions(&e) {
+                Some(_) => Ok(false),
+                None => Err(sdk_err(e)),
+            },
+        }
+    }
+
+    /// Every item of partition `pk` with a sort key from `lo` to `hi` (both included), all
+    /// pages, strongly consistent.
+    pub(crate) async fn query_between(
+        &self,
+        pk: String,
+        lo: String,
+        hi: String,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :lo AND :hi")
+                .expression_attribute_values(":pk", av_s(pk.clone()))
+                .expression_attribute_values(":lo", av_s(lo.clone()))
+                .expression_attribute_values(":hi", av_s(hi.clone()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_err)?;
+            out.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
     }
 
     /// Every item of a partition (keys only when `keys_only`).

@@ -52,9 +52,13 @@ pub(crate) fn item_to_account(item: &Item) -> Result<AccountRecord, StoreError> 
         Some(doc) => serde_json::from_str(doc).map_err(|e| corrupt("account", e))?,
         None => Default::default(),
     };
+    let last_active_at = get_s(item, "last_active_at")
+        .map(|t| fanloop_domain::time::parse(t).map_err(|e| corrupt("last_active_at", e)))
+        .transpose()?;
     Ok(AccountRecord {
         account,
         rev: get_n(item, "account_rev").unwrap_or(0),
+        last_active_at,
     })
 }
 
@@ -147,10 +151,11 @@ impl DynamoStore {
         &self,
         tenant: &TenantId,
         customer: &CustomerId,
-        rev: u64,
+        record: &AccountRecord,
         change: &AccountChange,
     ) -> Result<Commit, StoreError> {
         let pk = profile_pk(tenant, customer);
+        let rev = record.rev;
         let rev_cond = if rev == 0 {
             "attribute_exists(pk) AND (attribute_not_exists(account_rev) OR account_rev = :rev)"
         } else {
@@ -165,7 +170,11 @@ impl DynamoStore {
             (":rev".to_owned(), AttributeValue::N(rev.to_string())),
             (":next".to_owned(), AttributeValue::N((rev + 1).to_string())),
         ]);
-        if let Some(activity) = change.active_at {
+        // Only an activity later than the last one moves it (as on SQLite).
+        let activity = change
+            .active_at
+            .filter(|a| record.last_active_at.is_none_or(|p| p < a.at));
+        if let Some(activity) = activity {
             let at = activity.at;
             self.mark_late(tenant, customer, activity).await?;
             // Safe without its own condition: activity bumps account_rev too, so a later
@@ -206,6 +215,15 @@ impl DynamoStore {
         if let Some(c) = &change.coupon {
             items.extend(self.coupon_items(tenant, c)?);
         }
+        // The activity counts from the last activity as of `rev` (activity bumps it too).
+        let mut counters = change.counters.clone();
+        if let Some(activity) = activity {
+            counters.merge(fanloop_domain::analytics::activity_counters(
+                &activity,
+                record.last_active_at,
+            ));
+        }
+        items.extend(self.counter_updates(tenant, customer, &counters)?);
         match self
             .client
             .transact_write_items()
@@ -378,13 +396,15 @@ impl PointsStore for DynamoStore {
                     };
                 }
             };
-            match self.commit(tenant, customer, record.rev, &ch).await? {
+            match self.commit(tenant, customer, &record, &ch).await? {
                 Commit::Done => {
+                    let active = ch.active_at.map(|a| a.at);
                     self.accounts.put(
                         pk,
                         AccountRecord {
                             account: ch.account.clone(),
                             rev: record.rev + 1,
+                            last_active_at: record.last_active_at.max(active),
                         },
                     );
                     return Ok(ch);

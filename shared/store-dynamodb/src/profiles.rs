@@ -254,19 +254,7 @@ impl ProfileStore for DynamoStore {
             TransactWriteItem::builder().delete(del).build(),
             TransactWriteItem::builder().update(upd).build(),
         ];
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) => match cancelled_conditions(&e) {
-                Some(_) => Ok(false),
-                None => Err(sdk_err(e)),
-            },
-        }
+        self.transact_applied(items).await
     }
 
     async fn record_activity(
@@ -275,32 +263,42 @@ impl ProfileStore for DynamoStore {
         customer: &CustomerId,
         activity: Activity,
     ) -> Result<bool, StoreError> {
-        let at = activity.at;
         self.mark_late(tenant, customer, activity).await?;
-        let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(profile_pk(tenant, customer), "PROFILE")))
-            .update_expression("SET last_active_at = :t, gsi2pk = :day, gsi2sk = :c ADD account_rev :one")
-            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(last_active_at) OR last_active_at < :t)")
-            .expression_attribute_values(":t", av_s(time::format(at)))
-            .expression_attribute_values(":day", av_s(active_pk(tenant, at)))
-            .expression_attribute_values(":c", av_s(customer.as_str()))
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e) => match e.as_service_error() {
-                // The old item comes back when the customer exists but was active later already.
-                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c)) => {
-                    Ok(c.item().is_some_and(|i| !i.is_empty()))
+        // Already active that local day: one conditional update. Otherwise the condition fails,
+        // the item comes back, and the move into a new day is a transaction with its counters.
+        let same_day = "attribute_exists(pk) AND last_active_at < :t AND last_active_at >= :start";
+        let mut prev = match self
+            .move_activity(tenant, customer, activity, same_day, None)
+            .await?
+        {
+            Moved::Done => return Ok(true),
+            Moved::Found(item) => item,
+        };
+        for _ in 0..8 {
+            let Some(item) = prev else {
+                return Ok(false);
+            };
+            let last = crate::item::item_to_profile(&item)?.last_active_at;
+            if last.is_some_and(|l| l >= activity.at) {
+                return Ok(true);
+            }
+            let cond = match last {
+                None => "attribute_exists(pk) AND attribute_not_exists(last_active_at)",
+                Some(_) => "attribute_exists(pk) AND last_active_at = :prev",
+            };
+            let counters = fanloop_domain::analytics::activity_counters(&activity, last);
+            let items = self.counter_updates(tenant, customer, &counters)?;
+            match self
+                .move_activity(tenant, customer, activity, cond, Some((last, items)))
+                .await?
+            {
+                Moved::Done => return Ok(true),
+                Moved::Found(_) => {
+                    prev = self.get(profile_pk(tenant, customer), "PROFILE").await?;
                 }
-                _ => Err(sdk_err(e)),
-            },
+            }
         }
+        Err(StoreError::Conflict)
     }
 
     async fn export_customer(
@@ -437,5 +435,79 @@ impl ProfileStore for DynamoStore {
             .map_err(build_err)?;
         self.batch_write(deletes).await?;
         Ok(Some(Erased { message_ids }))
+    }
+}
+
+/// How a conditional move of the last activity went.
+enum Moved {
+    Done,
+    /// The condition failed: the item as it is (`None`: no such customer).
+    Found(Option<crate::item::Item>),
+}
+
+impl DynamoStore {
+    /// Moves the customer's last activity to `activity.at` under `cond`: alone (`with` is
+    /// `None`), or in a transaction with counter updates, conditioned on the last activity
+    /// being the one given.
+    async fn move_activity(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        activity: Activity,
+        cond: &str,
+        with: Option<(Option<Timestamp>, Vec<TransactWriteItem>)>,
+    ) -> Result<Moved, StoreError> {
+        let at = activity.at;
+        let mut values = std::collections::HashMap::from([
+            (":t".to_owned(), av_s(time::format(at))),
+            (":day".to_owned(), av_s(active_pk(tenant, at))),
+            (":c".to_owned(), av_s(customer.as_str())),
+            (":one".to_owned(), AttributeValue::N("1".into())),
+        ]);
+        let expr = "SET last_active_at = :t, gsi2pk = :day, gsi2sk = :c ADD account_rev :one";
+        let pk = profile_pk(tenant, customer);
+        let Some((prev, counters)) = with else {
+            values.insert(":start".into(), av_s(time::format(activity.day_start)));
+            let res = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(pk, "PROFILE")))
+                .update_expression(expr)
+                .condition_expression(cond)
+                .set_expression_attribute_values(Some(values))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+                .await;
+            return match res {
+                Ok(_) => Ok(Moved::Done),
+                Err(e) => match e.as_service_error() {
+                    Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c)) => {
+                        Ok(Moved::Found(c.item().filter(|i| !i.is_empty()).cloned()))
+                    }
+                    _ => Err(sdk_err(e)),
+                },
+            };
+        };
+        if let Some(p) = prev {
+            values.insert(":prev".into(), av_s(time::format(p)));
+        }
+        let update = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, "PROFILE")))
+            .update_expression(expr)
+            .condition_expression(cond)
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(build_err)?;
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        items.extend(counters);
+        Ok(if self.transact_applied(items).await? {
+            Moved::Done
+        } else {
+            Moved::Found(None)
+        })
     }
 }

@@ -304,42 +304,29 @@ impl SurveyStore for DynamoStore {
     ) -> Result<Vec<Tally>, StoreError> {
         let mut out = Vec::new();
         for shard in 0..SHARDS {
-            let mut start = None;
-            loop {
-                let page = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-                    .expression_attribute_values(":pk", av_s(counter_pk(tenant, survey, shard)))
-                    .expression_attribute_values(":from", av_s(format!("D#{from}")))
-                    .expression_attribute_values(":to", av_s(format!("D#{to}")))
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(sdk_err)?;
-                for item in page.items.unwrap_or_default() {
-                    let day = get_s(&item, "sk")
-                        .and_then(|sk| sk.strip_prefix("D#"))
-                        .and_then(|d| d.parse::<Date>().ok())
-                        .ok_or_else(|| corrupt("survey counter", "bad day"))?;
-                    let mut t = Tally {
-                        day: Some(day),
-                        ..Tally::default()
-                    };
-                    for (name, v) in &item {
-                        if let (Some(k), AttributeValue::N(n)) =
-                            (name.strip_prefix(COUNTER_PREFIX), v)
-                        {
-                            t.add(k, n.parse().map_err(|e| corrupt("survey counter", e))?);
-                        }
+            let items = self
+                .query_between(
+                    counter_pk(tenant, survey, shard),
+                    format!("D#{from}"),
+                    format!("D#{to}"),
+                )
+                .await?;
+            for item in items {
+                let day = get_s(&item, "sk")
+                    .and_then(|sk| sk.strip_prefix("D#"))
+                    .and_then(|d| d.parse::<Date>().ok())
+                    .ok_or_else(|| corrupt("survey counter", "bad day"))?;
+                let mut t = Tally {
+                    day: Some(day),
+                    ..Tally::default()
+                };
+                for (name, v) in &item {
+                    if let (Some(k), AttributeValue::N(n)) = (name.strip_prefix(COUNTER_PREFIX), v)
+                    {
+                        t.add(k, n.parse().map_err(|e| corrupt("survey counter", e))?);
                     }
-                    out.push(t);
                 }
-                start = page.last_evaluated_key;
-                if start.is_none() {
-                    break;
-                }
+                out.push(t);
             }
         }
         Ok(out)

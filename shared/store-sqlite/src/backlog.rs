@@ -29,6 +29,8 @@ pub(crate) fn advance(
     if p.last_active_at.is_some_and(|t| t >= activity.at) {
         return Ok(None);
     }
+    let counters = fanloop_domain::analytics::activity_counters(&activity, p.last_active_at);
+    crate::analytics::add(conn, tenant, p.customer_id.as_str(), &counters)?;
     let before = crate::active_day(&p);
     p.touch(activity.at);
     let after = crate::active_day(&p);

@@ -3,6 +3,7 @@
 //! [`SqliteStore::purge_expired_events`] (the in-process scheduler runs it).
 
 use async_trait::async_trait;
+use fanloop_domain::analytics::Counters;
 use fanloop_domain::campaigns::backlog::Activity;
 use fanloop_domain::events::{BehaviourEvent, StoredEvent};
 use fanloop_domain::ports::{EventRecorded, EventStore, RecordError, StoreError};
@@ -42,8 +43,10 @@ impl EventStore for SqliteStore {
         customer: &CustomerId,
         event: &StoredEvent,
         activity: Activity,
+        counters: &Counters,
     ) -> Result<EventRecorded, RecordError> {
         let (t, c, stored) = (tenant.to_string(), customer.to_string(), event.clone());
+        let counters = counters.clone();
         let doc = serde_json::to_string(&event.event).map_err(|e| corrupt("event", e))?;
         self.write(move |conn| {
             let tx = begin(conn)?;
@@ -79,6 +82,7 @@ impl EventStore for SqliteStore {
                 ],
             )
             .map_err(db_err)?;
+            crate::analytics::add(&tx, &t, &c, &counters)?;
             tx.commit().map_err(db_err)?;
             Ok(EventRecorded::Created)
         })

@@ -9,6 +9,7 @@ use fanloop_domain::TenantId;
 use fanloop_domain::ports::StoreError;
 use rusqlite::{Connection, params};
 
+mod analytics;
 mod backlog;
 mod campaigns;
 mod conn;

@@ -53,19 +53,30 @@ pub(crate) fn load_account(
     t: &str,
     c: &str,
 ) -> Result<Option<AccountRecord>, StoreError> {
-    let row: Option<(Option<String>, i64)> = conn
+    let row: Option<(Option<String>, i64, Option<String>)> = conn
         .prepare_cached(
-            "SELECT account, account_rev FROM customers WHERE tenant_id = ?1 AND customer_id = ?2",
+            "SELECT account, account_rev, json_extract(profile, '$.last_active_at') FROM customers
+             WHERE tenant_id = ?1 AND customer_id = ?2",
         )
         .map_err(db_err)?
-        .query_row(params![t, c], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(params![t, c], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()
         .map_err(db_err)?;
-    row.map(|(doc, rev)| account_record(doc, rev)).transpose()
+    row.map(|(doc, rev, active)| {
+        let active = active
+            .map(|a| fanloop_domain::time::parse(&a).map_err(|e| corrupt("last_active_at", e)))
+            .transpose()?;
+        account_record(doc, rev, active)
+    })
+    .transpose()
 }
 
 /// The account stored on a customer row (none yet: an empty account).
-fn account_record(doc: Option<String>, rev: i64) -> Result<AccountRecord, StoreError> {
+fn account_record(
+    doc: Option<String>,
+    rev: i64,
+    last_active_at: Option<jiff::Timestamp>,
+) -> Result<AccountRecord, StoreError> {
     let account = match doc {
         Some(d) => serde_json::from_str(&d).map_err(|e| corrupt("account", e))?,
         None => Default::default(),
@@ -73,6 +84,7 @@ fn account_record(doc: Option<String>, rev: i64) -> Result<AccountRecord, StoreE
     Ok(AccountRecord {
         account,
         rev: u64::try_from(rev).map_err(|e| corrupt("account rev", e))?,
+        last_active_at,
     })
 }
 
@@ -93,8 +105,8 @@ fn load_account_and_profile(
         .optional()
         .map_err(db_err)?;
     row.map(|(doc, rev, profile)| {
-        let record = account_record(doc, rev)?;
-        let profile = serde_json::from_str(&profile).map_err(|e| corrupt("profile", e))?;
+        let profile: Profile = serde_json::from_str(&profile).map_err(|e| corrupt("profile", e))?;
+        let record = account_record(doc, rev, profile.last_active_at)?;
         Ok((record, profile))
     })
     .transpose()
@@ -239,6 +251,7 @@ impl PointsStore for SqliteStore {
                 )
                 .map_err(db_err)?;
             }
+            crate::analytics::add(&tx, &t, &c, &ch.counters)?;
             if let Some(coupon) = &ch.coupon {
                 tx.prepare_cached("INSERT INTO coupons (tenant_id, code, customer_id, coupon) VALUES (?1, ?2, ?3, ?4)").map_err(db_err)?.execute(params![t, coupon.code.as_str(), c, json("coupon", coupon)?],
                 )

@@ -130,6 +130,33 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant_id, token, customer_id)
      ) WITHOUT ROWID;
      CREATE INDEX lookups_by_customer ON lookups (tenant_id, customer_id);",
+    // 8: analytics: counters per tenant-local day (`day` = 'total' for all-time), the labels
+    // of their rows, the daily snapshots, and each customer's stage as the last one found it.
+    "ALTER TABLE customers ADD COLUMN stage TEXT;
+     CREATE TABLE analytics_counters (
+        tenant_id TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        day TEXT NOT NULL,
+        dim TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, scope, day, dim, key)
+     ) WITHOUT ROWID;
+     CREATE TABLE analytics_labels (
+        tenant_id TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        day TEXT NOT NULL,
+        dim TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, scope, day, dim, name)
+     ) WITHOUT ROWID;
+     CREATE TABLE analytics_snapshots (
+        tenant_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        snapshot TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, day)
+     ) WITHOUT ROWID;",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

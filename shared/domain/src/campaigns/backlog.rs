@@ -81,20 +81,51 @@ impl WinbackBacklog {
     }
 }
 
-/// Activity as a store records it: when, and whether it is late.
+/// Activity as a store records it: when, whether it is late, and the tenant-local day it
+/// counts for in analytics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Activity {
     pub at: Timestamp,
     /// Older than the days a daily win-back run reads: the store marks the customer for the
     /// backlog when this activity becomes their last.
     pub late: bool,
+    /// The tenant-local day of `at`, and when it began.
+    pub day: Date,
+    pub day_start: Timestamp,
 }
 
 impl Activity {
-    /// Activity at `at`, reported at `now`.
+    /// Activity at `at`, reported at `now`, counted on UTC days.
     pub fn new(at: Timestamp, now: Timestamp) -> Self {
+        Self::in_zone(at, now, &TimeZone::UTC)
+    }
+
+    /// Activity at `at`, reported at `now`, counted on the days of `tz` (the tenant's zone).
+    pub fn in_zone(at: Timestamp, now: Timestamp, tz: &TimeZone) -> Self {
         let late = days_before(utc_day(now), WINBACK_CATCH_UP_DAYS) > utc_day(at);
-        Self { at, late }
+        let zoned = at.to_zoned(tz.clone());
+        let day = zoned.date();
+        let day_start = zoned.start_of_day().map_or(at, |z| z.timestamp());
+        Self {
+            at,
+            late,
+            day,
+            day_start,
+        }
+    }
+
+    /// The same kind of activity at another time, counted in the zone offset this one had (a
+    /// store repairing a retried write knows no zone; it differs only across a DST change).
+    pub fn retimed(&self, at: Timestamp, now: Timestamp) -> Self {
+        let midnight = self
+            .day
+            .to_zoned(TimeZone::UTC)
+            .map_or(self.day_start, |z| z.timestamp());
+        let offset = jiff::tz::Offset::from_seconds(
+            i32::try_from(midnight.as_second() - self.day_start.as_second()).unwrap_or(0),
+        )
+        .unwrap_or(jiff::tz::Offset::UTC);
+        Self::in_zone(at, now, &TimeZone::fixed(offset))
     }
 }
 

@@ -81,9 +81,10 @@ pub struct StoredEvent {
 }
 
 impl BehaviourEvent {
-    /// The activity it is: at `occurred_at` (never later than `now`), reported at `now`.
-    pub fn activity(&self, now: Timestamp) -> Activity {
-        Activity::new(self.occurred_at.min(now), now)
+    /// The activity it is: at `occurred_at` (never later than `now`), reported at `now`,
+    /// counted on the days of `tz`.
+    pub fn activity(&self, now: Timestamp, tz: &jiff::tz::TimeZone) -> Activity {
+        Activity::in_zone(self.occurred_at.min(now), now, tz)
     }
 
     /// The key that orders a customer's events newest first (fixed width, so text order is

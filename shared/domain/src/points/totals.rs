@@ -48,6 +48,62 @@ pub struct Totals {
     /// Purchases by month (`YYYY-MM`), for rolling windows.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub months: BTreeMap<String, MonthTotals>,
+    /// Purchases per item category (the favourite category of churn analytics).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub categories: BTreeMap<String, u64>,
+    /// What the customer bought and whom they gifted on their latest day, so analytics count
+    /// each buyer of an item and each gifter of a streamer once per day.
+    #[serde(default, skip_serializing_if = "DayMarks::is_empty")]
+    pub today: DayMarks,
+}
+
+/// The items bought and streamers gifted on `day` (tenant-local), at most [`DayMarks::CAP`]
+/// each.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayMarks {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<jiff::civil::Date>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub items: std::collections::BTreeSet<String>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub streamers: std::collections::BTreeSet<String>,
+}
+
+impl DayMarks {
+    /// Marks kept per kind and day; past it (a customer buying more distinct items in a day)
+    /// each further purchase counts as a new buyer.
+    pub const CAP: usize = 64;
+
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Marks `key` (of `items` or `streamers`) on `day`: `true` when it is the first time that
+    /// day. A day before the marked one (a late event) always counts as first.
+    pub fn first(&mut self, day: jiff::civil::Date, streamer: bool, key: &str) -> bool {
+        match self.day {
+            Some(d) if d > day => return true,
+            Some(d) if d == day => {}
+            _ => {
+                *self = DayMarks {
+                    day: Some(day),
+                    ..DayMarks::default()
+                }
+            }
+        }
+        let set = if streamer {
+            &mut self.streamers
+        } else {
+            &mut self.items
+        };
+        if set.contains(key) {
+            return false;
+        }
+        if set.len() < Self::CAP {
+            set.insert(key.to_owned());
+        }
+        true
+    }
 }
 
 impl Totals {
@@ -87,6 +143,9 @@ impl Totals {
                     .or_default();
                 step(&mut month.purchases, 1);
                 step(month.spend.entry(currency.clone()).or_insert(0), amount);
+                if let Some(cat) = f.context.item.as_ref().and_then(|i| i.category.as_ref()) {
+                    step(self.categories.entry(cat.to_string()).or_insert(0), 1);
+                }
                 if add {
                     self.first_purchase_at = Some(self.first_purchase_at.map_or(at, |t| t.min(at)));
                     self.last_purchase_at = Some(self.last_purchase_at.map_or(at, |t| t.max(at)));
@@ -99,6 +158,7 @@ impl Totals {
             _ => {}
         }
         self.spend.retain(|_, v| *v > 0);
+        self.categories.retain(|_, v| *v > 0);
         self.gift_coins.retain(|_, v| *v > 0);
         self.months
             .retain(|_, m| m.purchases > 0 || m.spend.values().any(|v| *v > 0));

@@ -1,0 +1,286 @@
+//! Analytics on DynamoDB.
+//!
+//! - Counters: `T#{tenant}#STATS#{scope}#{shard}` / `D#{YYYY-MM-DD}#{dim}` (`TOTAL#{dim}` for
+//!   all-time), one number attribute `c:{key}` per counter added to with `ADD`, labels as
+//!   `l:{name}`. A customer's writes always go to one of [`SHARDS`] partitions (by customer),
+//!   inside the transaction of the write they count; a report reads `SHARDS` day ranges per
+//!   scope, never the events or the customers.
+//! - Snapshots: `T#{tenant}#SNAPSHOT` / `D#{YYYY-MM-DD}`, the document in `doc`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem, Update};
+use fanloop_domain::analytics::{CounterRow, Counters, SHARDS, Scope, Snapshot};
+use fanloop_domain::ports::{AnalyticsStore, CustomerBatch, SnapshotCustomer, StoreError};
+use fanloop_domain::surveys::shard_of;
+use fanloop_domain::{CustomerId, TenantId};
+use jiff::civil::Date;
+
+use crate::item::{Item, av_s, get_s, item_to_profile};
+use crate::points::{corrupt, item_to_account, to_json};
+use crate::{DynamoStore, build_err, key, profile_pk, sdk_err, tenant_pk};
+
+const COUNTER: &str = "c:";
+const LABEL: &str = "l:";
+
+fn stats_pk(tenant: &TenantId, scope: Scope, shard: u32) -> String {
+    format!("T#{tenant}#STATS#{}#{shard}", scope.as_str())
+}
+
+fn snapshot_pk(tenant: &TenantId) -> String {
+    format!("T#{tenant}#SNAPSHOT")
+}
+
+fn row_sk(day: Option<Date>, dim: &str) -> String {
+    match day {
+        Some(d) => format!("D#{d}#{dim}"),
+        None => format!("TOTAL#{dim}"),
+    }
+}
+
+fn item_to_row(item: &Item) -> Result<CounterRow, StoreError> {
+    let sk = get_s(item, "sk").ok_or_else(|| corrupt("counter row", "no sort key"))?;
+    let (day, dim) = if let Some(dim) = sk.strip_prefix("TOTAL#") {
+        (None, dim)
+    } else {
+        let rest = sk
+            .strip_prefix("D#")
+            .ok_or_else(|| corrupt("counter row", "bad sort key"))?;
+        let (d, dim) = rest
+            .split_once('#')
+            .ok_or_else(|| corrupt("counter row", "bad sort key"))?;
+        (Some(d.parse().map_err(|e| corrupt("counter day", e))?), dim)
+    };
+    let mut row = CounterRow {
+        day,
+        dim: dim.to_owned(),
+        ..CounterRow::default()
+    };
+    for (name, v) in item {
+        match (v, name.strip_prefix(COUNTER), name.strip_prefix(LABEL)) {
+            (AttributeValue::N(n), Some(k), _) => {
+                let n: i64 = n.parse().map_err(|e| corrupt("counter", e))?;
+                row.counts.insert(k.to_owned(), n);
+            }
+            (AttributeValue::S(s), _, Some(l)) => {
+                row.labels.insert(l.to_owned(), s.clone());
+            }
+            _ => {}
+        }
+    }
+    Ok(row)
+}
+
+impl DynamoStore {
+    /// One `Update` per counter row of `counters`, for the transaction of the write they
+    /// count, on the customer's shard.
+    pub(crate) fn counter_updates(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        counters: &Counters,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let shard = shard_of(customer.as_str()) % SHARDS;
+        let mut out = Vec::new();
+        for (k, d) in &counters.rows {
+            let mut names = HashMap::new();
+            let mut values = HashMap::new();
+            let mut adds = Vec::new();
+            for (i, (key_, by)) in d.add.iter().enumerate() {
+                names.insert(format!("#c{i}"), format!("{COUNTER}{key_}"));
+                values.insert(format!(":c{i}"), AttributeValue::N(by.to_string()));
+                adds.push(format!("#c{i} :c{i}"));
+            }
+            let mut sets = Vec::new();
+            for (i, (name, value)) in d.labels.iter().enumerate() {
+                names.insert(format!("#l{i}"), format!("{LABEL}{name}"));
+                values.insert(format!(":l{i}"), av_s(value.clone()));
+                sets.push(format!("#l{i} = :l{i}"));
+            }
+            let mut expr = String::new();
+            if !adds.is_empty() {
+                expr.push_str(&format!("ADD {}", adds.join(", ")));
+            }
+            if !sets.is_empty() {
+                expr.push_str(&format!(" SET {}", sets.join(", ")));
+            }
+            let update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(
+                    stats_pk(tenant, k.scope, shard),
+                    &row_sk(k.day, &k.dim),
+                )))
+                .update_expression(expr.trim())
+                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_values(Some(values))
+                .build()
+                .map_err(build_err)?;
+            out.push(TransactWriteItem::builder().update(update).build());
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl AnalyticsStore for DynamoStore {
+    async fn counter_rows(
+        &self,
+        tenant: &TenantId,
+        scope: Scope,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<CounterRow>, StoreError> {
+        let mut out = Vec::new();
+        for shard in 0..SHARDS {
+            let items = self
+                .query_between(
+                    stats_pk(tenant, scope, shard),
+                    format!("D#{from}#"),
+                    format!("D#{to}#~"),
+                )
+                .await?;
+            for item in items {
+                out.push(item_to_row(&item)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn counter_totals(&self, tenant: &TenantId) -> Result<CounterRow, StoreError> {
+        let keys: Vec<_> = (0..SHARDS)
+            .map(|s| key(stats_pk(tenant, Scope::Overview, s), &row_sk(None, "")))
+            .collect();
+        let request = KeysAndAttributes::builder()
+            .set_keys(Some(keys))
+            .consistent_read(true)
+            .build()
+            .map_err(build_err)?;
+        let mut pending = HashMap::from([(self.table.clone(), request)]);
+        let mut total = CounterRow::default();
+        while !pending.is_empty() {
+            let out = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(pending))
+                .send()
+                .await
+                .map_err(sdk_err)?;
+            for item in out
+                .responses
+                .and_then(|mut r| r.remove(&self.table))
+                .unwrap_or_default()
+            {
+                for (k, v) in item_to_row(&item)?.counts {
+                    *total.counts.entry(k).or_insert(0) += v;
+                }
+            }
+            pending = out.unprocessed_keys.unwrap_or_default();
+        }
+        Ok(total)
+    }
+
+    async fn snapshot_customers(
+        &self,
+        tenant: &TenantId,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<CustomerBatch, StoreError> {
+        // A daily job's pass over every customer: a filtered Scan, resumed from `cursor` (the
+        // last key read). Never on a request path.
+        let start = match cursor {
+            Some(c) => {
+                let k: BTreeMap<String, String> =
+                    serde_json::from_str(&c).map_err(|e| corrupt("snapshot cursor", e))?;
+                Some(k.into_iter().map(|(n, v)| (n, av_s(v))).collect())
+            }
+            None => None,
+        };
+        let page = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("begins_with(pk, :p) AND sk = :profile")
+            .expression_attribute_values(":p", av_s(format!("{}#C#", tenant_pk(tenant))))
+            .expression_attribute_values(":profile", av_s("PROFILE"))
+            .limit(i32::try_from(limit.max(1)).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        let mut out = Vec::new();
+        for item in page.items.unwrap_or_default() {
+            out.push(SnapshotCustomer {
+                profile: item_to_profile(&item)?,
+                account: item_to_account(&item)?.account,
+                stage: get_s(&item, "stage").map(str::to_owned),
+            });
+        }
+        let next = match page.last_evaluated_key {
+            Some(k) => {
+                let m: BTreeMap<String, String> = k
+                    .iter()
+                    .filter_map(|(n, v)| Some((n.clone(), v.as_s().ok()?.clone())))
+                    .collect();
+                Some(to_json("snapshot cursor", &m)?)
+            }
+            None => None,
+        };
+        Ok((out, next))
+    }
+
+    async fn move_stage(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        from: Option<&str>,
+        to: &str,
+        counters: &Counters,
+    ) -> Result<bool, StoreError> {
+        let mut values = HashMap::from([(":to".to_owned(), av_s(to))]);
+        let cond = match from {
+            Some(f) => {
+                values.insert(":from".into(), av_s(f));
+                "attribute_exists(pk) AND stage = :from"
+            }
+            None => "attribute_exists(pk) AND attribute_not_exists(stage)",
+        };
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(profile_pk(tenant, customer), "PROFILE")))
+            .update_expression("SET stage = :to")
+            .condition_expression(cond)
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(build_err)?;
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        items.extend(self.counter_updates(tenant, customer, counters)?);
+        self.transact_applied(items).await
+    }
+
+    async fn put_snapshot(&self, tenant: &TenantId, snapshot: &Snapshot) -> Result<(), StoreError> {
+        let mut item = key(snapshot_pk(tenant), &format!("D#{}", snapshot.day));
+        item.insert("doc".into(), av_s(to_json("snapshot", snapshot)?));
+        self.put_item(item).await
+    }
+
+    async fn latest_snapshot(&self, tenant: &TenantId) -> Result<Option<Snapshot>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", av_s(snapshot_pk(tenant)))
+            .scan_index_forward(false)
+            .limit(1)
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        out.items
+            .unwrap_or_default()
+            .first()
+            .and_then(|i| get_s(i, "doc"))
+            .map(|d| serde_json::from_str(d).map_err(|e| corrupt("snapshot", e)))
+            .transpose()
+    }
+}
