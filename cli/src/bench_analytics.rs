@@ -31,6 +31,7 @@ async fn overview(
         .map_err(|e| e.to_string())?;
     let runs = 200;
     let mut lat = Vec::with_capacity(runs);
+    let mut read = 0;
     let started = Instant::now();
     for _ in 0..runs {
         let t0 = Instant::now();
@@ -38,6 +39,7 @@ async fn overview(
             .counter_rows(tenant, Scope::Overview, from, today)
             .await
             .map_err(|e| e.to_string())?;
+        read = rows.len();
         let now = store
             .counter_totals(tenant)
             .await
@@ -49,7 +51,7 @@ async fn overview(
         lat.push(t0.elapsed());
     }
     report(
-        &format!("analytics overview, {days} days, {label}"),
+        &format!("analytics overview, {days} days, {label} ({read} counter rows read)"),
         runs,
         started.elapsed(),
         lat,

@@ -223,4 +223,38 @@ async fn requests_per_operation() {
     );
     store.events(&tenant, &c, None, 20, now).await.unwrap();
     assert_eq!(requests.take(), ["Query"], "a page of events");
+
+    // The first activity of a new day: the same-day update fails and returns the item, then
+    // the move and the day's `active` counters go in one transaction.
+    let tomorrow = now + jiff::SignedDuration::from_hours(24);
+    let event = fanloop_domain::events::EventInput::from_json(
+        json!({"event_id": "ev2", "kind": "login"}),
+        "",
+        tomorrow,
+    )
+    .unwrap();
+    fanloop_profiles::events::record(store.as_ref(), &settings, &tenant, &c, event, tomorrow)
+        .await
+        .unwrap();
+    assert_eq!(
+        requests.take(),
+        ["TransactWriteItems", "UpdateItem", "TransactWriteItems"],
+        "behaviour event, first activity of the customer's day"
+    );
+
+    // The analytics overview: one Query per counter shard, one BatchGetItem of the totals.
+    let day = tomorrow.to_zoned(jiff::tz::TimeZone::UTC).date();
+    store
+        .counter_rows(
+            &tenant,
+            fanloop_domain::analytics::Scope::Overview,
+            day,
+            day,
+        )
+        .await
+        .unwrap();
+    store.counter_totals(&tenant).await.unwrap();
+    let mut expected = vec!["Query"; 8];
+    expected.push("BatchGetItem");
+    assert_eq!(requests.take(), expected, "analytics overview");
 }
