@@ -358,6 +358,21 @@ async fn snapshot_finds_tiers_segments_churn_traits_and_stage_moves(b: Backend) 
         )
         .await;
     }
+    // One churned (d1) and one retained (i1) customer answer NPS that day.
+    for (id, c) in [("n1", "d1"), ("n2", "i1")] {
+        created(
+            &app,
+            "/v1/surveys/onboarding/responses",
+            json!({"response_id": id, "customer_id": c, "nps": 8}),
+        )
+        .await;
+    }
+    created(
+        &app,
+        "/v1/surveys/onboarding/responses",
+        json!({"response_id": "n3", "customer_id": "i2", "csat": 4}),
+    )
+    .await;
     let first = created(&app, "/v1/analytics/snapshots", json!({})).await;
     assert_eq!(first["customers"], 6);
     let lc = app.get("/v1/analytics/lifecycle").await.body;

@@ -26,7 +26,7 @@ pub async fn take(
     loop {
         let (batch, next) = store.snapshot_customers(tenant, cursor, PAGE).await?;
         for c in batch {
-            let stage = builder.add(&c.profile, &c.account);
+            let stage = builder.add(&c.profile, &c.account, c.nps_answered);
             if c.stage.as_deref() != Some(stage.as_str()) {
                 let counters = builder.stage_move(c.stage.as_deref(), stage);
                 let id = &c.profile.customer_id;

@@ -234,7 +234,7 @@ pub(crate) async fn get_lifecycle(
 }
 
 /// Churned (lifecycle stage `churn`) against retained customers, compared on tier, platform,
-/// tenure and favourite category, from the daily snapshot.
+/// tenure, favourite category and whether they answered NPS, from the daily snapshot.
 #[utoipa::path(get, path = "/analytics/churn", tag = "analytics",
     responses((status = 200, body = ChurnReport)),
     security(("api_key" = [])))]

@@ -568,6 +568,8 @@ pub struct SnapshotCustomer {
     pub account: Account,
     /// The lifecycle stage the previous snapshot found (`None` before the first).
     pub stage: Option<String>,
+    /// The customer has answered an NPS question.
+    pub nps_answered: bool,
 }
 
 /// A page of customers for the daily snapshot, and where the next page starts.

@@ -214,6 +214,7 @@ impl AnalyticsStore for DynamoStore {
                 profile: item_to_profile(&item)?,
                 account: item_to_account(&item)?.account,
                 stage: get_s(&item, "stage").map(str::to_owned),
+                nps_answered: matches!(item.get("nps_answered"), Some(AttributeValue::Bool(true))),
             });
         }
         let next = match page.last_evaluated_key {

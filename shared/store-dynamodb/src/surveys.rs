@@ -124,13 +124,27 @@ impl DynamoStore {
         items.push(TransactWriteItem::builder().update(update).build());
 
         if let Some(c) = &r.customer_id {
-            let check = ConditionCheck::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(profile_pk(tenant, c), "PROFILE")))
-                .condition_expression("attribute_exists(pk)")
-                .build()
-                .map_err(build_err)?;
-            items.push(TransactWriteItem::builder().condition_check(check).build());
+            // The customer must exist; an NPS answer also marks them (a churn trait).
+            let profile = key(profile_pk(tenant, c), "PROFILE");
+            if r.nps.is_some() {
+                let mark = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(profile))
+                    .update_expression("SET nps_answered = :t")
+                    .condition_expression("attribute_exists(pk)")
+                    .expression_attribute_values(":t", AttributeValue::Bool(true))
+                    .build()
+                    .map_err(build_err)?;
+                items.push(TransactWriteItem::builder().update(mark).build());
+            } else {
+                let check = ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(profile))
+                    .condition_expression("attribute_exists(pk)")
+                    .build()
+                    .map_err(build_err)?;
+                items.push(TransactWriteItem::builder().condition_check(check).build());
+            }
             let mut copy = key(profile_pk(tenant, c), &copy_sk(r));
             copy.insert("doc".into(), av_s(doc));
             items.push(self.put(copy, None)?);

@@ -152,7 +152,12 @@ impl AnalyticsStore for SqliteStore {
         self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT customer_id, profile, account, stage FROM customers
+                    "SELECT customer_id, profile, account, stage,
+                        EXISTS (SELECT 1 FROM survey_responses s
+                                WHERE s.tenant_id = customers.tenant_id
+                                  AND s.customer_id = customers.customer_id
+                                  AND json_extract(s.response, '$.nps') IS NOT NULL)
+                     FROM customers
                      WHERE tenant_id = ?1 AND customer_id > ?2 ORDER BY customer_id LIMIT ?3",
                 )
                 .map_err(db_err)?;
@@ -163,13 +168,14 @@ impl AnalyticsStore for SqliteStore {
                         r.get::<_, String>(1)?,
                         r.get::<_, Option<String>>(2)?,
                         r.get::<_, Option<String>>(3)?,
+                        r.get::<_, bool>(4)?,
                     ))
                 })
                 .map_err(db_err)?;
             let mut out = Vec::new();
             let mut last = None;
             for row in found {
-                let (id, profile, account, stage) = row.map_err(db_err)?;
+                let (id, profile, account, stage, nps_answered) = row.map_err(db_err)?;
                 let profile: Profile =
                     serde_json::from_str(&profile).map_err(|e| corrupt("profile", e))?;
                 let account = match account {
@@ -180,6 +186,7 @@ impl AnalyticsStore for SqliteStore {
                     profile,
                     account,
                     stage,
+                    nps_answered,
                 });
                 last = Some(id);
             }

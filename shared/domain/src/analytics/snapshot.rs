@@ -24,7 +24,7 @@ pub struct TraitCount {
 /// One trait value compared between churned and retained customers.
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 pub struct TraitRow {
-    /// `tier`, `platform`, `tenure`, `favourite_category`.
+    /// `tier`, `platform`, `tenure`, `favourite_category`, `nps_answered`.
     #[serde(rename = "trait")]
     pub name: String,
     pub value: String,
@@ -88,8 +88,9 @@ impl<'a> SnapshotBuilder<'a> {
         }
     }
 
-    /// Counts the customer; returns their lifecycle stage.
-    pub fn add(&mut self, profile: &Profile, account: &Account) -> Stage {
+    /// Counts the customer (`nps_answered`: they answered an NPS question); returns their
+    /// lifecycle stage.
+    pub fn add(&mut self, profile: &Profile, account: &Account, nps_answered: bool) -> Stage {
         let (s, now) = (self.settings, self.snapshot.as_of);
         let tz = s.timezone.tz();
         let snap = &mut self.snapshot;
@@ -118,6 +119,10 @@ impl<'a> SnapshotBuilder<'a> {
             ("platform", platform),
             ("tenure", tenure(age).to_owned()),
             ("favourite_category", favourite),
+            (
+                "nps_answered",
+                if nps_answered { "yes" } else { "no" }.to_owned(),
+            ),
         ] {
             let c = snap
                 .traits
