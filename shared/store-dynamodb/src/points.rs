@@ -173,7 +173,7 @@ impl DynamoStore {
         // Only an activity later than the last one moves it (as on SQLite).
         let activity = change
             .active_at
-            .filter(|a| record.last_active_at.is_none_or(|p| p < a.at));
+            .filter(|a| a.moves_from(record.last_active_at));
         if let Some(activity) = activity {
             let at = activity.at;
             self.mark_late(tenant, customer, activity).await?;

@@ -279,7 +279,7 @@ impl ProfileStore for DynamoStore {
                 return Ok(false);
             };
             let last = crate::item::item_to_profile(&item)?.last_active_at;
-            if last.is_some_and(|l| l >= activity.at) {
+            if !activity.moves_from(last) {
                 return Ok(true);
             }
             let cond = match last {

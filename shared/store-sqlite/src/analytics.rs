@@ -65,9 +65,13 @@ fn rows(
         }
         d.parse().map(Some).map_err(|e| corrupt("analytics day", e))
     };
+    // Counters (integers) and labels (text) of the rows, in one read.
     let mut stmt = conn
         .prepare_cached(
             "SELECT day, dim, key, value FROM analytics_counters
+             WHERE tenant_id = ?1 AND scope = ?2 AND day >= ?3 AND day <= ?4
+             UNION ALL
+             SELECT day, dim, name, value FROM analytics_labels
              WHERE tenant_id = ?1 AND scope = ?2 AND day >= ?3 AND day <= ?4",
         )
         .map_err(db_err)?;
@@ -77,39 +81,31 @@ fn rows(
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
-                r.get::<_, i64>(3)?,
+                r.get::<_, rusqlite::types::Value>(3)?,
             ))
         })
         .map_err(db_err)?;
     for row in found {
         let (day, dim, key, value) = row.map_err(db_err)?;
-        let r = out.entry((day.clone(), dim.clone())).or_insert(CounterRow {
-            day: day_of(&day)?,
-            dim,
-            ..CounterRow::default()
-        });
-        r.counts.insert(key, value);
-    }
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT day, dim, name, value FROM analytics_labels
-             WHERE tenant_id = ?1 AND scope = ?2 AND day >= ?3 AND day <= ?4",
-        )
-        .map_err(db_err)?;
-    let found = stmt
-        .query_map(params![tenant, scope.as_str(), from, to], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })
-        .map_err(db_err)?;
-    for row in found {
-        let (day, dim, name, value) = row.map_err(db_err)?;
-        if let Some(r) = out.get_mut(&(day, dim)) {
-            r.labels.insert(name, value);
+        let r = match out.entry((day, dim)) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                let (day, dim) = e.key().clone();
+                e.insert(CounterRow {
+                    day: day_of(&day)?,
+                    dim,
+                    ..CounterRow::default()
+                })
+            }
+        };
+        match value {
+            rusqlite::types::Value::Integer(n) => {
+                r.counts.insert(key, n);
+            }
+            rusqlite::types::Value::Text(t) => {
+                r.labels.insert(key, t);
+            }
+            _ => return Err(corrupt("analytics counter", "neither a number nor a label")),
         }
     }
     Ok(out.into_values().collect())

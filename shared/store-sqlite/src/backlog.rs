@@ -26,7 +26,7 @@ pub(crate) fn advance(
     mut p: Profile,
     activity: Activity,
 ) -> Result<Option<Touched>, StoreError> {
-    if p.last_active_at.is_some_and(|t| t >= activity.at) {
+    if !activity.moves_from(p.last_active_at) {
         return Ok(None);
     }
     let counters = fanloop_domain::analytics::activity_counters(&activity, p.last_active_at);

@@ -15,12 +15,15 @@ use crate::events::{BehaviourEvent, EventKind};
 /// The counters of `activity` when the customer's last activity was `prev`.
 pub fn activity_counters(activity: &Activity, prev: Option<Timestamp>) -> Counters {
     let mut c = Counters::default();
+    if !activity.moves_from(prev) {
+        return c;
+    }
     match prev {
         None => {
             c.day(activity.day, "active", 1);
             c.day(activity.day, "new", 1);
         }
-        Some(p) if p < activity.day_start && p < activity.at => {
+        Some(p) if p < activity.day_start => {
             c.day(activity.day, "active", 1);
             c.day(activity.day, "returning", 1);
         }

@@ -114,6 +114,11 @@ impl Activity {
         }
     }
 
+    /// Whether this activity moves a last activity of `prev` forward (never back).
+    pub fn moves_from(&self, prev: Option<Timestamp>) -> bool {
+        prev.is_none_or(|p| p < self.at)
+    }
+
     /// The same kind of activity at another time, counted in the zone offset this one had (a
     /// store repairing a retried write knows no zone; it differs only across a DST change).
     pub fn retimed(&self, at: Timestamp, now: Timestamp) -> Self {
