@@ -438,6 +438,25 @@ async fn snapshot_finds_tiers_segments_churn_traits_and_stage_moves(b: Backend) 
         .await
         .body;
     assert_eq!(lc["distribution"], json!({"churn": 3, "growth": 3}), "{lc}");
+    // Staff list the same customers the snapshot counted.
+    let listed = |q: &'static str| {
+        let app = &app;
+        async move {
+            let body = app.get(&format!("/v1/customers?{q}")).await.body;
+            body["customers"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{q}: {body}"))
+                .iter()
+                .map(|c| c["customer_id"].as_str().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed("lifecycle=churn").await, ["d1", "d2", "i4"]);
+    assert_eq!(listed("lifecycle=growth").await, ["i1", "i2", "i3"]);
+    assert!(
+        listed("lifecycle=acquisition").await.is_empty(),
+        "moved out"
+    );
     assert_eq!(
         lc["moves"],
         json!([{"from": "acquisition", "to": "churn", "customers": 3},

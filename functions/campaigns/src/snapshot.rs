@@ -1,7 +1,7 @@
 //! The daily analytics snapshot: one pass over a tenant's customers folded into the counts that
 //! need every customer (tiers, lifecycle stages, RFM segments, churn traits), and the
-//! lifecycle moves since the previous pass, each written with the customer's new stage so a
-//! rerun counts nothing twice. Run by the campaigns schedule on AWS, the in-process scheduler
+//! lifecycle moves since the previous pass, each written with the customer's new segments (the
+//! tier, stage and RFM segment staff list customers by) so a rerun counts nothing twice. Run by the campaigns schedule on AWS, the in-process scheduler
 //! locally, or `POST /v1/analytics/snapshots`.
 
 use fanloop_domain::TenantId;
@@ -26,12 +26,15 @@ pub async fn take(
     loop {
         let (batch, next) = store.snapshot_customers(tenant, cursor, PAGE).await?;
         for c in batch {
-            let stage = builder.add(&c.profile, &c.account, c.nps_answered);
-            if c.stage.as_deref() != Some(stage.as_str()) {
-                let counters = builder.stage_move(c.stage.as_deref(), stage);
+            let segments = builder.add(&c.profile, &c.account, c.nps_answered);
+            if c.segments != segments {
+                let counters = builder.stage_move(
+                    c.segments.lifecycle.as_deref(),
+                    segments.lifecycle.as_deref(),
+                );
                 let id = &c.profile.customer_id;
                 if store
-                    .move_stage(tenant, id, c.stage.as_deref(), stage.as_str(), &counters)
+                    .move_segments(tenant, id, &c.segments, &segments, &counters)
                     .await?
                     && !counters.is_empty()
                 {

@@ -2,6 +2,10 @@
 //! each is a *lookup token* the stores index. E-mail and phone tokens are keyed hashes
 //! (HMAC-SHA-256 under the tenant's own random lookup key, of the normalised value), so no
 //! address or number is ever a key in an index; tag tokens are the tag itself.
+//!
+//! A customer is also listed under the [`Segments`] the daily analytics snapshot found them in
+//! (tier, lifecycle stage, RFM segment): those tokens start with [`SEGMENT_PREFIX`], are
+//! written by the snapshot with the stored segments, and are never derived from the profile.
 
 use std::collections::BTreeSet;
 
@@ -9,7 +13,10 @@ use hmac::{KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::error::ValidationErrors;
+use crate::lifecycle::Stage;
+use crate::points::rules::TierName;
 use crate::profile::Profile;
+use crate::rfm::RfmSegment;
 use crate::tenant::{Random, RandomError};
 use crate::values::{Email, Phone, Tag};
 
@@ -57,28 +64,44 @@ pub enum CustomerQuery {
     Email(Email),
     Phone(Phone),
     Tag(Tag),
+    /// Customers the newest snapshot found in this tier.
+    Tier(TierName),
+    Lifecycle(Stage),
+    RfmSegment(RfmSegment),
+}
+
+/// The query parameters naming what to search by; exactly one is given.
+pub const QUERY_FIELDS: [&str; 6] = ["email", "phone", "tag", "tier", "lifecycle", "rfm_segment"];
+
+/// Segment tokens start with this; no profile-derived token does.
+pub const SEGMENT_PREFIX: &str = "seg.";
+
+fn snake<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
 }
 
 impl CustomerQuery {
-    /// Exactly one of `email`, `phone`, `tag`, parsed (and normalised) like the profile's.
-    pub fn parse(
-        email: Option<&str>,
-        phone: Option<&str>,
-        tag: Option<&str>,
-    ) -> Result<Self, ValidationErrors> {
-        let field =
-            |name: &str, e: crate::error::ParseError| ValidationErrors::single(name, e.to_string());
-        match (email, phone, tag) {
-            (Some(e), None, None) => Email::parse(e)
-                .map(Self::Email)
-                .map_err(|e| field("email", e)),
-            (None, Some(p), None) => Phone::parse(p)
-                .map(Self::Phone)
-                .map_err(|e| field("phone", e)),
-            (None, None, Some(t)) => Tag::parse(t).map(Self::Tag).map_err(|e| field("tag", e)),
+    /// The query of `field` (one of [`QUERY_FIELDS`]) for `value`, parsed (and normalised)
+    /// like the profile's.
+    pub fn parse(field: &str, value: &str) -> Result<Self, ValidationErrors> {
+        let bad = |e: crate::error::ParseError| ValidationErrors::single(field, e.to_string());
+        let one_of = |names: &[&str]| {
+            ValidationErrors::single(field, format!("must be one of {}", names.join(", ")))
+        };
+        match field {
+            "email" => Email::parse(value).map(Self::Email).map_err(bad),
+            "phone" => Phone::parse(value).map(Self::Phone).map_err(bad),
+            "tag" => Tag::parse(value).map(Self::Tag).map_err(bad),
+            "tier" => TierName::parse(value).map(Self::Tier).map_err(bad),
+            "lifecycle" => snake(value)
+                .map(Self::Lifecycle)
+                .ok_or_else(|| one_of(&["acquisition", "growth", "maturity", "churn"])),
+            "rfm_segment" => snake(value)
+                .map(Self::RfmSegment)
+                .ok_or_else(|| one_of(RfmSegment::NAMES)),
             _ => Err(ValidationErrors::single(
                 "(query)",
-                "give exactly one of email, phone, identity or tag",
+                "give exactly one of email, phone, identity, tag, tier, lifecycle or rfm_segment",
             )),
         }
     }
@@ -89,12 +112,66 @@ impl CustomerQuery {
             Self::Email(e) => format!("email:{}", key.hash("email", e.as_str())),
             Self::Phone(p) => format!("phone:{}", key.hash("phone", p.as_str())),
             Self::Tag(t) => format!("tag:{t}"),
+            Self::Tier(t) => segment_token("tier", t.as_str()),
+            Self::Lifecycle(s) => segment_token("lifecycle", s.as_str()),
+            Self::RfmSegment(s) => segment_token("rfm", s.as_str()),
         }
     }
 
-    /// Tags can hold a large share of a tenant: their index is spread over shards.
+    /// Lists fed by the daily snapshot (their answer is as of that snapshot).
+    pub fn is_segment(&self) -> bool {
+        matches!(
+            self,
+            Self::Tier(_) | Self::Lifecycle(_) | Self::RfmSegment(_)
+        )
+    }
+
+    /// Tags and segments can hold a large share of a tenant: their index is spread over shards.
     pub fn sharded(&self) -> bool {
-        matches!(self, Self::Tag(_))
+        is_sharded(&self.token(&LookupKey(Vec::new())))
+    }
+}
+
+/// Whether the index of `token` is spread over shards (tags and segments).
+pub fn is_sharded(token: &str) -> bool {
+    token.starts_with("tag:") || token.starts_with(SEGMENT_PREFIX)
+}
+
+fn segment_token(kind: &str, value: &str) -> String {
+    format!("{SEGMENT_PREFIX}{kind}:{value}")
+}
+
+/// Where the daily snapshot last placed a customer; `None` before the first snapshot saw them
+/// (and for a customer stored before segments were kept).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Segments {
+    pub tier: Option<String>,
+    /// The lifecycle stage (`acquisition`, …).
+    pub lifecycle: Option<String>,
+    /// The RFM segment (`champions`, …).
+    pub rfm: Option<String>,
+}
+
+impl Segments {
+    /// The customer's segment tokens.
+    pub fn tokens(&self) -> BTreeSet<String> {
+        [
+            ("tier", &self.tier),
+            ("lifecycle", &self.lifecycle),
+            ("rfm", &self.rfm),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_deref().map(|v| segment_token(k, v)))
+        .collect()
+    }
+
+    /// The tokens a move from `self` to `to` adds and removes.
+    pub fn token_changes(&self, to: &Segments) -> (Vec<String>, Vec<String>) {
+        let (old, new) = (self.tokens(), to.tokens());
+        (
+            new.difference(&old).cloned().collect(),
+            old.difference(&new).cloned().collect(),
+        )
     }
 }
 
@@ -136,22 +213,15 @@ mod tests {
         p.apply(&patch, now);
         let t = tokens(&p, &key(1));
         let by = |q: CustomerQuery| t.contains(&q.token(&key(1)));
-        assert!(by(CustomerQuery::parse(
-            Some("Li.Wei@example.com"),
-            None,
-            None
-        )
-        .unwrap()));
         assert!(by(
-            CustomerQuery::parse(None, Some("+8613812345678"), None).unwrap()
+            CustomerQuery::parse("email", "Li.Wei@example.com").unwrap()
         ));
-        assert!(by(CustomerQuery::parse(None, None, Some("vip")).unwrap()));
-        assert!(!by(CustomerQuery::parse(
-            Some("li.wei@example.com"),
-            None,
-            None
-        )
-        .unwrap()));
+        assert!(by(CustomerQuery::parse("phone", "+8613812345678").unwrap()));
+        assert!(by(CustomerQuery::parse("tag", "vip").unwrap()));
+        assert!(!by(
+            CustomerQuery::parse("email", "li.wei@example.com").unwrap()
+        ));
+        assert!(t.iter().all(|s| !s.starts_with(SEGMENT_PREFIX)));
         assert!(
             t.iter().all(|s| !s.contains('@') && !s.contains("1381234")),
             "{t:?}"
@@ -163,19 +233,49 @@ mod tests {
     #[test]
     fn a_query_names_one_thing() {
         let field = |r: Result<CustomerQuery, ValidationErrors>| r.unwrap_err().0[0].field.clone();
-        assert_eq!(field(CustomerQuery::parse(None, None, None)), "(query)");
+        assert_eq!(field(CustomerQuery::parse("identity", "x")), "(query)");
+        assert_eq!(field(CustomerQuery::parse("email", "nope")), "email");
+        assert_eq!(field(CustomerQuery::parse("phone", "123")), "phone");
+        assert_eq!(field(CustomerQuery::parse("tag", "a b")), "tag");
+        assert_eq!(field(CustomerQuery::parse("tier", "")), "tier");
         assert_eq!(
-            field(CustomerQuery::parse(Some("a@b.co"), None, Some("x"))),
-            "(query)"
+            field(CustomerQuery::parse("lifecycle", "Growth")),
+            "lifecycle"
         );
         assert_eq!(
-            field(CustomerQuery::parse(Some("nope"), None, None)),
-            "email"
+            field(CustomerQuery::parse("rfm_segment", "vip")),
+            "rfm_segment"
         );
-        assert_eq!(
-            field(CustomerQuery::parse(None, Some("123"), None)),
-            "phone"
-        );
-        assert_eq!(field(CustomerQuery::parse(None, None, Some("a b"))), "tag");
+    }
+
+    #[test]
+    fn segments_are_listed_under_their_own_tokens() {
+        let k = key(1);
+        let q = |f: &str, v: &str| CustomerQuery::parse(f, v).unwrap();
+        let seg = Segments {
+            tier: Some("gold".into()),
+            lifecycle: Some("growth".into()),
+            rfm: Some("at_risk".into()),
+        };
+        let t = seg.tokens();
+        for query in [
+            q("tier", "gold"),
+            q("lifecycle", "growth"),
+            q("rfm_segment", "at_risk"),
+        ] {
+            assert!(query.is_segment() && query.sharded());
+            assert!(t.contains(&query.token(&k)), "{query:?}");
+        }
+        assert!(!q("tag", "gold").is_segment() && q("tag", "gold").sharded());
+        assert!(!q("email", "a@b.co").sharded());
+        assert_ne!(q("tag", "gold").token(&k), q("tier", "gold").token(&k));
+        let to = Segments {
+            lifecycle: Some("churn".into()),
+            ..seg.clone()
+        };
+        let (add, remove) = seg.token_changes(&to);
+        assert_eq!(add, vec![q("lifecycle", "churn").token(&k)]);
+        assert_eq!(remove, vec![q("lifecycle", "growth").token(&k)]);
+        assert_eq!(Segments::default().token_changes(&seg).0.len(), 3);
     }
 }

@@ -566,8 +566,8 @@ pub trait EventStore: Send + Sync {
 pub struct SnapshotCustomer {
     pub profile: Profile,
     pub account: Account,
-    /// The lifecycle stage the previous snapshot found (`None` before the first).
-    pub stage: Option<String>,
+    /// Where the previous snapshot placed the customer.
+    pub segments: crate::lookup::Segments,
     /// The customer has answered an NPS question.
     pub nps_answered: bool,
 }
@@ -596,16 +596,17 @@ pub trait AnalyticsStore: Send + Sync {
         cursor: Option<String>,
         limit: usize,
     ) -> Result<CustomerBatch, StoreError>;
-    /// Records that the snapshot found `customer` in stage `to` where the previous one found
-    /// `from`, adding `counters` (the move) in the same atomic step; `false` (nothing written)
-    /// when the stored stage is no longer `from` or the customer is gone, so a rerun never
-    /// counts a move twice.
-    async fn move_stage(
+    /// Records that the snapshot found `customer` in the segments `to` where the previous one
+    /// found `from`: stores them, moves the customer's segment lookup tokens
+    /// ([`crate::lookup::Segments::tokens`]) and adds `counters` (the stage move) in the same
+    /// atomic step; `false` (nothing written) when the stored segments are no longer `from` or
+    /// the customer is gone, so a rerun never counts a move twice.
+    async fn move_segments(
         &self,
         tenant: &TenantId,
         customer: &CustomerId,
-        from: Option<&str>,
-        to: &str,
+        from: &crate::lookup::Segments,
+        to: &crate::lookup::Segments,
         counters: &Counters,
     ) -> Result<bool, StoreError>;
     /// Stores the snapshot of its day (a rerun replaces it).

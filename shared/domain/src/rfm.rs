@@ -127,6 +127,39 @@ pub enum RfmSegment {
 }
 
 impl RfmSegment {
+    pub const ALL: [Self; 11] = [
+        Self::Champions,
+        Self::Loyal,
+        Self::PotentialLoyalist,
+        Self::New,
+        Self::Promising,
+        Self::NeedAttention,
+        Self::AboutToSleep,
+        Self::AtRisk,
+        Self::CannotLoseThem,
+        Self::Hibernating,
+        Self::Lost,
+    ];
+    pub const NAMES: &'static [&'static str] = &[
+        "champions",
+        "loyal",
+        "potential_loyalist",
+        "new",
+        "promising",
+        "need_attention",
+        "about_to_sleep",
+        "at_risk",
+        "cannot_lose_them",
+        "hibernating",
+        "lost",
+    ];
+
+    /// Its name as the API writes it (`at_risk`).
+    pub fn as_str(self) -> &'static str {
+        let i = Self::ALL.iter().position(|s| *s == self).unwrap_or(0);
+        Self::NAMES[i]
+    }
+
     /// The segment of an R and an F score (1–5 each).
     pub fn of(r: u8, f: u8) -> Self {
         match (r, f) {
@@ -224,6 +257,13 @@ pub fn rfm(totals: &Totals, s: &RfmSettings, now: Timestamp, tz: &TimeZone) -> R
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn segment_names_are_the_wire_names() {
+        for s in super::RfmSegment::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+    }
+
     use super::*;
     use crate::points::rules::AccrualRequest;
     use crate::points::{Account, PointsSettings};

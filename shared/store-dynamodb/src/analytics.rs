@@ -12,12 +12,13 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem, Update};
 use fanloop_domain::analytics::{CounterRow, Counters, SHARDS, Scope, Snapshot};
+use fanloop_domain::lookup::{Segments, tokens};
 use fanloop_domain::ports::{AnalyticsStore, CustomerBatch, SnapshotCustomer, StoreError};
 use fanloop_domain::surveys::shard_of;
 use fanloop_domain::{CustomerId, TenantId};
 use jiff::civil::Date;
 
-use crate::item::{Item, av_s, get_s, item_to_profile};
+use crate::item::{Item, av_s, get_n, get_s, item_to_profile};
 use crate::points::{corrupt, item_to_account, to_json};
 use crate::{DynamoStore, build_err, key, profile_pk, sdk_err, tenant_pk};
 
@@ -213,7 +214,7 @@ impl AnalyticsStore for DynamoStore {
             out.push(SnapshotCustomer {
                 profile: item_to_profile(&item)?,
                 account: item_to_account(&item)?.account,
-                stage: get_s(&item, "stage").map(str::to_owned),
+                segments: segments_of(&item),
                 nps_answered: matches!(item.get("nps_answered"), Some(AttributeValue::Bool(true))),
             });
         }
@@ -230,31 +231,66 @@ impl AnalyticsStore for DynamoStore {
         Ok((out, next))
     }
 
-    async fn move_stage(
+    async fn move_segments(
         &self,
         tenant: &TenantId,
         customer: &CustomerId,
-        from: Option<&str>,
-        to: &str,
+        from: &Segments,
+        to: &Segments,
         counters: &Counters,
     ) -> Result<bool, StoreError> {
-        let mut values = HashMap::from([(":to".to_owned(), av_s(to))]);
-        let cond = match from {
-            Some(f) => {
-                values.insert(":from".into(), av_s(f));
-                "attribute_exists(pk) AND stage = :from"
+        let mut values = HashMap::new();
+        let mut conds = vec!["attribute_exists(pk)".to_owned()];
+        let mut sets = Vec::new();
+        let (was, now) = (fields(from), fields(to));
+        for (i, attr) in SEGMENT_ATTRS.iter().enumerate() {
+            match was[i] {
+                Some(w) => {
+                    values.insert(format!(":was{i}"), av_s(w));
+                    conds.push(format!("{attr} = :was{i}"));
+                }
+                None => conds.push(format!("attribute_not_exists({attr})")),
             }
-            None => "attribute_exists(pk) AND attribute_not_exists(stage)",
-        };
+            if let Some(n) = now[i] {
+                values.insert(format!(":now{i}"), av_s(n));
+                sets.push(format!("{attr} = :now{i}"));
+            }
+        }
+        if sets.is_empty() {
+            return Ok(false);
+        }
+        // The first snapshot with segments also indexes a profile written before search (its
+        // own tokens were then never put): puts from the profile as read, under its revision.
+        let mut backfill = Vec::new();
+        if from.tier.is_none() {
+            let Some(item) = self.get(profile_pk(tenant, customer), "PROFILE").await? else {
+                return Ok(false);
+            };
+            let lookup_key = self.lookup_key(tenant).await?;
+            let own: Vec<String> = tokens(&item_to_profile(&item)?, &lookup_key)
+                .into_iter()
+                .collect();
+            if !own.is_empty() {
+                values.insert(
+                    ":rev".into(),
+                    AttributeValue::N(get_n(&item, "rev").unwrap_or(0).to_string()),
+                );
+                conds.push("rev = :rev".into());
+                backfill = self.token_writes(tenant, customer, &own, &[])?;
+            }
+        }
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(profile_pk(tenant, customer), "PROFILE")))
-            .update_expression("SET stage = :to")
-            .condition_expression(cond)
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression(conds.join(" AND "))
             .set_expression_attribute_values(Some(values))
             .build()
             .map_err(build_err)?;
         let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        let (added, removed) = from.token_changes(to);
+        items.extend(self.token_writes(tenant, customer, &added, &removed)?);
+        items.extend(backfill);
         items.extend(self.counter_updates(tenant, customer, counters)?);
         self.transact_applied(items).await
     }
@@ -283,5 +319,22 @@ impl AnalyticsStore for DynamoStore {
             .and_then(|i| get_s(i, "doc"))
             .map(|d| serde_json::from_str(d).map_err(|e| corrupt("snapshot", e)))
             .transpose()
+    }
+}
+
+/// The profile item's attributes holding the segments, in [`fields`] order.
+const SEGMENT_ATTRS: [&str; 3] = ["stage", "seg_tier", "seg_rfm"];
+
+fn fields(s: &Segments) -> [Option<&str>; 3] {
+    [s.lifecycle.as_deref(), s.tier.as_deref(), s.rfm.as_deref()]
+}
+
+/// The segments stored on a profile item.
+pub(crate) fn segments_of(item: &crate::item::Item) -> Segments {
+    let get = |a: &str| get_s(item, a).map(str::to_owned);
+    Segments {
+        lifecycle: get(SEGMENT_ATTRS[0]),
+        tier: get(SEGMENT_ATTRS[1]),
+        rfm: get(SEGMENT_ATTRS[2]),
     }
 }

@@ -3,14 +3,16 @@
 //! hashes, so no address is ever in a key; tag tokens are spread over 8 shards by customer, so a
 //! tag a large share of the tenant carries is not one hot partition. The upsert writes them in
 //! its transaction; erasure deletes them; a search reads the token's partitions and then each
-//! profile, keeping those that still carry the token. The tenant's lookup key is an attribute of
+//! profile, keeping those that still carry the token. Segment tokens (tier, lifecycle stage,
+//! RFM segment) are written by the analytics snapshot with the segments it stores on the
+//! profile item (`stage`, `seg_tier`, `seg_rfm`). The tenant's lookup key is an attribute of
 //! the tenant item, made on first use (conditionally, so two instances agree) and cached.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
-use fanloop_domain::lookup::{CustomerQuery, LookupKey, tokens};
+use fanloop_domain::lookup::{CustomerQuery, LookupKey, is_sharded, tokens};
 use fanloop_domain::ports::{CustomerPage, ProfileStore, StoreError};
 use fanloop_domain::profile::Profile;
 use fanloop_domain::surveys::{SHARDS, shard_of};
@@ -26,7 +28,7 @@ use crate::{DynamoStore, build_err, key, sdk_err, tenant_pk};
 pub struct KeyCache(Mutex<HashMap<TenantId, LookupKey>>);
 
 fn shard(token: &str, customer: &CustomerId) -> u32 {
-    if token.starts_with("tag:") {
+    if is_sharded(token) {
         shard_of(customer.as_str())
     } else {
         0
@@ -102,8 +104,21 @@ impl DynamoStore {
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let old: BTreeSet<String> = before.map(|p| tokens(p, key)).unwrap_or_default();
         let new = tokens(after, key);
+        let added: Vec<String> = new.difference(&old).cloned().collect();
+        let removed: Vec<String> = old.difference(&new).cloned().collect();
+        self.token_writes(tenant, customer, &added, &removed)
+    }
+
+    /// Puts the customer's lookup items of `added`, deletes those of `removed`.
+    pub(crate) fn token_writes(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        added: &[String],
+        removed: &[String],
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let mut out = Vec::new();
-        for t in new.difference(&old) {
+        for t in added {
             let mut item = lookup_key_of(tenant, t, customer);
             item.insert("customer_id".into(), av_s(customer.as_str()));
             out.push(
@@ -118,7 +133,7 @@ impl DynamoStore {
                     .build(),
             );
         }
-        for t in old.difference(&new) {
+        for t in removed {
             out.push(
                 TransactWriteItem::builder()
                     .delete(
@@ -189,8 +204,11 @@ impl DynamoStore {
         let next = (ids.len() == limit).then(|| ids.last().cloned()).flatten();
         let mut customers = Vec::with_capacity(ids.len());
         for c in ids {
+            // A profile's own tokens may have been written late (after the profile, see
+            // `write_late_lookups`); segment items move only with the segments stored on the
+            // profile, in one transaction, so they are exact.
             if let Some(p) = self.profile(tenant, &c).await?
-                && tokens(&p, &key_).contains(&token)
+                && (query.is_segment() || tokens(&p, &key_).contains(&token))
             {
                 customers.push(p);
             }

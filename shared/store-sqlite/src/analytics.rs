@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use fanloop_domain::analytics::{CounterRow, Counters, Scope, Snapshot};
+use fanloop_domain::lookup::Segments;
 use fanloop_domain::ports::{AnalyticsStore, CustomerBatch, SnapshotCustomer, StoreError};
 use fanloop_domain::profile::Profile;
 use fanloop_domain::{CustomerId, TenantId};
@@ -148,7 +149,7 @@ impl AnalyticsStore for SqliteStore {
         self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT customer_id, profile, account, stage,
+                    "SELECT customer_id, profile, account, stage, tier_segment, rfm_segment,
                         EXISTS (SELECT 1 FROM survey_responses s
                                 WHERE s.tenant_id = customers.tenant_id
                                   AND s.customer_id = customers.customer_id
@@ -163,15 +164,19 @@ impl AnalyticsStore for SqliteStore {
                         r.get::<_, String>(0)?,
                         r.get::<_, String>(1)?,
                         r.get::<_, Option<String>>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                        r.get::<_, bool>(4)?,
+                        Segments {
+                            lifecycle: r.get(3)?,
+                            tier: r.get(4)?,
+                            rfm: r.get(5)?,
+                        },
+                        r.get::<_, bool>(6)?,
                     ))
                 })
                 .map_err(db_err)?;
             let mut out = Vec::new();
             let mut last = None;
             for row in found {
-                let (id, profile, account, stage, nps_answered) = row.map_err(db_err)?;
+                let (id, profile, account, segments, nps_answered) = row.map_err(db_err)?;
                 let profile: Profile =
                     serde_json::from_str(&profile).map_err(|e| corrupt("profile", e))?;
                 let account = match account {
@@ -181,7 +186,7 @@ impl AnalyticsStore for SqliteStore {
                 out.push(SnapshotCustomer {
                     profile,
                     account,
-                    stage,
+                    segments,
                     nps_answered,
                 });
                 last = Some(id);
@@ -196,29 +201,41 @@ impl AnalyticsStore for SqliteStore {
         .await
     }
 
-    async fn move_stage(
+    async fn move_segments(
         &self,
         tenant: &TenantId,
         customer: &CustomerId,
-        from: Option<&str>,
-        to: &str,
+        from: &Segments,
+        to: &Segments,
         counters: &Counters,
     ) -> Result<bool, StoreError> {
         let (t, c) = (tenant.to_string(), customer.to_string());
-        let (from, to, counters) = (from.map(str::to_owned), to.to_owned(), counters.clone());
+        let (from, to, counters) = (from.clone(), to.clone(), counters.clone());
         self.write(move |conn| {
             let tx = crate::begin(conn)?;
             let n = tx
                 .prepare_cached(
-                    "UPDATE customers SET stage = ?3
-                     WHERE tenant_id = ?1 AND customer_id = ?2 AND stage IS ?4",
+                    "UPDATE customers SET stage = ?3, tier_segment = ?4, rfm_segment = ?5
+                     WHERE tenant_id = ?1 AND customer_id = ?2
+                       AND stage IS ?6 AND tier_segment IS ?7 AND rfm_segment IS ?8",
                 )
                 .map_err(db_err)?
-                .execute(params![t, c, to, from])
+                .execute(params![
+                    t,
+                    c,
+                    to.lifecycle,
+                    to.tier,
+                    to.rfm,
+                    from.lifecycle,
+                    from.tier,
+                    from.rfm
+                ])
                 .map_err(db_err)?;
             if n == 0 {
                 return Ok(false);
             }
+            let (added, removed) = from.token_changes(&to);
+            crate::lookups::change(&tx, &t, &c, &added, &removed)?;
             add(&tx, &t, &c, &counters)?;
             tx.commit().map_err(db_err)?;
             Ok(true)

@@ -1,9 +1,10 @@
 //! The search index: one row per `(tenant, lookup token, customer)` ([`fanloop_domain::lookup`]),
 //! rewritten with the profile in the upsert's transaction, deleted by erasure. The tenant's
 //! lookup key is made the first time it is needed, and every profile the tenant already has is
-//! indexed in that same transaction.
+//! indexed in that same transaction. Segment tokens (written by the analytics snapshot) live in
+//! the same table; rewriting a profile's tokens leaves them alone.
 
-use fanloop_domain::lookup::{LookupKey, tokens};
+use fanloop_domain::lookup::{LookupKey, SEGMENT_PREFIX, tokens};
 use fanloop_domain::ports::StoreError;
 use fanloop_domain::profile::Profile;
 use fanloop_domain::tenant::OsRandom;
@@ -59,7 +60,13 @@ pub(crate) fn sync(
     key: &LookupKey,
 ) -> Result<(), StoreError> {
     let customer = profile.customer_id.as_str();
-    remove(conn, tenant, customer)?;
+    conn.prepare_cached(
+        "DELETE FROM lookups WHERE tenant_id = ?1 AND customer_id = ?2
+         AND substr(token, 1, length(?3)) <> ?3",
+    )
+    .map_err(db_err)?
+    .execute(params![tenant, customer, SEGMENT_PREFIX])
+    .map_err(db_err)?;
     let mut insert = conn
         .prepare_cached(
             "INSERT OR IGNORE INTO lookups (tenant_id, token, customer_id) VALUES (?1, ?2, ?3)",
@@ -73,11 +80,30 @@ pub(crate) fn sync(
     Ok(())
 }
 
-pub(crate) fn remove(conn: &Connection, tenant: &str, customer: &str) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM lookups WHERE tenant_id = ?1 AND customer_id = ?2")
-        .map_err(db_err)?
-        .execute(params![tenant, customer])
-        .map_err(db_err)?;
+/// Adds the customer's tokens `added` and drops `removed`.
+pub(crate) fn change(
+    conn: &Connection,
+    tenant: &str,
+    customer: &str,
+    added: &[String],
+    removed: &[String],
+) -> Result<(), StoreError> {
+    for (sql, tokens) in [
+        (
+            "INSERT OR IGNORE INTO lookups (tenant_id, token, customer_id) VALUES (?1, ?2, ?3)",
+            added,
+        ),
+        (
+            "DELETE FROM lookups WHERE tenant_id = ?1 AND token = ?2 AND customer_id = ?3",
+            removed,
+        ),
+    ] {
+        let mut stmt = conn.prepare_cached(sql).map_err(db_err)?;
+        for token in tokens {
+            stmt.execute(params![tenant, token, customer])
+                .map_err(db_err)?;
+        }
+    }
     Ok(())
 }
 

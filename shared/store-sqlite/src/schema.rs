@@ -157,6 +157,10 @@ const MIGRATIONS: &[&str] = &[
         snapshot TEXT NOT NULL,
         PRIMARY KEY (tenant_id, day)
      ) WITHOUT ROWID;",
+    // 9: the tier and RFM segment the last snapshot found, beside its stage (their lookup
+    // tokens are in `lookups`).
+    "ALTER TABLE customers ADD COLUMN tier_segment TEXT;
+     ALTER TABLE customers ADD COLUMN rfm_segment TEXT;",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

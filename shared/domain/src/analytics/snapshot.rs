@@ -62,13 +62,6 @@ fn tenure(days: i64) -> &'static str {
     }
 }
 
-fn name_of<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 /// Folds customers, one at a time, into a snapshot (memory bounded by the distinct values).
 pub struct SnapshotBuilder<'a> {
     settings: &'a TenantSettings,
@@ -88,9 +81,14 @@ impl<'a> SnapshotBuilder<'a> {
         }
     }
 
-    /// Counts the customer (`nps_answered`: they answered an NPS question); returns their
-    /// lifecycle stage.
-    pub fn add(&mut self, profile: &Profile, account: &Account, nps_answered: bool) -> Stage {
+    /// Counts the customer (`nps_answered`: they answered an NPS question); returns the
+    /// segments it found them in (every one set).
+    pub fn add(
+        &mut self,
+        profile: &Profile,
+        account: &Account,
+        nps_answered: bool,
+    ) -> crate::lookup::Segments {
         let (s, now) = (self.settings, self.snapshot.as_of);
         let tz = s.timezone.tz();
         let snap = &mut self.snapshot;
@@ -99,8 +97,13 @@ impl<'a> SnapshotBuilder<'a> {
         *snap.tiers.entry(tier.clone()).or_default() += 1;
         let stage = lifecycle(profile, &s.lifecycle, now).stage;
         *snap.lifecycle.entry(stage.as_str().to_owned()).or_default() += 1;
-        let segment = name_of(&crate::rfm::rfm(&account.totals, &s.rfm, now, &tz).segment);
-        *snap.rfm.entry(segment).or_default() += 1;
+        let segment = crate::rfm::rfm(&account.totals, &s.rfm, now, &tz).segment;
+        *snap.rfm.entry(segment.as_str().to_owned()).or_default() += 1;
+        let segments = crate::lookup::Segments {
+            tier: Some(tier.clone()),
+            lifecycle: Some(stage.as_str().to_owned()),
+            rfm: Some(segment.as_str().to_owned()),
+        };
 
         let churned = stage == Stage::Churn;
         let platform = profile
@@ -136,19 +139,17 @@ impl<'a> SnapshotBuilder<'a> {
                 c.retained += 1;
             }
         }
-        stage
+        segments
     }
 
-    /// The counters of a customer found in `to` whose previous snapshot found `from`: a move
-    /// on the snapshot's day (none for a customer seen for the first time).
-    pub fn stage_move(&self, from: Option<&str>, to: Stage) -> crate::analytics::Counters {
+    /// The counters of a customer found in stage `to` whose previous snapshot found `from`: a
+    /// move on the snapshot's day (none for a customer seen for the first time).
+    pub fn stage_move(&self, from: Option<&str>, to: Option<&str>) -> crate::analytics::Counters {
         let mut c = crate::analytics::Counters::default();
-        if let Some(f) = from.filter(|f| *f != to.as_str()) {
-            c.day(
-                self.snapshot.day,
-                format!("stage_move.{f}>{}", to.as_str()),
-                1,
-            );
+        if let (Some(f), Some(t)) = (from, to)
+            && f != t
+        {
+            c.day(self.snapshot.day, format!("stage_move.{f}>{t}"), 1);
         }
         c
     }
