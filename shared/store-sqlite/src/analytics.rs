@@ -2,6 +2,7 @@
 //! `total` for all-time), their labels, and the daily snapshots. Counters are added to inside
 //! the transaction of the write they count; SQLite serialises writers, so no shards here.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
@@ -18,14 +19,75 @@ use crate::{SqliteStore, corrupt, db_err};
 
 const TOTAL: &str = "total";
 
-/// Adds `counters` inside the caller's transaction (`_customer` names no row: counters are
-/// the tenant's).
+thread_local! {
+    /// On the writer thread, inside a group: the counters of the running operation and of the
+    /// group's operations that succeeded, written once just before the group commits.
+    static DEFERRED: RefCell<Option<Deferred>> = const { RefCell::new(None) };
+}
+
+#[derive(Default)]
+struct Deferred {
+    op: BTreeMap<String, Counters>,
+    group: BTreeMap<String, Counters>,
+}
+
+/// The writer starts a group: counters wait for [`flush_group`].
+pub(crate) fn begin_group() {
+    DEFERRED.with(|d| *d.borrow_mut() = Some(Deferred::default()));
+}
+
+/// The running operation ended: its counters join the group's when it succeeded, and are
+/// dropped with its savepoint when it failed (a write answering `Ok` has committed).
+pub(crate) fn settle_op(ok: bool) {
+    DEFERRED.with(|d| {
+        if let Some(d) = d.borrow_mut().as_mut() {
+            let op = std::mem::take(&mut d.op);
+            if ok {
+                for (tenant, c) in op {
+                    d.group.entry(tenant).or_default().merge(c);
+                }
+            }
+        }
+    });
+}
+
+/// Writes the group's counters, merged per row, in the group's transaction; the group then
+/// commits them with the operations that produced them, or none of them.
+pub(crate) fn flush_group(conn: &Connection) -> Result<(), StoreError> {
+    let Some(d) = DEFERRED.with(|d| d.borrow_mut().take()) else {
+        return Ok(());
+    };
+    for (tenant, counters) in &d.group {
+        write(conn, tenant, counters)?;
+    }
+    Ok(())
+}
+
+/// Adds `counters` to the caller's transaction (`_customer` names no row: counters are the
+/// tenant's). In a writer group they are merged with the group's and written once per row
+/// at its commit: a burst of accruals on one day updates each counter row once per group.
 pub(crate) fn add(
     conn: &Connection,
     tenant: &str,
     _customer: &str,
     counters: &Counters,
 ) -> Result<(), StoreError> {
+    let deferred = DEFERRED.with(|d| match d.borrow_mut().as_mut() {
+        Some(d) => {
+            d.op.entry(tenant.to_owned())
+                .or_default()
+                .merge(counters.clone());
+            true
+        }
+        None => false,
+    });
+    if deferred {
+        return Ok(());
+    }
+    write(conn, tenant, counters)
+}
+
+fn write(conn: &Connection, tenant: &str, counters: &Counters) -> Result<(), StoreError> {
     for (k, d) in &counters.rows {
         let day = k.day.map_or_else(|| TOTAL.to_owned(), |d| d.to_string());
         for (key, by) in &d.add {

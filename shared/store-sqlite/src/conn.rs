@@ -282,8 +282,11 @@ fn commit_group(conn: &mut Connection, jobs: impl Iterator<Item = WriteJob>) {
         tracing::error!(error = %e, operations = jobs.count(), "sqlite: cannot begin a write group");
         return;
     }
+    crate::analytics::begin_group();
     let done: Vec<Completion> = jobs.map(|job| in_savepoint(conn, job)).collect();
-    let commit = conn.execute_batch("COMMIT").map_err(db_err);
+    // The group's analytics counters, merged, then the one commit that holds everything.
+    let commit = crate::analytics::flush_group(conn)
+        .and_then(|()| conn.execute_batch("COMMIT").map_err(db_err));
     if commit.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
     }
@@ -302,6 +305,7 @@ fn in_savepoint(conn: &mut Connection, job: WriteJob) -> Completion {
         });
     }
     let (ok, answer) = job(conn);
+    crate::analytics::settle_op(ok);
     let settle = if ok {
         "RELEASE op"
     } else {
@@ -331,8 +335,12 @@ mod tests {
         let conn = Connection::open(&path).unwrap();
         conn.pragma_update(None, "journal_mode", "WAL").unwrap();
         configure(&conn).unwrap();
-        conn.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)")
-            .unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL);
+             CREATE TABLE analytics_counters (tenant_id TEXT, scope TEXT, day TEXT, dim TEXT,
+                key TEXT, value INTEGER, PRIMARY KEY (tenant_id, scope, day, dim, key));",
+        )
+        .unwrap();
         Arc::new(Db::start_with(conn, &path, wal_restart_pages).unwrap())
     }
 
@@ -352,6 +360,13 @@ mod tests {
                     db.write(move |conn| {
                         conn.execute("INSERT INTO t VALUES (?1, 'x')", params![k])
                             .map_err(db_err)?;
+                        // Analytics counters wait for the group's commit: a failed operation's
+                        // are dropped with it.
+                        let mut c = fanloop_domain::analytics::Counters::default();
+                        let day = jiff::civil::date(2026, 1, 1);
+                        c.day(day, "ops".to_owned(), 1);
+                        c.day(day, "sum".to_owned(), k);
+                        crate::analytics::add(conn, "t1", "c", &c)?;
                         match k % 10 {
                             3 => Err(StoreError::Unavailable("refused after writing".into())),
                             7 => panic!("an operation that panics"),
@@ -384,6 +399,26 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(stored, ok, "exactly the answered writes are stored");
+        let counted = db
+            .read(|conn| {
+                Ok::<_, StoreError>((
+                    count(
+                        conn,
+                        "SELECT value FROM analytics_counters WHERE key = 'ops'",
+                    ),
+                    count(
+                        conn,
+                        "SELECT value FROM analytics_counters WHERE key = 'sum'",
+                    ),
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            counted,
+            (280, ok.iter().sum::<i64>()),
+            "counted once per answered write"
+        );
         let groups = db
             .write(|conn| Ok::<_, StoreError>(count(conn, "SELECT count(*) FROM t")))
             .await
