@@ -15,6 +15,7 @@ pub mod points;
 pub mod ports;
 pub mod profile;
 pub mod rfm;
+pub mod segments;
 pub mod settings;
 pub mod surveys;
 pub mod tenant;
