@@ -26,6 +26,7 @@ use utoipa_axum::routes;
 mod analytics;
 pub mod events;
 mod search;
+mod segments;
 mod timeline;
 
 /// How far in the future a client clock may be (`occurred_at`).
@@ -40,6 +41,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(events::post_event_batch))
         .routes(routes!(timeline::get_timeline))
         .routes(routes!(search::get_customers))
+        .routes(routes!(segments::post_segment, segments::get_segments))
+        .routes(routes!(
+            segments::get_segment,
+            segments::put_segment,
+            segments::delete_segment
+        ))
+        .routes(routes!(segments::post_preview))
         .routes(routes!(analytics::get_overview))
         .routes(routes!(analytics::get_items))
         .routes(routes!(analytics::get_streamers))

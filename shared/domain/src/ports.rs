@@ -615,8 +615,48 @@ pub trait AnalyticsStore: Send + Sync {
     async fn latest_snapshot(&self, tenant: &TenantId) -> Result<Option<Snapshot>, StoreError>;
 }
 
+/// Saved segments: documents the domain validated ([`crate::segments::Segment`]).
+#[async_trait]
+pub trait SegmentStore: Send + Sync {
+    /// `false` (nothing written) if the id is taken.
+    async fn create_segment(
+        &self,
+        tenant: &TenantId,
+        segment: &crate::segments::Segment,
+    ) -> Result<bool, StoreError>;
+    /// Replaces a stored segment; `false` (nothing written) if there is none.
+    async fn replace_segment(
+        &self,
+        tenant: &TenantId,
+        segment: &crate::segments::Segment,
+    ) -> Result<bool, StoreError>;
+    async fn segment(
+        &self,
+        tenant: &TenantId,
+        id: &crate::segments::SegmentId,
+    ) -> Result<Option<crate::segments::Segment>, StoreError>;
+    /// Every saved segment, by id (a tenant keeps tens, not thousands).
+    async fn segments(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<crate::segments::Segment>, StoreError>;
+    /// `false` if there was none.
+    async fn delete_segment(
+        &self,
+        tenant: &TenantId,
+        id: &crate::segments::SegmentId,
+    ) -> Result<bool, StoreError>;
+}
+
 pub trait Store:
-    TenantStore + ProfileStore + PointsStore + CampaignStore + SurveyStore + EventStore + AnalyticsStore
+    TenantStore
+    + ProfileStore
+    + PointsStore
+    + CampaignStore
+    + SurveyStore
+    + EventStore
+    + AnalyticsStore
+    + SegmentStore
 {
 }
 impl<
@@ -626,7 +666,8 @@ impl<
         + CampaignStore
         + SurveyStore
         + EventStore
-        + AnalyticsStore,
+        + AnalyticsStore
+        + SegmentStore,
 > Store for T
 {
 }

@@ -7,10 +7,10 @@
 //!   scope, never the events or the customers.
 //! - Snapshots: `T#{tenant}#SNAPSHOT` / `D#{YYYY-MM-DD}`, the document in `doc`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use fanloop_domain::analytics::{CounterRow, Counters, SHARDS, Scope, Snapshot};
 use fanloop_domain::lookup::{Segments, tokens};
 use fanloop_domain::ports::{AnalyticsStore, CustomerBatch, SnapshotCustomer, StoreError};
@@ -20,7 +20,7 @@ use jiff::civil::Date;
 
 use crate::item::{Item, av_s, get_n, get_s, item_to_profile};
 use crate::points::{corrupt, item_to_account, to_json};
-use crate::{DynamoStore, build_err, key, profile_pk, sdk_err, tenant_pk};
+use crate::{DynamoStore, build_err, customers_pk, key, profile_pk, sdk_err};
 
 const COUNTER: &str = "c:";
 const LABEL: &str = "l:";
@@ -152,31 +152,11 @@ impl AnalyticsStore for DynamoStore {
         let keys: Vec<_> = (0..SHARDS)
             .map(|s| key(stats_pk(tenant, Scope::Overview, s), &row_sk(None, "")))
             .collect();
-        let request = KeysAndAttributes::builder()
-            .set_keys(Some(keys))
-            .consistent_read(true)
-            .build()
-            .map_err(build_err)?;
-        let mut pending = HashMap::from([(self.table.clone(), request)]);
         let mut total = CounterRow::default();
-        while !pending.is_empty() {
-            let out = self
-                .client
-                .batch_get_item()
-                .set_request_items(Some(pending))
-                .send()
-                .await
-                .map_err(sdk_err)?;
-            for item in out
-                .responses
-                .and_then(|mut r| r.remove(&self.table))
-                .unwrap_or_default()
-            {
-                for (k, v) in item_to_row(&item)?.counts {
-                    *total.counts.entry(k).or_insert(0) += v;
-                }
+        for item in self.batch_get(keys).await? {
+            for (k, v) in item_to_row(&item)?.counts {
+                *total.counts.entry(k).or_insert(0) += v;
             }
-            pending = out.unprocessed_keys.unwrap_or_default();
         }
         Ok(total)
     }
@@ -187,30 +167,67 @@ impl AnalyticsStore for DynamoStore {
         cursor: Option<String>,
         limit: usize,
     ) -> Result<CustomerBatch, StoreError> {
-        // A daily job's pass over every customer: a filtered Scan, resumed from `cursor` (the
-        // last key read). Never on a request path.
-        let start = match cursor {
+        // A pass over every customer of the tenant: the ids from the `by-tenant` index, shard
+        // by shard in id order, then the profiles (consistently) in one BatchGetItem per page.
+        // The cursor is `{shard}:{last id}`.
+        let (mut shard, mut after) = match cursor.as_deref() {
             Some(c) => {
-                let k: BTreeMap<String, String> =
-                    serde_json::from_str(&c).map_err(|e| corrupt("snapshot cursor", e))?;
-                Some(k.into_iter().map(|(n, v)| (n, av_s(v))).collect())
+                let (s, a) = c
+                    .split_once(':')
+                    .ok_or_else(|| corrupt("customer cursor", "no shard"))?;
+                let s: u32 = s.parse().map_err(|e| corrupt("customer cursor", e))?;
+                (s, Some(a.to_owned()))
             }
-            None => None,
+            None => (0, None),
         };
-        let page = self
-            .client
-            .scan()
-            .table_name(&self.table)
-            .filter_expression("begins_with(pk, :p) AND sk = :profile")
-            .expression_attribute_values(":p", av_s(format!("{}#C#", tenant_pk(tenant))))
-            .expression_attribute_values(":profile", av_s("PROFILE"))
-            .limit(i32::try_from(limit.max(1)).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(sdk_err)?;
+        let limit = limit.clamp(1, 100);
+        let (ids, next) = loop {
+            if shard >= SHARDS {
+                return Ok((Vec::new(), None));
+            }
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("by-tenant")
+                .expression_attribute_values(":p", av_s(customers_pk(tenant, shard)))
+                .limit(i32::try_from(limit).unwrap_or(100));
+            q = match after.as_deref().filter(|a| !a.is_empty()) {
+                Some(a) => q
+                    .key_condition_expression("gsi4pk = :p AND gsi4sk > :a")
+                    .expression_attribute_values(":a", av_s(a)),
+                None => q.key_condition_expression("gsi4pk = :p"),
+            };
+            let page = q.send().await.map_err(sdk_err)?;
+            let ids: Vec<String> = page
+                .items
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|i| get_s(i, "gsi4sk").map(str::to_owned))
+                .collect();
+            let Some(last) = ids.last().cloned() else {
+                shard += 1;
+                after = None;
+                continue;
+            };
+            let next = if page.last_evaluated_key.is_some() {
+                Some(format!("{shard}:{last}"))
+            } else if shard + 1 < SHARDS {
+                Some(format!("{}:", shard + 1))
+            } else {
+                None
+            };
+            break (ids, next);
+        };
+        let keys = ids
+            .iter()
+            .filter_map(|c| CustomerId::parse(c.as_str()).ok())
+            .map(|c| key(profile_pk(tenant, &c), "PROFILE"))
+            .collect();
+        let mut items = self.batch_get(keys).await?;
+        items.sort_by(|a, b| get_s(a, "customer_id").cmp(&get_s(b, "customer_id")));
         let mut out = Vec::new();
-        for item in page.items.unwrap_or_default() {
+        for item in items {
             out.push(SnapshotCustomer {
                 profile: item_to_profile(&item)?,
                 account: item_to_account(&item)?.account,
@@ -218,16 +235,6 @@ impl AnalyticsStore for DynamoStore {
                 nps_answered: matches!(item.get("nps_answered"), Some(AttributeValue::Bool(true))),
             });
         }
-        let next = match page.last_evaluated_key {
-            Some(k) => {
-                let m: BTreeMap<String, String> = k
-                    .iter()
-                    .filter_map(|(n, v)| Some((n.clone(), v.as_s().ok()?.clone())))
-                    .collect();
-                Some(to_json("snapshot cursor", &m)?)
-            }
-            None => None,
-        };
         Ok((out, next))
     }
 

@@ -28,6 +28,7 @@ mod item;
 mod lookups;
 mod points;
 mod profiles;
+mod segments;
 mod surveys;
 mod tenants;
 mod update;
@@ -147,6 +148,11 @@ fn identity_pk(tenant: &TenantId, id: &Identity) -> String {
 }
 
 /// The `by-last-active` index key: the UTC day of `at`.
+/// The `by-tenant` index partition of a customer's profile (8 shards by customer id).
+pub(crate) fn customers_pk(tenant: &TenantId, shard: u32) -> String {
+    format!("T#{tenant}#CUST#{shard}")
+}
+
 pub(crate) fn active_pk(tenant: &TenantId, at: Timestamp) -> String {
     format!("T#{tenant}#ACTIVE#{}", time::utc_day(at))
 }
@@ -198,6 +204,39 @@ impl DynamoStore {
     }
 
     /// One unconditional `PutItem`.
+    /// The items of `keys` (any number), read consistently, in no particular order; missing
+    /// ones are left out.
+    pub(crate) async fn batch_get(
+        &self,
+        keys: Vec<HashMap<String, AttributeValue>>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            let request = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+                .set_keys(Some(chunk.to_vec()))
+                .consistent_read(true)
+                .build()
+                .map_err(build_err)?;
+            let mut pending = HashMap::from([(self.table.clone(), request)]);
+            while !pending.is_empty() {
+                let res = self
+                    .client
+                    .batch_get_item()
+                    .set_request_items(Some(pending))
+                    .send()
+                    .await
+                    .map_err(sdk_err)?;
+                out.extend(
+                    res.responses
+                        .and_then(|mut r| r.remove(&self.table))
+                        .unwrap_or_default(),
+                );
+                pending = res.unprocessed_keys.unwrap_or_default();
+            }
+        }
+        Ok(out)
+    }
+
     pub(crate) async fn put_item(&self, item: Item) -> Result<(), StoreError> {
         self.client
             .put_item()

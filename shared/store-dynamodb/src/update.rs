@@ -72,6 +72,10 @@ impl UpdateBuilder {
         u.set("updated_at", now_s.clone());
         u.set_if_absent("gsi2pk", av_s(crate::active_pk(tenant, now)));
         u.set_if_absent("gsi2sk", av_s(customer.as_str()));
+        // The tenant's customer index (set on every upsert, so older profiles join it too).
+        let shard = fanloop_domain::surveys::shard_of(customer.as_str());
+        u.set("gsi4pk", av_s(crate::customers_pk(tenant, shard)));
+        u.set("gsi4sk", av_s(customer.as_str()));
         let (rev, zero, one) = (
             u.name("rev"),
             u.value(AttributeValue::N("0".into())),

@@ -18,6 +18,7 @@ mod lookups;
 mod points;
 mod profiles;
 mod schema;
+mod segments;
 mod surveys;
 mod tenants;
 

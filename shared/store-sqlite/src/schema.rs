@@ -161,6 +161,13 @@ const MIGRATIONS: &[&str] = &[
     // tokens are in `lookups`).
     "ALTER TABLE customers ADD COLUMN tier_segment TEXT;
      ALTER TABLE customers ADD COLUMN rfm_segment TEXT;",
+    // 10: saved segments (issue 13).
+    "CREATE TABLE segments (
+        tenant_id TEXT NOT NULL,
+        segment_id TEXT NOT NULL,
+        segment TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, segment_id)
+     ) WITHOUT ROWID;",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

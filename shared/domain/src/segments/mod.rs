@@ -6,9 +6,13 @@
 mod eval;
 mod facts;
 mod filter;
+mod saved;
 
 pub use facts::Facts;
 pub use filter::{Condition, Field, Filter, MAX_DEPTH, MAX_NODES, Op, Operand};
+pub use saved::{
+    FilterDoc, NewSegment, PreviewRequest, Segment, SegmentId, SegmentName, SegmentUpdate,
+};
 
 #[cfg(test)]
 mod tests;
