@@ -257,4 +257,19 @@ async fn requests_per_operation() {
     let mut expected = vec!["Query"; 8];
     expected.push("BatchGetItem");
     assert_eq!(requests.take(), expected, "analytics overview");
+
+    // A segment preview of a tenant with one customer: every shard of the `by-tenant` index
+    // queried once (7 are empty), one BatchGetItem for the page of ids. No Scan.
+    let filter = fanloop_domain::segments::Filter::parse(&json!({"all": []}), "filter").unwrap();
+    let p =
+        fanloop_profiles::segments::preview(store.as_ref(), &tenant, &settings, &filter, tomorrow)
+            .await
+            .unwrap();
+    assert_eq!(p.customers, 1);
+    let mut expected = vec!["Query"; 8];
+    expected.insert(
+        fanloop_domain::surveys::shard_of(c.as_str()) as usize + 1,
+        "BatchGetItem",
+    );
+    assert_eq!(requests.take(), expected, "segment preview");
 }

@@ -26,7 +26,7 @@ use utoipa_axum::routes;
 mod analytics;
 pub mod events;
 mod search;
-mod segments;
+pub mod segments;
 mod timeline;
 
 /// How far in the future a client clock may be (`occurred_at`).

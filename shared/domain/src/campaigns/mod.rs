@@ -3,6 +3,8 @@
 //! runner in `functions/campaigns` does the reading, claiming, rendering and sending.
 
 pub mod backlog;
+pub mod holdout;
+pub mod quiet;
 pub mod schedule;
 pub mod unsubscribe;
 
