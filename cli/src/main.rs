@@ -10,6 +10,7 @@ mod bench;
 mod bench_analytics;
 mod import;
 mod local;
+mod segment;
 
 /// mimalloc instead of glibc's malloc: buffers the SQLite writer thread allocates are freed on
 /// the HTTP worker threads, and glibc's arena locks made that cross-thread traffic the
@@ -82,15 +83,13 @@ enum Command {
         kind: import::Kind,
         /// The CSV file (a header row, then one row per customer or event).
         file: PathBuf,
-        /// The tenant to import into.
-        #[arg(long, default_value = "demo")]
-        tenant: String,
-        /// Where: the local SQLite store (in --data-dir) or a deployed DynamoDB table.
-        #[arg(long, value_enum, default_value_t = StoreKind::Sqlite)]
-        store: StoreKind,
-        /// The DynamoDB table (with --store dynamodb).
-        #[arg(long, required_if_eq("store", "dynamodb"))]
-        table: Option<String>,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Segments: `preview FILE.json` counts the consenting customers a filter selects.
+    Segment {
+        #[command(subcommand)]
+        command: SegmentCommand,
     },
     /// Manage tenants.
     Tenant {
@@ -115,6 +114,31 @@ enum CampaignCommand {
         #[arg(long)]
         tenant: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum SegmentCommand {
+    /// Print `{count, sample, customers}` for the filter in FILE (a filter, or a segment body
+    /// with a `filter` field), as `POST /v1/segments/preview` would.
+    Preview {
+        file: PathBuf,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+/// Which tenant, in which store.
+#[derive(clap::Args)]
+struct Target {
+    /// The tenant.
+    #[arg(long, default_value = "demo")]
+    tenant: String,
+    /// Where: the local SQLite store (in --data-dir) or a deployed DynamoDB table.
+    #[arg(long, value_enum, default_value_t = StoreKind::Sqlite)]
+    store: StoreKind,
+    /// The DynamoDB table (with --store dynamodb).
+    #[arg(long, required_if_eq("store", "dynamodb"))]
+    table: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -364,17 +388,25 @@ async fn main() -> ExitCode {
         Command::Bench { operations, .. } => {
             bench::run(&cli.data_dir.join("bench"), operations).await
         }
-        Command::Import {
-            kind,
-            file,
-            tenant,
-            store,
-            table,
-        } => match open_any(&cli.data_dir, store, table).await {
+        Command::Import { kind, file, target } => {
+            match open_any(&cli.data_dir, target.store, target.table).await {
+                Err(e) => Err(e),
+                Ok(store) => match import::import(store, &target.tenant, kind, &file).await {
+                    Ok(summary) => {
+                        print!("{}", summary.render(&format!("{}", file.display())));
+                        Ok(())
+                    }
+                    Err(e) => Err(e.to_string()),
+                },
+            }
+        }
+        Command::Segment {
+            command: SegmentCommand::Preview { file, target },
+        } => match open_any(&cli.data_dir, target.store, target.table).await {
             Err(e) => Err(e),
-            Ok(store) => match import::import(store, &tenant, kind, &file).await {
-                Ok(summary) => {
-                    print!("{}", summary.render(&format!("{}", file.display())));
+            Ok(store) => match segment::preview(store.as_ref(), &target.tenant, &file).await {
+                Ok(out) => {
+                    println!("{out}");
                     Ok(())
                 }
                 Err(e) => Err(e.to_string()),

@@ -763,3 +763,72 @@ fn import_into_a_dynamodb_table() {
     );
     assert!(!dir.join("fanloop.db").exists(), "nothing written locally");
 }
+
+fn preview(dir: &PathBuf, file: &std::path::Path) -> std::process::Output {
+    fanloop(dir)
+        .args([
+            "segment",
+            "preview",
+            file.to_str().unwrap(),
+            "--tenant",
+            "studio",
+        ])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn segment_preview_counts_what_the_filter_selects() {
+    let dir = data_dir("segment");
+    let out = fanloop(&dir)
+        .args(["tenant", "create", "studio"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let csv = dir.join("c.csv");
+    let mut rows = String::from("customer_id,email,tags,email_marketing,consent_source\n");
+    for i in 0..30 {
+        let tags = if i % 3 == 0 { "vip" } else { "casual" };
+        // Every tenth vip-or-not without consent.
+        let consent = if i % 10 == 9 { "false" } else { "true" };
+        rows.push_str(&format!("c{i:02},c{i}@example.com,{tags},{consent},form\n"));
+    }
+    std::fs::write(&csv, rows).unwrap();
+    import(&dir, "customers", &csv);
+    // c00 c03 … c27 are vips (10); c09 withholds consent.
+    let filter = dir.join("vips.json");
+    std::fs::write(
+        &filter,
+        r#"{"segment_id": "vips", "name": "VIPs", "filter": {"field": "tags", "op": "contains", "value": "vip"}}"#,
+    )
+    .unwrap();
+    let out = preview(&dir, &filter);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["count"], 9, "{stdout}");
+    assert_eq!(v["customers"], 30);
+    assert_eq!(
+        v["sample"],
+        serde_json::json!([
+            "c00", "c03", "c06", "c12", "c15", "c18", "c21", "c24", "c27"
+        ])
+    );
+
+    std::fs::write(
+        &filter,
+        r#"{"all": [{"field": "tags", "op": "eq", "value": "vip"}]}"#,
+    )
+    .unwrap();
+    let out = preview(&dir, &filter);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("filter.all[0].op: must be one of contains, in, exists"),
+        "{stderr}"
+    );
+}
