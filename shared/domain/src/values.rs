@@ -59,6 +59,17 @@ string_newtype!(
 );
 
 string_newtype!(
+    /// A name staff give a thing (a segment, a campaign): 1–200 characters, not only spaces.
+    Title,
+    schema: { min_length: 1, max_length: 200, pattern: "\\S" },
+    |s| if s.trim().is_empty() || s.chars().count() > 200 {
+        Err(ParseError::new("must be 1 to 200 characters, not only spaces"))
+    } else {
+        Ok(s)
+    }
+);
+
+string_newtype!(
     /// A BCP 47 language tag (`en`, `zh-CN`, `zh-Hans-CN`), case-normalised; `_` is read as `-`.
     Locale,
     schema: { pattern: "^[A-Za-z]{2,3}([-_]([A-Za-z]{4}|[A-Za-z]{2}|[0-9]{3}|[A-Za-z0-9]{5,8})){0,3}$" },

@@ -227,6 +227,12 @@ impl<'de, const MAX: usize> Deserialize<'de> for Text<MAX> {
     }
 }
 
+impl<const MAX: usize> Serialize for Text<MAX> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
 impl<const MAX: usize> utoipa::PartialSchema for Text<MAX> {
     fn schema() -> RefOr<Schema> {
         ObjectBuilder::new()

@@ -3,6 +3,7 @@
 //! runner in `functions/campaigns` does the reading, claiming, rendering and sending.
 
 pub mod backlog;
+pub mod definition;
 pub mod holdout;
 pub mod quiet;
 pub mod schedule;

@@ -10,9 +10,7 @@ mod saved;
 
 pub use facts::Facts;
 pub use filter::{Condition, Field, Filter, MAX_DEPTH, MAX_NODES, Op, Operand};
-pub use saved::{
-    FilterDoc, NewSegment, PreviewRequest, Segment, SegmentId, SegmentName, SegmentUpdate,
-};
+pub use saved::{FilterDoc, NewSegment, PreviewRequest, Segment, SegmentId, SegmentUpdate};
 
 #[cfg(test)]
 mod tests;

@@ -12,25 +12,15 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 use super::filter::Filter;
-use crate::error::{ParseError, ValidationErrors};
+use crate::error::ValidationErrors;
 use crate::ids::{ID_MAX_LEN, ID_PATTERN, check_id};
+use crate::values::Title;
 
 crate::string_newtype!(
     /// A saved segment's id, chosen by the tenant (`high-value-cn`).
     SegmentId,
     schema: { pattern: ID_PATTERN },
     |s| check_id(&s, ID_MAX_LEN).map(|_| s)
-);
-
-crate::string_newtype!(
-    /// A segment's name, 1–200 characters.
-    SegmentName,
-    schema: { min_length: 1, max_length: 200, pattern: "\\S" },
-    |s| if s.trim().is_empty() || s.chars().count() > 200 {
-        Err(ParseError::new("must be 1 to 200 characters, not only spaces"))
-    } else {
-        Ok(s)
-    }
 );
 
 /// A filter as sent: parsed into [`Filter`] (every invalid part named by its path), kept as
@@ -79,7 +69,7 @@ crate::wire_struct! {
     /// The body of `POST /v1/segments`.
     pub struct NewSegment {
         pub segment_id: SegmentId,
-        pub name: SegmentName,
+        pub name: Title,
         pub filter: @nested FilterDoc,
     }
 }
@@ -87,7 +77,7 @@ crate::wire_struct! {
 crate::wire_struct! {
     /// The body of `PUT /v1/segments/{segment_id}`: the segment's new name and filter.
     pub struct SegmentUpdate {
-        pub name: SegmentName,
+        pub name: Title,
         pub filter: @nested FilterDoc,
     }
 }
@@ -103,7 +93,7 @@ crate::wire_struct! {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Segment {
     pub segment_id: SegmentId,
-    pub name: SegmentName,
+    pub name: Title,
     /// As it was saved.
     #[schema(value_type = Object)]
     pub filter: Value,
