@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use fanloop_domain::TenantId;
-use fanloop_domain::ports::{AnalyticsStore, StoreError};
+use fanloop_domain::ports::{AnalyticsStore, StoreError, documents};
 use fanloop_domain::segments::{
     Facts, Filter, NewSegment, PreviewRequest, Segment, SegmentId, SegmentUpdate,
 };
@@ -103,7 +103,7 @@ pub(crate) async fn post_segment(
         created_at: now,
         updated_at: now,
     };
-    if !state.store.create_segment(&tenant, &segment).await? {
+    if !documents::create(state.store.as_ref(), &tenant, &segment).await? {
         return Err(ApiError::Conflict {
             slug: "conflict",
             detail: "A segment with this segment_id exists; PUT it to change it.".into(),
@@ -120,7 +120,7 @@ pub(crate) async fn get_segments(
     State(state): State<AppState>,
     AuthTenant(tenant): AuthTenant,
 ) -> Result<Json<SegmentList>, ApiError> {
-    let segments = state.store.segments(&tenant).await?;
+    let segments = documents::list(state.store.as_ref(), &tenant).await?;
     Ok(Json(SegmentList { segments }))
 }
 
@@ -137,7 +137,7 @@ pub(crate) async fn get_segment(
     Path(raw): Path<String>,
 ) -> Result<Json<Segment>, ApiError> {
     let id = segment_id(raw)?;
-    let s = state.store.segment(&tenant, &id).await?;
+    let s: Option<Segment> = documents::get(state.store.as_ref(), &tenant, id.as_str()).await?;
     s.map(Json).ok_or_else(segment_not_found)
 }
 
@@ -156,9 +156,7 @@ pub(crate) async fn put_segment(
 ) -> Result<Json<Segment>, ApiError> {
     let id = segment_id(raw)?;
     let input = SegmentUpdate::parse_at(body, "")?;
-    let stored = state
-        .store
-        .segment(&tenant, &id)
+    let stored: Segment = documents::get(state.store.as_ref(), &tenant, id.as_str())
         .await?
         .ok_or_else(segment_not_found)?;
     let segment = Segment {
@@ -167,7 +165,7 @@ pub(crate) async fn put_segment(
         updated_at: state.clock.now(),
         ..stored
     };
-    if !state.store.replace_segment(&tenant, &segment).await? {
+    if !documents::replace(state.store.as_ref(), &tenant, &segment).await? {
         return Err(segment_not_found());
     }
     Ok(Json(segment))
@@ -186,7 +184,7 @@ pub(crate) async fn delete_segment(
     Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = segment_id(raw)?;
-    match state.store.delete_segment(&tenant, &id).await? {
+    match documents::delete::<Segment>(state.store.as_ref(), &tenant, id.as_str()).await? {
         true => Ok(StatusCode::NO_CONTENT),
         false => Err(segment_not_found()),
     }

@@ -615,37 +615,134 @@ pub trait AnalyticsStore: Send + Sync {
     async fn latest_snapshot(&self, tenant: &TenantId) -> Result<Option<Snapshot>, StoreError>;
 }
 
-/// Saved segments: documents the domain validated ([`crate::segments::Segment`]).
+/// The tenant's own documents that staff edit (saved segments, campaign definitions): JSON
+/// the domain validated and (de)serialises, stored and listed by id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Collection {
+    Segments,
+    Campaigns,
+}
+
+impl Collection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Segments => "segments",
+            Self::Campaigns => "campaigns",
+        }
+    }
+}
+
 #[async_trait]
-pub trait SegmentStore: Send + Sync {
+pub trait DocumentStore: Send + Sync {
     /// `false` (nothing written) if the id is taken.
-    async fn create_segment(
+    async fn create_document(
         &self,
         tenant: &TenantId,
-        segment: &crate::segments::Segment,
+        collection: Collection,
+        id: &str,
+        doc: &str,
     ) -> Result<bool, StoreError>;
-    /// Replaces a stored segment; `false` (nothing written) if there is none.
-    async fn replace_segment(
+    /// Replaces a stored document; `false` (nothing written) if there is none.
+    async fn replace_document(
         &self,
         tenant: &TenantId,
-        segment: &crate::segments::Segment,
+        collection: Collection,
+        id: &str,
+        doc: &str,
     ) -> Result<bool, StoreError>;
-    async fn segment(
+    async fn document(
         &self,
         tenant: &TenantId,
-        id: &crate::segments::SegmentId,
-    ) -> Result<Option<crate::segments::Segment>, StoreError>;
-    /// Every saved segment, by id (a tenant keeps tens, not thousands).
-    async fn segments(
+        collection: Collection,
+        id: &str,
+    ) -> Result<Option<String>, StoreError>;
+    /// Every document of the collection, by id (a tenant keeps tens, not thousands).
+    async fn documents(
         &self,
         tenant: &TenantId,
-    ) -> Result<Vec<crate::segments::Segment>, StoreError>;
+        collection: Collection,
+    ) -> Result<Vec<String>, StoreError>;
     /// `false` if there was none.
-    async fn delete_segment(
+    async fn delete_document(
         &self,
         tenant: &TenantId,
-        id: &crate::segments::SegmentId,
+        collection: Collection,
+        id: &str,
     ) -> Result<bool, StoreError>;
+}
+
+/// A type kept as a document of one collection.
+pub trait Document: serde::Serialize + serde::de::DeserializeOwned + Send + Sync {
+    const COLLECTION: Collection;
+    fn id(&self) -> &str;
+}
+
+fn encode<T: Document>(d: &T) -> Result<String, StoreError> {
+    serde_json::to_string(d)
+        .map_err(|e| StoreError::Corrupt(format!("{}: {e}", T::COLLECTION.as_str())))
+}
+
+fn decode<T: Document>(s: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s)
+        .map_err(|e| StoreError::Corrupt(format!("{}: {e}", T::COLLECTION.as_str())))
+}
+
+/// Typed access to [`DocumentStore`]: `create(&store, &tenant, &segment)`.
+pub mod documents {
+    use super::*;
+
+    pub async fn create<T: Document>(
+        store: &dyn DocumentStore,
+        tenant: &TenantId,
+        d: &T,
+    ) -> Result<bool, StoreError> {
+        store
+            .create_document(tenant, T::COLLECTION, d.id(), &encode(d)?)
+            .await
+    }
+
+    pub async fn replace<T: Document>(
+        store: &dyn DocumentStore,
+        tenant: &TenantId,
+        d: &T,
+    ) -> Result<bool, StoreError> {
+        store
+            .replace_document(tenant, T::COLLECTION, d.id(), &encode(d)?)
+            .await
+    }
+
+    pub async fn get<T: Document>(
+        store: &dyn DocumentStore,
+        tenant: &TenantId,
+        id: &str,
+    ) -> Result<Option<T>, StoreError> {
+        store
+            .document(tenant, T::COLLECTION, id)
+            .await?
+            .as_deref()
+            .map(decode)
+            .transpose()
+    }
+
+    pub async fn list<T: Document>(
+        store: &dyn DocumentStore,
+        tenant: &TenantId,
+    ) -> Result<Vec<T>, StoreError> {
+        store
+            .documents(tenant, T::COLLECTION)
+            .await?
+            .iter()
+            .map(|s| decode(s))
+            .collect()
+    }
+
+    pub async fn delete<T: Document>(
+        store: &dyn DocumentStore,
+        tenant: &TenantId,
+        id: &str,
+    ) -> Result<bool, StoreError> {
+        store.delete_document(tenant, T::COLLECTION, id).await
+    }
 }
 
 pub trait Store:
@@ -656,7 +753,7 @@ pub trait Store:
     + SurveyStore
     + EventStore
     + AnalyticsStore
-    + SegmentStore
+    + DocumentStore
 {
 }
 impl<
@@ -667,7 +764,7 @@ impl<
         + SurveyStore
         + EventStore
         + AnalyticsStore
-        + SegmentStore,
+        + DocumentStore,
 > Store for T
 {
 }

@@ -13,12 +13,12 @@ mod analytics;
 mod backlog;
 mod campaigns;
 mod conn;
+mod documents;
 mod events;
 mod lookups;
 mod points;
 mod profiles;
 mod schema;
-mod segments;
 mod surveys;
 mod tenants;
 

@@ -168,6 +168,17 @@ const MIGRATIONS: &[&str] = &[
         segment TEXT NOT NULL,
         PRIMARY KEY (tenant_id, segment_id)
      ) WITHOUT ROWID;",
+    // 11: the tenant's documents by collection (saved segments, campaign definitions).
+    "CREATE TABLE documents (
+        tenant_id TEXT NOT NULL,
+        collection TEXT NOT NULL,
+        id TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, collection, id)
+     ) WITHOUT ROWID;
+     INSERT INTO documents (tenant_id, collection, id, doc)
+        SELECT tenant_id, 'segments', segment_id, segment FROM segments;
+     DROP TABLE segments;",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -109,3 +109,10 @@ impl Segment {
         Filter::parse(&self.filter, "filter")
     }
 }
+
+impl crate::ports::Document for Segment {
+    const COLLECTION: crate::ports::Collection = crate::ports::Collection::Segments;
+    fn id(&self) -> &str {
+        self.segment_id.as_str()
+    }
+}
