@@ -1,4 +1,4 @@
-//! HTTP: campaign runs (`POST /v1/campaigns/{kind}/runs`), the communication log
+//! HTTP: campaign runs (`POST /v1/campaigns/{campaign_id}/runs`), the communication log
 //! (`GET /v1/customers/{id}/messages`), and the public unsubscribe link (`GET|POST
 //! /unsubscribe/{token}`, RFC 8058 one-click).
 
@@ -27,6 +27,7 @@ pub fn routes(campaigns: Arc<Campaigns>) -> OpenApiRouter<AppState> {
         .routes(routes!(post_run))
         .routes(routes!(get_messages))
         .routes(routes!(post_snapshot))
+        .merge(crate::definitions::routes())
         .layer(Extension(campaigns))
 }
 
@@ -69,8 +70,8 @@ fanloop_domain::wire_struct! {
 ///
 /// Answers with the counts: `candidates` (customers due), `sent`, and `skipped` by reason; a dry
 /// run also lists who would receive the mail.
-#[utoipa::path(post, path = "/campaigns/{kind}/runs", tag = "campaigns",
-    params(("kind" = String, Path, description = "birthday or winback")), request_body = RunInput,
+#[utoipa::path(post, path = "/campaigns/{campaign_id}/runs", tag = "campaigns",
+    params(("campaign_id" = String, Path, description = "birthday or winback (the built-in campaigns; saved definitions do not run yet)")), request_body = RunInput,
     responses(
         (status = 200, body = RunReport),
         (status = 404, body = Problem, content_type = "application/problem+json"),

@@ -5,6 +5,7 @@
 
 #[cfg(feature = "lambda")]
 pub mod aws;
+pub mod definitions;
 pub mod http;
 pub mod pacer;
 pub mod runner;

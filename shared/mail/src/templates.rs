@@ -314,6 +314,30 @@ impl Templates {
     }
 }
 
+impl Templates {
+    /// Checks a campaign definition's own wording: each part of each locale rendered with
+    /// sample data; errors name `{prefix}.{locale}.{part}`.
+    pub fn check_campaign_templates(
+        &self,
+        prefix: &str,
+        templates: &fanloop_domain::campaigns::definition::Templates,
+    ) -> Result<(), ValidationErrors> {
+        let mut errs = ValidationErrors::default();
+        let ctx = MailContext::sample();
+        for (locale, t) in &templates.0 {
+            for ((part, ext), src) in PARTS.iter().zip([&t.subject.0, &t.html.0, &t.text.0]) {
+                if let Err(e) = render_str(&self.env, part, ext, src, &ctx) {
+                    errs.push(
+                        format!("{prefix}.{}.{part}", locale.as_str()),
+                        format!("does not render: {}", e.detail),
+                    );
+                }
+            }
+        }
+        errs.into_result()
+    }
+}
+
 fn check_override(
     env: &Environment<'static>,
     kind: CampaignKind,
