@@ -167,58 +167,52 @@ impl AnalyticsStore for DynamoStore {
         cursor: Option<String>,
         limit: usize,
     ) -> Result<CustomerBatch, StoreError> {
-        // A pass over every customer of the tenant: the ids from the `by-tenant` index, shard
-        // by shard in id order, then the profiles (consistently) in one BatchGetItem per page.
-        // The cursor is `{shard}:{last id}`.
-        let (mut shard, mut after) = match cursor.as_deref() {
-            Some(c) => {
-                let (s, a) = c
-                    .split_once(':')
-                    .ok_or_else(|| corrupt("customer cursor", "no shard"))?;
-                let s: u32 = s.parse().map_err(|e| corrupt("customer cursor", e))?;
-                (s, Some(a.to_owned()))
-            }
-            None => (0, None),
+        // A pass over every customer of the tenant: the ids from the `by-tenant` index, all
+        // shards queried at once (each in id order), then the profiles (consistently) in one
+        // BatchGetItem per page. The cursor holds each shard's position.
+        let mut positions = match cursor.as_deref() {
+            Some(c) => Positions::parse(c)?,
+            None => Positions::start(),
         };
-        let limit = limit.clamp(1, 100);
-        let (ids, next) = loop {
-            if shard >= SHARDS {
-                return Ok((Vec::new(), None));
-            }
+        let per_shard = (limit.clamp(1, 100) / SHARDS as usize).max(1);
+        let mut queries = tokio::task::JoinSet::new();
+        for (shard, pos) in positions.0.iter().enumerate() {
+            let Position::At(after) = pos else { continue };
             let mut q = self
                 .client
                 .query()
                 .table_name(&self.table)
                 .index_name("by-tenant")
-                .expression_attribute_values(":p", av_s(customers_pk(tenant, shard)))
-                .limit(i32::try_from(limit).unwrap_or(100));
-            q = match after.as_deref().filter(|a| !a.is_empty()) {
+                .expression_attribute_values(":p", av_s(customers_pk(tenant, shard as u32)))
+                .limit(i32::try_from(per_shard).unwrap_or(100));
+            q = match after {
                 Some(a) => q
                     .key_condition_expression("gsi4pk = :p AND gsi4sk > :a")
-                    .expression_attribute_values(":a", av_s(a)),
+                    .expression_attribute_values(":a", av_s(a.clone())),
                 None => q.key_condition_expression("gsi4pk = :p"),
             };
-            let page = q.send().await.map_err(sdk_err)?;
-            let ids: Vec<String> = page
+            queries.spawn(async move { (shard, q.send().await) });
+        }
+        let mut ids = Vec::new();
+        while let Some(done) = queries.join_next().await {
+            let (shard, page) =
+                done.map_err(|e| StoreError::Unavailable(format!("customer pass: {e}")))?;
+            let page = page.map_err(sdk_err)?;
+            let found: Vec<String> = page
                 .items
                 .unwrap_or_default()
                 .iter()
                 .filter_map(|i| get_s(i, "gsi4sk").map(str::to_owned))
                 .collect();
-            let Some(last) = ids.last().cloned() else {
-                shard += 1;
-                after = None;
-                continue;
-            };
-            let next = if page.last_evaluated_key.is_some() {
-                Some(format!("{shard}:{last}"))
-            } else if shard + 1 < SHARDS {
-                Some(format!("{}:", shard + 1))
-            } else {
-                None
-            };
-            break (ids, next);
-        };
+            match (found.last(), page.last_evaluated_key.is_some()) {
+                (Some(last), true) => positions.0[shard] = Position::At(Some(last.clone())),
+                // An empty page that is not the end: ask again from the same place.
+                (None, true) => {}
+                (_, false) => positions.0[shard] = Position::Done,
+            }
+            ids.extend(found);
+        }
+        let next = positions.next();
         let keys = ids
             .iter()
             .filter_map(|c| CustomerId::parse(c.as_str()).ok())
@@ -343,5 +337,56 @@ pub(crate) fn segments_of(item: &crate::item::Item) -> Segments {
         lifecycle: get(SEGMENT_ATTRS[0]),
         tier: get(SEGMENT_ATTRS[1]),
         rfm: get(SEGMENT_ATTRS[2]),
+    }
+}
+
+/// Where a pass over the tenant's customers stands in one shard of `by-tenant`.
+#[derive(Clone, Debug, PartialEq)]
+enum Position {
+    /// After this id (`None`: from the start).
+    At(Option<String>),
+    Done,
+}
+
+/// Every shard's position; written as 8 comma-separated fields (an id, empty for the start,
+/// `~` when done: neither `,` nor `~` is in the id alphabet).
+struct Positions(Vec<Position>);
+
+impl Positions {
+    fn start() -> Self {
+        Self(vec![Position::At(None); SHARDS as usize])
+    }
+
+    fn parse(s: &str) -> Result<Self, StoreError> {
+        let p: Vec<Position> = s
+            .split(',')
+            .map(|f| match f {
+                "~" => Position::Done,
+                "" => Position::At(None),
+                id => Position::At(Some(id.to_owned())),
+            })
+            .collect();
+        if p.len() != SHARDS as usize {
+            return Err(corrupt("customer cursor", "not one position per shard"));
+        }
+        Ok(Self(p))
+    }
+
+    /// The cursor of the next page; `None` when every shard is done.
+    fn next(&self) -> Option<String> {
+        if self.0.iter().all(|p| *p == Position::Done) {
+            return None;
+        }
+        Some(
+            self.0
+                .iter()
+                .map(|p| match p {
+                    Position::Done => "~",
+                    Position::At(None) => "",
+                    Position::At(Some(id)) => id.as_str(),
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+        )
     }
 }
