@@ -2,9 +2,9 @@
 //! bytes give, and clear errors — never the value — when the secret is missing or too short.
 
 use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
-use fanloop_campaigns::aws::fetch_unsubscribe_key;
 use fanloop_domain::campaigns::unsubscribe::{PURPOSE_EMAIL_MARKETING, UnsubscribeKey};
 use fanloop_domain::{CustomerId, TenantId};
+use fanloop_engine::aws::fetch_unsubscribe_key;
 use fanloop_tests::MOTO_HELP;
 
 fn client() -> aws_sdk_secretsmanager::Client {
@@ -46,7 +46,8 @@ async fn the_unsubscribe_key_comes_from_secrets_manager() {
     let missing = fetch_unsubscribe_key(&client, "fanloop/no-such-secret")
         .await
         .err()
-        .unwrap();
+        .unwrap()
+        .to_string();
     assert!(missing.contains("fanloop/no-such-secret"), "{missing}");
 
     let short = format!("fanloop/test-short-{suffix}");
@@ -57,6 +58,10 @@ async fn the_unsubscribe_key_comes_from_secrets_manager() {
         .send()
         .await
         .unwrap();
-    let err = fetch_unsubscribe_key(&client, &short).await.err().unwrap();
+    let err = fetch_unsubscribe_key(&client, &short)
+        .await
+        .err()
+        .unwrap()
+        .to_string();
     assert!(!err.contains("too-short"), "the value never appears: {err}");
 }

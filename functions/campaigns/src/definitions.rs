@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::runner::Campaigns;
+use fanloop_engine::Campaigns;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::runner::{Campaigns, RunError};
+use fanloop_engine::{Campaigns, RunError};
 
 /// The authenticated routes (under `/v1`).
 pub fn routes(campaigns: Arc<Campaigns>) -> OpenApiRouter<AppState> {
@@ -38,8 +38,8 @@ pub fn public_routes(campaigns: Arc<Campaigns>) -> OpenApiRouter<AppState> {
         .layer(Extension(campaigns))
 }
 
-impl From<RunError> for ApiError {
-    fn from(e: RunError) -> Self {
+fn run_error(e: RunError) -> ApiError {
+    {
         match e {
             RunError::AsOfInFuture => ApiError::field(
                 "as_of",
@@ -87,7 +87,12 @@ async fn post_run(
     let input = RunInput::parse(body)?;
     let as_of = input.as_of.map(|t| t.0);
     let dry_run = input.dry_run.unwrap_or(false);
-    Ok(Json(campaigns.run(&tenant, kind, as_of, dry_run).await?))
+    Ok(Json(
+        campaigns
+            .run(&tenant, kind, as_of, dry_run)
+            .await
+            .map_err(run_error)?,
+    ))
 }
 
 /// What a snapshot run found.
@@ -114,7 +119,8 @@ async fn post_snapshot(
 ) -> Result<Json<SnapshotTaken>, ApiError> {
     let settings = state.settings(&tenant).await?;
     let now = campaigns.clock.now();
-    let s = crate::snapshot::take(campaigns.store.as_ref(), &tenant, &settings, now).await?;
+    let s =
+        fanloop_engine::snapshot::take(campaigns.store.as_ref(), &tenant, &settings, now).await?;
     Ok(Json(SnapshotTaken {
         as_of: fanloop_domain::time::format(s.as_of),
         day: s.day,

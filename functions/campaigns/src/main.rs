@@ -1,7 +1,8 @@
 //! The scheduled campaigns Lambda function: EventBridge Scheduler sends `{"kind": "birthday"}`
 //! hourly and `{"kind": "winback"}` daily; each event runs that campaign for every tenant.
 
-use fanloop_campaigns::aws::{campaigns_from_env, handle_scheduled};
+use fanloop_campaigns::aws::handle_scheduled;
+use fanloop_engine::aws::campaigns_from_env;
 use fanloop_http::telemetry::{LogTarget, init};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;

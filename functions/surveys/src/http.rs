@@ -8,13 +8,13 @@ use axum::Json;
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use fanloop_campaigns::Campaigns;
 use fanloop_domain::surveys::{
     BATCH_MAX, FollowUp, FollowUpStatus, NOTE_MAX_CHARS, ResponseInput, Summary, SurveyId,
     SurveyResponse, summary_range,
 };
 use fanloop_domain::wire::Text;
 use fanloop_domain::{FieldError, ValidationErrors};
+use fanloop_engine::Campaigns;
 use fanloop_http::{ApiError, AppState, AuthTenant, JsonBody, Problem, QueryParams, parse_path};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

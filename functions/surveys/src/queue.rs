@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use fanloop_campaigns::Campaigns;
 use fanloop_domain::TenantId;
 use fanloop_domain::ports::StoreError;
+use fanloop_engine::Campaigns;
 use serde_json::Value;
 
 use crate::service::{self, IngestError};

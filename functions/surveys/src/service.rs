@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use fanloop_campaigns::{Campaigns, RunError};
 use fanloop_domain::campaigns::new_message_id;
 use fanloop_domain::lifecycle::lifecycle;
 use fanloop_domain::ports::{RecordError, Recorded, StoreError};
@@ -13,6 +12,7 @@ use fanloop_domain::surveys::{
 };
 use fanloop_domain::tenant::OsRandom;
 use fanloop_domain::{TenantId, ValidationErrors};
+use fanloop_engine::{Campaigns, RunError};
 use jiff::civil::Date;
 
 #[derive(Debug, thiserror::Error)]

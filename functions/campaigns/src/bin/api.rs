@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use fanloop_campaigns::aws::campaigns_from_env;
+use fanloop_engine::aws::campaigns_from_env;
 use fanloop_http::telemetry::{LogTarget, init};
 use fanloop_http::{AppState, assemble};
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use fanloop_campaigns::aws::campaigns_from_env;
+use fanloop_engine::aws::campaigns_from_env;
 use fanloop_http::telemetry::{LogTarget, init};
 use lambda_runtime::{LambdaEvent, service_fn};
 

@@ -1,0 +1,13 @@
+//! The campaign engine: one runner for every campaign — the scheduled runs, the recovery mail
+//! of the surveys function, and the tenant-defined campaigns — and the daily analytics
+//! snapshot. Shared by the functions that send (campaigns, surveys) and by `fanloop serve`;
+//! no function depends on another.
+
+#[cfg(feature = "aws")]
+pub mod aws;
+pub mod pacer;
+pub mod runner;
+pub mod snapshot;
+
+pub use pacer::Pacer;
+pub use runner::{Campaigns, RecoveryOutcome, RunError};
