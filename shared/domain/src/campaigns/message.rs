@@ -1,0 +1,148 @@
+//! A mail in the communication log (also the send marker), the contact state that the cap and
+//! cooldowns read, and why a candidate got no mail.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::CampaignKind;
+use crate::points::CouponCode;
+use crate::values::Locale;
+
+/// Where a message stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageStatus {
+    /// Claimed by a run, not yet handed to the provider (or the run crashed: see [`SEND_LEASE`]).
+    Pending,
+    /// Accepted by the provider (SES) or written to the outbox.
+    Sent,
+    /// Refused by the provider; retried by later runs up to [`MAX_ATTEMPTS`].
+    Failed,
+}
+
+impl MessageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// One mail in the communication log. It is also the send marker: at most one exists per
+/// customer, campaign and period, written conditionally before the mail is sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Message {
+    /// Also the mail's `Message-ID` and the outbox file name.
+    pub id: String,
+    pub campaign: CampaignKind,
+    /// The campaign period: the birthday's year, or the win-back lapse (`2026-09-01+0`).
+    pub period: String,
+    /// `{campaign}/{locale}`, with `+tenant` when the tenant's own wording was used.
+    pub template: String,
+    #[schema(value_type = String)]
+    pub locale: Locale,
+    pub subject: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub coupon: Option<CouponCode>,
+    /// `ses` or `outbox`.
+    pub provider: Option<String>,
+    pub provider_message_id: Option<String>,
+    pub status: MessageStatus,
+    pub attempts: u32,
+    /// Why the provider refused it (no personal data).
+    pub error: Option<String>,
+    #[serde(with = "crate::time::serde_ts")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[serde(with = "crate::time::serde_ts")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl Message {
+    /// The marker key: one per customer, campaign and period.
+    pub fn key(&self) -> String {
+        send_key(self.campaign, &self.period)
+    }
+}
+
+pub fn send_key(kind: CampaignKind, period: &str) -> String {
+    format!("{kind}#{period}")
+}
+
+/// The customer's recent marketing mail, kept on the customer record so the frequency cap and
+/// the cooldown are checked in the same atomic step as the send marker.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactState {
+    /// When marketing mails were claimed, oldest first (the last year, at most 64).
+    #[serde(default)]
+    pub recent: Vec<i64>,
+    /// The last mail of each campaign: period and time (ms since the epoch).
+    #[serde(default)]
+    pub last: BTreeMap<CampaignKind, (String, i64)>,
+}
+
+impl ContactState {
+    pub(super) fn sent_since(&self, since: Timestamp) -> usize {
+        let since = since.as_millisecond();
+        self.recent.iter().filter(|t| **t > since).count()
+    }
+
+    pub(super) fn record(&mut self, kind: CampaignKind, period: &str, now: Timestamp) {
+        let year_ago = now.as_millisecond() - 366 * 86_400_000;
+        self.recent.retain(|t| *t > year_ago);
+        self.recent.push(now.as_millisecond());
+        if self.recent.len() > 64 {
+            let extra = self.recent.len() - 64;
+            self.recent.drain(..extra);
+        }
+        self.last
+            .insert(kind, (period.to_owned(), now.as_millisecond()));
+    }
+}
+
+/// Why a candidate got no mail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    NoConsent,
+    NoEmail,
+    /// Held back by the frequency cap or the win-back cooldown.
+    Suppressed,
+    AlreadySent,
+    /// Another run holds the send (claimed within [`SEND_LEASE`]).
+    InProgress,
+    /// The provider refused it (this run or, after [`MAX_ATTEMPTS`], earlier ones).
+    Failed,
+    /// The customer changed between the index read and the claim (new birthday, new activity).
+    NoLongerDue,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoConsent => "no_consent",
+            Self::NoEmail => "no_email",
+            Self::Suppressed => "suppressed",
+            Self::AlreadySent => "already_sent",
+            Self::InProgress => "in_progress",
+            Self::Failed => "failed",
+            Self::NoLongerDue => "no_longer_due",
+        }
+    }
+
+    pub const ALL: [SkipReason; 7] = [
+        Self::NoConsent,
+        Self::NoEmail,
+        Self::Suppressed,
+        Self::AlreadySent,
+        Self::InProgress,
+        Self::Failed,
+        Self::NoLongerDue,
+    ];
+}

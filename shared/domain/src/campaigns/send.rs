@@ -1,0 +1,238 @@
+//! The send rules: whether a customer gets a campaign's mail, decided on the customer as read
+//! in the claim's atomic step.
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::{
+    CampaignKind, ContactState, CouponOffer, FrequencyCap, Message, MessageStatus, SkipReason,
+    schedule,
+};
+use crate::points::{Account, Coupon, CouponCode};
+use crate::profile::Profile;
+use crate::values::Locale;
+
+/// A run may act for a moment at most this far ahead of the clock (clock skew between the
+/// scheduler and the function); later is refused so nothing goes out early.
+pub const AS_OF_MAX_AHEAD: SignedDuration = SignedDuration::from_mins(5);
+
+/// A claimed send not finished within this time is taken to have crashed and is retried.
+pub const SEND_LEASE: SignedDuration = SignedDuration::from_mins(15);
+
+/// A send that failed is retried by later runs until it has been tried this often.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// What the campaign needs to know about a customer, as read in the claim's atomic step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recipient {
+    pub profile: Profile,
+    pub account: Account,
+    pub contact: ContactState,
+}
+
+/// A send as it is claimed: the marker (pending), the coupon to mint with it (a new claim
+/// only), and the contact state to store.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SendClaim {
+    pub message: Message,
+    pub coupon: Option<Coupon>,
+    pub contact: ContactState,
+    /// `Some(n)` when this takes over a marker at attempt `n` (crashed or failed send).
+    pub retake_of: Option<u32>,
+}
+
+/// Everything a claim decision needs besides the recipient.
+#[derive(Clone, Debug)]
+pub struct SendPlan {
+    pub kind: CampaignKind,
+    pub period: String,
+    pub now: Timestamp,
+    pub cap: FrequencyCap,
+    /// Checked again on the customer as read in the claim.
+    pub due: SendPlanDue,
+    /// The message and coupon a new claim writes (id and code drawn before the atomic step,
+    /// so a retried step claims the same ones).
+    pub message_id: String,
+    pub coupon_code: CouponCode,
+    pub offer: CouponOffer,
+    pub locale: Locale,
+    pub template: String,
+}
+
+/// The inputs of the due check, carried with the plan.
+#[derive(Clone, Debug)]
+pub struct SendPlanDue {
+    pub as_of: Timestamp,
+    pub send_hour: u8,
+    pub default_tz: crate::values::TimeZoneName,
+    pub inactive_days: u32,
+    pub cooldown_days: u32,
+    pub recovery_cooldown_days: u32,
+}
+
+impl SendPlanDue {
+    /// The due-check inputs a tenant's settings give for a moment.
+    pub fn from_settings(s: &crate::settings::TenantSettings, as_of: Timestamp) -> Self {
+        let c = &s.campaigns;
+        Self {
+            as_of,
+            send_hour: c.send_hour,
+            default_tz: s.timezone.clone(),
+            inactive_days: c.winback.inactive_days,
+            cooldown_days: c.winback.cooldown_days,
+            recovery_cooldown_days: c.recovery.cooldown_days,
+        }
+    }
+
+    /// No second mail of `kind` within this many days of the last one.
+    fn cooldown_days(&self, kind: CampaignKind) -> Option<u32> {
+        match kind {
+            CampaignKind::Birthday => None,
+            CampaignKind::Winback => Some(self.cooldown_days),
+            CampaignKind::Recovery => Some(self.recovery_cooldown_days),
+        }
+    }
+}
+
+/// The period a birthday mail is due for at `due.as_of`, if any.
+pub fn birthday_period(p: &Profile, due: &SendPlanDue) -> Option<String> {
+    let b = p.birthday?;
+    let tz = p.timezone.as_ref().unwrap_or(&due.default_tz).tz();
+    schedule::birthday_due(b, due.send_hour, &tz, due.as_of).map(|(y, _)| y.to_string())
+}
+
+/// The win-back period a customer is due for at `due.as_of`, if any.
+pub fn winback_period(p: &Profile, due: &SendPlanDue) -> Option<String> {
+    schedule::winback_period(
+        schedule::last_active_day(p.last_active_at, p.created_at),
+        due.as_of,
+        due.inactive_days,
+        due.cooldown_days,
+    )
+}
+
+/// The period a scheduled campaign is due for; `None` for recovery, whose period (the
+/// follow-up) comes from the survey answer, not from the calendar.
+pub fn period_for(kind: CampaignKind, p: &Profile, due: &SendPlanDue) -> Option<String> {
+    match kind {
+        CampaignKind::Birthday => birthday_period(p, due),
+        CampaignKind::Winback => winback_period(p, due),
+        CampaignKind::Recovery => None,
+    }
+}
+
+/// The send rules, applied to the recipient and the existing marker as read in the claim's
+/// atomic step. Order: an existing marker decides first (sent, in progress, retry of a crashed
+/// or failed send); then the customer must still be due, have an address and consent, and be
+/// under the frequency cap and outside the win-back cooldown.
+pub fn decide(
+    plan: &SendPlan,
+    r: &Recipient,
+    existing: Option<&Message>,
+) -> Result<SendClaim, SkipReason> {
+    if let Some(m) = existing {
+        let retry = match m.status {
+            MessageStatus::Sent => return Err(SkipReason::AlreadySent),
+            MessageStatus::Pending => {
+                let stale = m
+                    .updated_at
+                    .checked_add(SEND_LEASE)
+                    .is_ok_and(|t| t <= plan.now);
+                if !stale {
+                    return Err(SkipReason::InProgress);
+                }
+                m.attempts < MAX_ATTEMPTS
+            }
+            MessageStatus::Failed => m.attempts < MAX_ATTEMPTS,
+        };
+        if !retry {
+            return Err(SkipReason::Failed);
+        }
+        // Consent is checked again: the customer may have unsubscribed since the first try.
+        check_reachable(&r.profile)?;
+        let mut message = m.clone();
+        message.status = MessageStatus::Pending;
+        message.attempts += 1;
+        message.updated_at = plan.now;
+        message.error = None;
+        return Ok(SendClaim {
+            message,
+            coupon: None,
+            contact: r.contact.clone(),
+            retake_of: Some(m.attempts),
+        });
+    }
+    if plan.kind != CampaignKind::Recovery
+        && period_for(plan.kind, &r.profile, &plan.due).as_deref() != Some(plan.period.as_str())
+    {
+        return Err(SkipReason::NoLongerDue);
+    }
+    check_reachable(&r.profile)?;
+    if r.contact
+        .last
+        .get(&plan.kind)
+        .is_some_and(|(p, _)| *p == plan.period)
+    {
+        return Err(SkipReason::AlreadySent);
+    }
+    let window = SignedDuration::from_hours(24 * i64::from(plan.cap.per_days));
+    let since = plan.now.checked_sub(window).unwrap_or(Timestamp::MIN);
+    if r.contact.sent_since(since) >= plan.cap.max_mails as usize {
+        return Err(SkipReason::Suppressed);
+    }
+    if let Some(days) = plan.due.cooldown_days(plan.kind) {
+        let since = plan
+            .now
+            .checked_sub(SignedDuration::from_hours(24 * i64::from(days)))
+            .unwrap_or(Timestamp::MIN)
+            .as_millisecond();
+        if r.contact
+            .last
+            .get(&plan.kind)
+            .is_some_and(|(_, at)| *at > since)
+        {
+            return Err(SkipReason::Suppressed);
+        }
+    }
+    let (coupon, _event) = Coupon::mint(
+        plan.coupon_code.clone(),
+        r.profile.customer_id.clone(),
+        plan.offer.value_minor,
+        plan.offer.currency.clone(),
+        format!("campaign:{}:{}", plan.kind, plan.period),
+        plan.now,
+        plan.offer.valid_days,
+    );
+    let mut contact = r.contact.clone();
+    contact.record(plan.kind, &plan.period, plan.now);
+    Ok(SendClaim {
+        message: Message {
+            id: plan.message_id.clone(),
+            campaign: plan.kind,
+            period: plan.period.clone(),
+            template: plan.template.clone(),
+            locale: plan.locale.clone(),
+            subject: None,
+            coupon: Some(coupon.code.clone()),
+            provider: None,
+            provider_message_id: None,
+            status: MessageStatus::Pending,
+            attempts: 1,
+            error: None,
+            created_at: plan.now,
+            updated_at: plan.now,
+        },
+        coupon: Some(coupon),
+        contact,
+        retake_of: None,
+    })
+}
+
+fn check_reachable(p: &Profile) -> Result<(), SkipReason> {
+    if p.email.is_none() {
+        return Err(SkipReason::NoEmail);
+    }
+    if !p.consent.email_marketing_granted() {
+        return Err(SkipReason::NoConsent);
+    }
+    Ok(())
+}

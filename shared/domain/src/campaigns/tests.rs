@@ -1,0 +1,155 @@
+use jiff::Timestamp;
+
+use super::*;
+use crate::points::{Account, CouponCode};
+use crate::profile::Profile;
+use crate::tenant::OsRandom;
+use crate::values::Locale;
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn recipient(consent: bool, email: bool) -> Recipient {
+    let mut patch = serde_json::json!({"birthday": "--11-25"});
+    if email {
+        patch["email"] = "fan@example.com".into();
+    }
+    patch["consent"] = serde_json::json!({"email_marketing": consent});
+    let patch =
+        crate::profile::ProfilePatch::from_json(patch, jiff::civil::date(2026, 1, 1)).unwrap();
+    let mut profile = Profile::new(
+        crate::CustomerId::parse("c").unwrap(),
+        ts("2026-01-01T00:00:00Z"),
+    );
+    profile.apply(&patch, ts("2026-01-01T00:00:00Z"));
+    Recipient {
+        profile,
+        account: Account::default(),
+        contact: ContactState::default(),
+    }
+}
+
+fn plan(kind: CampaignKind, now: &str) -> SendPlan {
+    let s = CampaignSettings::default();
+    SendPlan {
+        kind,
+        period: match kind {
+            CampaignKind::Birthday => "2026".into(),
+            CampaignKind::Winback => "2026-01-01+0".into(),
+            CampaignKind::Recovery => "01JRECOVERY".into(),
+        },
+        now: ts(now),
+        cap: s.frequency_cap.clone(),
+        due: SendPlanDue {
+            as_of: ts(now),
+            send_hour: 10,
+            default_tz: crate::values::TimeZoneName::utc(),
+            inactive_days: 30,
+            cooldown_days: 90,
+            recovery_cooldown_days: 30,
+        },
+        message_id: new_message_id(ts(now), &OsRandom).unwrap(),
+        coupon_code: CouponCode::generate(&OsRandom).unwrap(),
+        offer: s.birthday.coupon.clone(),
+        locale: Locale::parse("en").unwrap(),
+        template: "birthday/en".into(),
+    }
+}
+
+#[test]
+fn consent_and_address_are_required() {
+    let p = plan(CampaignKind::Birthday, "2026-11-25T10:00:00Z");
+    assert_eq!(
+        decide(&p, &recipient(false, true), None),
+        Err(SkipReason::NoConsent)
+    );
+    assert_eq!(
+        decide(&p, &recipient(true, false), None),
+        Err(SkipReason::NoEmail)
+    );
+    let claim = decide(&p, &recipient(true, true), None).unwrap();
+    assert_eq!(claim.message.status, MessageStatus::Pending);
+    assert_eq!(
+        claim.coupon.as_ref().unwrap().source,
+        "campaign:birthday:2026"
+    );
+    assert_eq!(claim.contact.last[&CampaignKind::Birthday].0, "2026");
+}
+
+#[test]
+fn the_frequency_cap_counts_every_campaign_in_the_window() {
+    let mut r = recipient(true, true);
+    let p = plan(CampaignKind::Birthday, "2026-11-25T10:00:00Z");
+    r.contact
+        .record(CampaignKind::Winback, "x", ts("2026-11-19T11:00:00Z"));
+    r.contact
+        .record(CampaignKind::Winback, "y", ts("2026-11-24T11:00:00Z"));
+    assert_eq!(decide(&p, &r, None), Err(SkipReason::Suppressed));
+    let later = plan(CampaignKind::Birthday, "2026-11-26T12:00:00Z");
+    let mut later = later;
+    later.due.as_of = ts("2026-11-25T10:00:00Z");
+    assert!(
+        decide(&later, &r, None).is_ok(),
+        "the older mail left the 7-day window"
+    );
+}
+
+#[test]
+fn markers_decide_first_and_crashed_or_failed_sends_are_retaken() {
+    let r = recipient(true, true);
+    let p = plan(CampaignKind::Birthday, "2026-11-25T10:00:00Z");
+    let first = decide(&p, &r, None).unwrap().message;
+    let mut sent = first.clone();
+    sent.status = MessageStatus::Sent;
+    assert_eq!(decide(&p, &r, Some(&sent)), Err(SkipReason::AlreadySent));
+    assert_eq!(decide(&p, &r, Some(&first)), Err(SkipReason::InProgress));
+    let mut p2 = plan(CampaignKind::Birthday, "2026-11-25T10:15:00Z");
+    p2.due.as_of = ts("2026-11-25T10:15:00Z");
+    let retake = decide(&p2, &r, Some(&first)).unwrap();
+    assert_eq!(
+        (
+            retake.message.id.as_str(),
+            retake.message.attempts,
+            retake.retake_of
+        ),
+        (first.id.as_str(), 2, Some(1))
+    );
+    assert!(retake.coupon.is_none(), "the first claim's coupon stays");
+    let mut failed = first.clone();
+    failed.status = MessageStatus::Failed;
+    failed.attempts = MAX_ATTEMPTS;
+    assert_eq!(decide(&p2, &r, Some(&failed)), Err(SkipReason::Failed));
+    assert_eq!(
+        decide(&p2, &recipient(false, true), Some(&first)),
+        Err(SkipReason::NoConsent),
+        "consent is checked again"
+    );
+}
+
+#[test]
+fn recovery_needs_no_calendar_but_keeps_its_cooldown() {
+    let mut r = recipient(true, true);
+    let mut p = plan(CampaignKind::Recovery, "2026-06-01T10:00:00Z");
+    p.period = "01FOLLOWUPA".into();
+    let claim = decide(&p, &r, None).expect("any day, no birthday needed");
+    assert_eq!(claim.message.campaign, CampaignKind::Recovery);
+    r.contact = claim.contact;
+    let mut again = plan(CampaignKind::Recovery, "2026-06-30T09:00:00Z");
+    again.period = "01FOLLOWUPB".into();
+    assert_eq!(decide(&again, &r, None), Err(SkipReason::Suppressed));
+    let mut later = plan(CampaignKind::Recovery, "2026-07-01T10:00:01Z");
+    later.period = "01FOLLOWUPC".into();
+    assert!(decide(&later, &r, None).is_ok(), "30 days later");
+    assert_eq!(CampaignKind::parse("recovery"), None, "not a scheduled run");
+}
+
+#[test]
+fn message_ids_are_time_ordered_ulids() {
+    let a = new_message_id(ts("2026-11-25T10:00:00Z"), &OsRandom).unwrap();
+    let b = new_message_id(ts("2026-11-25T10:00:01Z"), &OsRandom).unwrap();
+    assert_eq!(a.len(), 26);
+    assert!(a < b);
+    let decoded = ulid::Ulid::from_string(&a).unwrap();
+    assert_eq!(decoded.timestamp_ms(), 1_795_600_800_000, "{a}");
+}
