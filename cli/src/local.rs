@@ -101,8 +101,9 @@ async fn purge_events(store: &SqliteStore) {
 
 /// Runs the birthday campaign at start (making good a downtime of up to 24 hours) and a few
 /// seconds after every full hour; the win-back campaign daily at `FANLOOP_WINBACK_HOUR` UTC;
-/// the purge of expired behaviour events and each tenant's first analytics snapshot of its
-/// local day at start and every hour.
+/// the active broadcasts at start and every hour (each recipient at the broadcast's local time
+/// in their zone); the purge of expired behaviour events and each tenant's first analytics
+/// snapshot of its local day at start and every hour.
 pub async fn scheduler(campaigns: Arc<Campaigns>, store: Arc<SqliteStore>) {
     let winback_at = winback_hour();
     let run = |kind| {
@@ -121,9 +122,18 @@ pub async fn scheduler(campaigns: Arc<Campaigns>, store: Arc<SqliteStore>) {
             }
         }
     };
+    let broadcasts = || {
+        let c = campaigns.clone();
+        async move {
+            if let Err(e) = c.run_defined_all(None).await {
+                tracing::error!(error = %e, "broadcast run failed; the next hour catches up");
+            }
+        }
+    };
     purge_events(&store).await;
     snapshots().await;
     run(CampaignKind::Birthday).await;
+    broadcasts().await;
     loop {
         let now = SystemClock.now();
         let next_hour = (now.as_second().div_euclid(3600) + 1) * 3600 + 5;
@@ -132,6 +142,7 @@ pub async fn scheduler(campaigns: Arc<Campaigns>, store: Arc<SqliteStore>) {
         purge_events(&store).await;
         snapshots().await;
         run(CampaignKind::Birthday).await;
+        broadcasts().await;
         let hour = SystemClock.now().to_zoned(jiff::tz::TimeZone::UTC).hour();
         if hour == winback_at {
             run(CampaignKind::Winback).await;

@@ -548,17 +548,20 @@ async fn a_crashed_send_is_retried_once_without_a_duplicate(b: Backend) {
         .unwrap()
         .settings;
     let plan = SendPlan {
-        kind: CampaignKind::Birthday,
+        campaign: CampaignKind::Birthday.into(),
+        rule: fanloop_domain::campaigns::SendRule::Builtin(CampaignKind::Birthday),
         period: "2026".into(),
         now: ts("2026-11-25T10:00:00Z"),
-        cap: settings.campaigns.frequency_cap.clone(),
+        cap: Some(settings.campaigns.frequency_cap.clone()),
         due: SendPlanDue::from_settings(&settings, ts("2026-11-25T10:00:00Z")),
         message_id: "01KAAAAAAAAAAAAAAAAAAAAAAA".into(),
         coupon_code: fanloop_domain::points::CouponCode::generate(
             &fanloop_domain::tenant::OsRandom,
         )
         .unwrap(),
-        offer: settings.campaigns.birthday.coupon.clone(),
+        offer: Some(settings.campaigns.birthday.coupon.clone()),
+        holdout_percent: 0,
+        quiet_hours: None,
         locale: fanloop_domain::values::Locale::parse("en").unwrap(),
         template: "birthday/en".into(),
     };

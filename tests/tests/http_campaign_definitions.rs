@@ -1,6 +1,6 @@
 //! Campaign definitions over HTTP on both stores: saved with every part checked (templates
 //! rendered with sample data), read, replaced, archived; bad ones named by their path and not
-//! saved. (The engine that sends them is not built yet.)
+//! saved. (Sending them: broadcast_contract.rs.)
 
 use axum::http::{Method, StatusCode};
 use fanloop_tests::{Backend, TestApp, both_stores};

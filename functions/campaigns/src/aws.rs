@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduledRun {
-    /// `birthday`, `winback`, or `snapshot` (the daily analytics snapshot).
+    /// `birthday`, `winback`, `campaigns` (every active broadcast definition), or `snapshot`
+    /// (the daily analytics snapshot).
     pub kind: String,
     /// Default: now. For backfills started by hand.
     pub as_of: Option<String>,
@@ -59,14 +60,27 @@ pub async fn handle_scheduled(
             snapshots: tenants,
         });
     }
-    let kind = CampaignKind::parse(&run.kind)
-        .ok_or_else(|| invalid(format!("unknown campaign {:?}", run.kind)))?;
     let as_of = run
         .as_of
         .as_deref()
         .map(time::parse)
         .transpose()
         .map_err(|e| invalid(format!("as_of {e}")))?;
+    if run.kind == "campaigns" {
+        // Hourly: every active broadcast of every tenant.
+        let runs = campaigns
+            .run_defined_all(as_of)
+            .await?
+            .into_iter()
+            .map(|(tenant, report)| TenantRun { tenant, report })
+            .collect();
+        return Ok(ScheduledResult {
+            runs,
+            snapshots: Vec::new(),
+        });
+    }
+    let kind = CampaignKind::parse(&run.kind)
+        .ok_or_else(|| invalid(format!("unknown campaign {:?}", run.kind)))?;
     let runs = match run.tenant {
         Some(t) => {
             let tenant = TenantId::parse(t).map_err(|e| invalid(format!("tenant {e}")))?;

@@ -1,17 +1,20 @@
 //! Campaign definitions (`/v1/campaigns`, issue 13): save, read, replace and archive
 //! tenant-defined campaigns (rules: [`fanloop_domain::campaigns::definition`]). Saved
 //! definitions are validated — their templates rendered with sample data, their audience's
-//! filter parsed — but the engine that sends them is not built yet: they send nothing.
+//! filter parsed, its segment found. Active broadcasts are run by the engine
+//! (`fanloop_engine`); the other triggers are not run yet.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
+use fanloop_domain::TenantId;
 use fanloop_domain::campaigns::definition::{
-    CampaignId, CampaignRecord, CampaignStatus, NewCampaign,
+    Audience, CampaignId, CampaignRecord, CampaignStatus, NewCampaign,
 };
 use fanloop_domain::ports::documents;
+use fanloop_domain::segments::Segment;
 use fanloop_http::{ApiError, AppState, AuthTenant, JsonBody, Problem};
 use serde::Serialize;
 use serde_json::Value;
@@ -35,12 +38,27 @@ fn not_found() -> ApiError {
     ApiError::not_found("The campaign")
 }
 
-/// Reads and checks a definition body: its fields, the rules across them, its templates.
-fn read(campaigns: &Campaigns, body: Value) -> Result<NewCampaign, ApiError> {
+/// Reads and checks a definition body: its fields, the rules across them, its templates
+/// (with a sample coupon only when it has an offer), the saved segment it names.
+async fn read(
+    campaigns: &Campaigns,
+    tenant: &TenantId,
+    body: Value,
+) -> Result<NewCampaign, ApiError> {
     let c = NewCampaign::read(body)?;
     campaigns
         .templates
-        .check_campaign_templates("templates", &c.templates)?;
+        .check_campaign_templates("templates", &c.templates, c.offer.is_some())?;
+    if let Some(Audience::Segment(id)) = &c.audience {
+        let seg: Option<Segment> =
+            documents::get(campaigns.store.as_ref(), tenant, id.as_str()).await?;
+        if seg.is_none() {
+            return Err(ApiError::field(
+                "audience.segment_id",
+                "is not a saved segment",
+            ));
+        }
+    }
     Ok(c)
 }
 
@@ -54,7 +72,8 @@ pub struct CampaignList {
 ///
 /// Checked when saved: every field, the rules across them (`max_delay_hours` for event
 /// triggers only, `once_per: period` for periodic triggers), and each template rendered with
-/// sample data. A saved definition does not send yet (the engine is still to come).
+/// sample data. An active broadcast is sent by the hourly runs; the other triggers do not send
+/// yet.
 #[utoipa::path(post, path = "/campaigns", tag = "campaigns", request_body = NewCampaign,
     responses((status = 201, body = CampaignRecord),
         (status = 409, description = "The campaign_id is taken", body = Problem, content_type = "application/problem+json"),
@@ -66,7 +85,7 @@ pub(crate) async fn post_campaign(
     AuthTenant(tenant): AuthTenant,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<CampaignRecord>), ApiError> {
-    let c = read(&campaigns, body.clone())?;
+    let c = read(&campaigns, &tenant, body.clone()).await?;
     let now = state.clock.now();
     let record = CampaignRecord {
         campaign_id: c.campaign_id,
@@ -129,7 +148,7 @@ pub(crate) async fn put_campaign(
     JsonBody(body): JsonBody,
 ) -> Result<Json<CampaignRecord>, ApiError> {
     let id = campaign_id(raw)?;
-    let c = read(&campaigns, body.clone())?;
+    let c = read(&campaigns, &tenant, body.clone()).await?;
     if c.campaign_id != id {
         return Err(ApiError::field("campaign_id", "must be the id in the path"));
     }

@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use fanloop_domain::campaigns::definition::CampaignId;
 use fanloop_engine::{Campaigns, RunError};
 
 /// The authenticated routes (under `/v1`).
@@ -50,6 +51,31 @@ fn run_error(e: RunError) -> ApiError {
                 "must be set in the settings before a campaign can send",
             ),
             RunError::NoTenant => ApiError::not_found("The tenant"),
+            RunError::NoCampaign => ApiError::not_found("The campaign"),
+            RunError::NotActive(status) => ApiError::Conflict {
+                slug: "campaign-not-active",
+                detail: format!(
+                    "The campaign is {}: activate it (PUT with status active) to send; a dry run works in any status.",
+                    serde_json::to_value(status)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                ),
+                errors: vec![],
+            },
+            RunError::NotRunnable(trigger) => ApiError::Conflict {
+                slug: "campaign-not-runnable",
+                detail: format!(
+                    "A {trigger} campaign is not run by hand: it is sent when its events happen or by the schedule."
+                ),
+                errors: vec![],
+            },
+            RunError::NoSegment(_) => ApiError::Conflict {
+                slug: "segment-missing",
+                detail: "The campaign's audience names a saved segment that no longer exists."
+                    .into(),
+                errors: vec![],
+            },
             RunError::Store(e) => e.into(),
         }
     }
@@ -68,13 +94,17 @@ fanloop_domain::wire_struct! {
 
 /// Run a campaign now (the schedule calls the same code).
 ///
-/// Answers with the counts: `candidates` (customers due), `sent`, and `skipped` by reason; a dry
-/// run also lists who would receive the mail.
+/// `birthday` and `winback` are the built-in campaigns; any other id is a saved definition
+/// (broadcasts run by hand; event-triggered ones are sent as their events happen). Answers
+/// with the counts: `candidates` (customers due), `sent`, and `skipped` by reason (`held_out`:
+/// the control group; `quiet_hours`: a later run sends it); a dry run also lists who would
+/// receive the mail.
 #[utoipa::path(post, path = "/campaigns/{campaign_id}/runs", tag = "campaigns",
-    params(("campaign_id" = String, Path, description = "birthday or winback (the built-in campaigns; saved definitions do not run yet)")), request_body = RunInput,
+    params(("campaign_id" = String, Path, description = "birthday, winback, or a campaign definition's id")), request_body = RunInput,
     responses(
         (status = 200, body = RunReport),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The definition is not active, not run by hand, or its segment is gone", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]
 async fn post_run(
@@ -83,16 +113,17 @@ async fn post_run(
     Path(kind): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<RunReport>, ApiError> {
-    let kind = CampaignKind::parse(&kind).ok_or_else(|| ApiError::not_found("The campaign"))?;
     let input = RunInput::parse(body)?;
     let as_of = input.as_of.map(|t| t.0);
     let dry_run = input.dry_run.unwrap_or(false);
-    Ok(Json(
-        campaigns
-            .run(&tenant, kind, as_of, dry_run)
-            .await
-            .map_err(run_error)?,
-    ))
+    let report = match CampaignKind::parse(&kind) {
+        Some(kind) => campaigns.run(&tenant, kind, as_of, dry_run).await,
+        None => {
+            let id = CampaignId::parse(kind).map_err(|_| ApiError::not_found("The campaign"))?;
+            campaigns.run_defined(&tenant, &id, as_of, dry_run).await
+        }
+    };
+    Ok(Json(report.map_err(run_error)?))
 }
 
 /// What a snapshot run found.

@@ -5,6 +5,8 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+mod defined;
+mod job;
 pub mod pacer;
 pub mod runner;
 pub mod snapshot;

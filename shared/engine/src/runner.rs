@@ -6,33 +6,23 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use fanloop_domain::campaigns::backlog::{LateActive, WINBACK_BACKLOG_PER_RUN, WinbackBacklog};
+use fanloop_domain::campaigns::definition::CampaignStatus;
 use fanloop_domain::campaigns::schedule::{birthday_index_keys, winback_index_days};
 use fanloop_domain::campaigns::unsubscribe::{PURPOSE_EMAIL_MARKETING, UnsubscribeKey};
 use fanloop_domain::campaigns::{
-    AS_OF_MAX_AHEAD, CampaignKind, DryRunRecipient, MessageStatus, Recipient, RunReport, SendClaim,
-    SendPlan, SendPlanDue, SkipReason, decide, new_message_id, period_for,
+    AS_OF_MAX_AHEAD, CampaignKind, Recipient, RunReport, SendPlanDue, SendRule, SkipReason,
+    period_for,
 };
 use fanloop_domain::clock::Clock;
-use fanloop_domain::points::{Coupon, CouponCode};
-use fanloop_domain::ports::{
-    ClaimOutcome, IndexedRecipient, MailError, Mailbox, Mailer, OutgoingMail, Store, StoreError,
-};
-use fanloop_domain::settings::TenantSettings;
-use fanloop_domain::tenant::OsRandom;
+use fanloop_domain::ports::{IndexedRecipient, Mailbox, Mailer, Store, StoreError};
 use fanloop_domain::values::Email;
 use fanloop_domain::{CustomerId, TenantId};
 use fanloop_mail::Templates;
-use fanloop_mail::templates::{
-    BrandContext, CouponContext, MailContext, PointsContext, format_amount,
-};
+use fanloop_mail::templates::BrandContext;
 use jiff::Timestamp;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
+use crate::job::{Done, Job, Source};
 use crate::pacer::Pacer;
-
-/// Sends in flight at once within a run.
-const CONCURRENCY: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -42,6 +32,17 @@ pub enum RunError {
     NoSender,
     #[error("no such tenant")]
     NoTenant,
+    #[error("no such campaign")]
+    NoCampaign,
+    /// Only an active campaign sends (a dry run works in any status).
+    #[error("the campaign is {0:?}")]
+    NotActive(CampaignStatus),
+    /// The trigger's campaigns are started by their events or are not run by this engine yet.
+    #[error("a {0} campaign is not run by hand")]
+    NotRunnable(&'static str),
+    /// The audience names a saved segment that was deleted.
+    #[error("the audience's segment {0} does not exist")]
+    NoSegment(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -134,6 +135,17 @@ impl Campaigns {
         }
     }
 
+    /// The moment a run acts for: `as_of`, default now; refused when more than
+    /// [`AS_OF_MAX_AHEAD`] ahead of the clock.
+    pub(crate) fn as_of(&self, as_of: Option<Timestamp>) -> Result<Timestamp, RunError> {
+        let now = self.clock.now();
+        let as_of = as_of.unwrap_or(now);
+        if as_of > now.checked_add(AS_OF_MAX_AHEAD).unwrap_or(now) {
+            return Err(RunError::AsOfInFuture);
+        }
+        Ok(as_of)
+    }
+
     /// Runs `kind` for one tenant, acting for `as_of` (default: now).
     pub async fn run(
         &self,
@@ -142,12 +154,8 @@ impl Campaigns {
         as_of: Option<Timestamp>,
         dry_run: bool,
     ) -> Result<RunReport, RunError> {
-        let now = self.clock.now();
-        let as_of = as_of.unwrap_or(now);
-        if as_of > now.checked_add(AS_OF_MAX_AHEAD).unwrap_or(now) {
-            return Err(RunError::AsOfInFuture);
-        }
-        let mut report = RunReport::new(kind, as_of, dry_run);
+        let as_of = self.as_of(as_of)?;
+        let mut report = RunReport::new(kind.into(), as_of, dry_run);
         let Some(job) = self.job(tenant, kind, as_of, dry_run).await? else {
             if kind == CampaignKind::Winback && !dry_run {
                 // Switched off: switching it on again starts the backlog pass afresh.
@@ -198,29 +206,7 @@ impl Campaigns {
         report.candidates = candidates.len() as u64;
 
         let job = Arc::new(job);
-        let permits = Arc::new(Semaphore::new(CONCURRENCY));
-        let mut tasks = JoinSet::new();
-        for (r, period, known) in candidates {
-            let (job, permits) = (job.clone(), permits.clone());
-            tasks.spawn(async move {
-                let _permit = permits.acquire_owned().await;
-                job.one(r, period, known).await
-            });
-        }
-        let mut store_error = None;
-        while let Some(res) = tasks.join_next().await {
-            match res {
-                Ok(Ok(Done::Sent)) => report.sent += 1,
-                Ok(Ok(Done::Skipped(reason))) => report.skip(reason),
-                Ok(Ok(Done::Would(who))) => {
-                    if let Some(list) = report.recipients.as_mut() {
-                        list.push(who);
-                    }
-                }
-                Ok(Err(e)) => store_error = Some(e),
-                Err(e) => store_error = Some(StoreError::Unavailable(format!("send task: {e}"))),
-            }
-        }
+        let store_error = job.claim_all(candidates, &mut report).await;
         if let Some(list) = report.recipients.as_mut() {
             list.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
         }
@@ -321,11 +307,31 @@ impl Campaigns {
         as_of: Timestamp,
         dry_run: bool,
     ) -> Result<Option<Job>, RunError> {
-        let tenant_record = self.store.tenant(tenant).await?.ok_or(RunError::NoTenant)?;
-        let settings = Arc::new(self.store.settings(tenant).await?.settings);
-        if !settings.campaigns.enabled(kind) {
+        let base = self.job_base(tenant, as_of, dry_run).await?;
+        if !base.settings.campaigns.enabled(kind) {
             return Ok(None);
         }
+        Ok(Some(Job {
+            campaign: kind.into(),
+            rule: SendRule::Builtin(kind),
+            source: Source::Builtin(kind),
+            cap_exempt: false,
+            holdout_percent: 0,
+            quiet_hours: None,
+            ..base
+        }))
+    }
+
+    /// A job's tenant part: settings, sender, brand, due inputs; the campaign part is the
+    /// caller's to fill in.
+    pub(crate) async fn job_base(
+        &self,
+        tenant: &TenantId,
+        as_of: Timestamp,
+        dry_run: bool,
+    ) -> Result<Job, RunError> {
+        let tenant_record = self.store.tenant(tenant).await?.ok_or(RunError::NoTenant)?;
+        let settings = Arc::new(self.store.settings(tenant).await?.settings);
         let sender = Mailbox {
             email: settings
                 .sender
@@ -350,16 +356,21 @@ impl Campaigns {
                 .unwrap_or_else(|| tenant_record.name.clone()),
             url: settings.brand.url.as_ref().map(|u| u.as_str().to_owned()),
         };
-        Ok(Some(Job {
+        Ok(Job {
             campaigns: self.clone(),
             tenant: tenant.clone(),
-            kind,
+            campaign: CampaignKind::Birthday.into(),
+            rule: SendRule::Builtin(CampaignKind::Birthday),
+            source: Source::Builtin(CampaignKind::Birthday),
+            cap_exempt: false,
+            holdout_percent: 0,
+            quiet_hours: None,
             due: SendPlanDue::from_settings(&settings, as_of),
             settings,
             sender,
             brand,
             dry_run,
-        }))
+        })
     }
 
     /// Sends the recovery mail for follow-up `followup_id` to `customer`, once: the follow-up
@@ -407,192 +418,5 @@ impl RecoveryOutcome {
             Self::Sent => "sent",
             Self::Skipped(r) => r.as_str(),
         }
-    }
-}
-
-enum Done {
-    Sent,
-    Skipped(SkipReason),
-    Would(DryRunRecipient),
-}
-
-struct Job {
-    campaigns: Campaigns,
-    tenant: TenantId,
-    kind: CampaignKind,
-    settings: Arc<TenantSettings>,
-    due: SendPlanDue,
-    sender: Mailbox,
-    brand: BrandContext,
-    dry_run: bool,
-}
-
-impl Job {
-    /// Claims and sends one mail; `known` says whether `r` is a fresh index read the claim may
-    /// start from (a run) or only a hint to read again (a single send).
-    async fn one(
-        &self,
-        r: IndexedRecipient,
-        period: String,
-        known: bool,
-    ) -> Result<Done, StoreError> {
-        let cs = &self.campaigns;
-        let now = cs.clock.now();
-        let s = &self.settings;
-        let profile = &r.recipient.profile;
-        let tz = s.timezone.tz();
-        let view = r.recipient.account.view(&s.points, now, &tz);
-        let locale = cs
-            .templates
-            .choose_locale(self.kind, s, profile.locale.as_ref());
-        let plan = SendPlan {
-            kind: self.kind,
-            period,
-            now,
-            cap: s.campaigns.frequency_cap.clone(),
-            due: self.due.clone(),
-            message_id: new_message_id(now, &OsRandom)
-                .map_err(|e| StoreError::Unavailable(e.to_string()))?,
-            coupon_code: CouponCode::generate(&OsRandom)
-                .map_err(|e| StoreError::Unavailable(e.to_string()))?,
-            offer: s.campaigns.offer(self.kind, &view.tier),
-            template: format!("{}/{locale}", self.kind),
-            locale,
-        };
-        if self.dry_run {
-            return Ok(match decide(&plan, &r.recipient, None) {
-                Ok(_) => Done::Would(DryRunRecipient {
-                    customer_id: profile.customer_id.clone(),
-                    period: plan.period,
-                    locale: plan.locale,
-                }),
-                Err(reason) => Done::Skipped(reason),
-            });
-        }
-        let customer = profile.customer_id.clone();
-        let (claim, recipient) = match cs
-            .store
-            .claim_send(&self.tenant, &plan, &customer, known.then_some(&r))
-            .await?
-        {
-            ClaimOutcome::Claimed(c, r) => (c, r),
-            ClaimOutcome::Skipped(reason) => return Ok(Done::Skipped(reason)),
-            ClaimOutcome::NotFound => return Ok(Done::Skipped(SkipReason::NoLongerDue)),
-        };
-        self.send(claim, &recipient).await
-    }
-
-    async fn send(&self, claim: SendClaim, r: &Recipient) -> Result<Done, StoreError> {
-        let cs = &self.campaigns;
-        let s = &self.settings;
-        let mut message = claim.message;
-        let coupon: Option<Coupon> = match (claim.coupon, &message.coupon) {
-            (Some(c), _) => Some(c),
-            (None, Some(code)) => cs.store.coupon(&self.tenant, code).await?,
-            (None, None) => None,
-        };
-        let now = cs.clock.now();
-        let tz = r.profile.timezone.as_ref().unwrap_or(&s.timezone).tz();
-        let view = r.account.view(&s.points, now, &s.timezone.tz());
-        let ctx = MailContext {
-            name: r
-                .profile
-                .display_name
-                .as_ref()
-                .map(|n| n.as_str().to_owned()),
-            brand: self.brand.clone(),
-            points: PointsContext {
-                balance: view.balance,
-                tier: view.tier.to_string(),
-            },
-            coupon: match &coupon {
-                Some(c) => CouponContext {
-                    code: c.code.to_string(),
-                    value: format_amount(c.value_minor, c.currency.as_str()),
-                    value_minor: c.value_minor,
-                    currency: c.currency.to_string(),
-                    // The last whole day it can be used, as the customer's calendar shows it.
-                    expires_on: c
-                        .expires_at
-                        .checked_sub(jiff::SignedDuration::from_millis(1))
-                        .unwrap_or(c.expires_at)
-                        .to_zoned(tz)
-                        .date()
-                        .to_string(),
-                },
-                None => {
-                    return self
-                        .fail_with(message, &r.profile.customer_id, "coupon missing".into())
-                        .await;
-                }
-            },
-            unsubscribe_url: cs.unsubscribe_url(&self.tenant, &r.profile.customer_id),
-        };
-        let (rendered, label) = match cs.templates.render(self.kind, s, &message.locale, &ctx) {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!(tenant = %self.tenant, campaign = %self.kind, error = %e, "template failed");
-                return self
-                    .fail_with(message, &r.profile.customer_id, "template failed".into())
-                    .await;
-            }
-        };
-        let Some(to) = r.profile.email.clone() else {
-            return Ok(Done::Skipped(SkipReason::NoEmail));
-        };
-        let mail = OutgoingMail {
-            id: message.id.clone(),
-            from: self.sender.clone(),
-            to: Mailbox {
-                email: to,
-                name: ctx.name.clone(),
-            },
-            subject: rendered.subject.clone(),
-            html: rendered.html,
-            text: rendered.text,
-            unsubscribe_url: ctx.unsubscribe_url.clone(),
-            date: now,
-        };
-        message.template = label;
-        message.subject = Some(rendered.subject);
-        cs.pacer.wait().await;
-        match cs.mailer.send(&mail).await {
-            Ok(d) => {
-                message.status = MessageStatus::Sent;
-                message.provider = Some(d.provider.to_owned());
-                message.provider_message_id = Some(d.provider_message_id);
-                message.updated_at = cs.clock.now();
-                cs.store
-                    .finish_send(&self.tenant, &r.profile.customer_id, &message)
-                    .await?;
-                Ok(Done::Sent)
-            }
-            Err(e) => {
-                let reason = match &e {
-                    MailError::Throttled => "throttled".to_owned(),
-                    MailError::Rejected(why) => format!("rejected: {why}"),
-                    MailError::Unavailable(why) => format!("unavailable: {why}"),
-                };
-                tracing::warn!(tenant = %self.tenant, campaign = %self.kind, message_id = %message.id, error = %reason, "send failed");
-                self.fail_with(message, &r.profile.customer_id, reason)
-                    .await
-            }
-        }
-    }
-
-    async fn fail_with(
-        &self,
-        mut message: fanloop_domain::campaigns::Message,
-        customer: &fanloop_domain::CustomerId,
-        why: String,
-    ) -> Result<Done, StoreError> {
-        message.status = MessageStatus::Failed;
-        message.error = Some(why);
-        message.updated_at = self.campaigns.clock.now();
-        self.campaigns
-            .store
-            .finish_send(&self.tenant, customer, &message)
-            .await?;
-        Ok(Done::Skipped(SkipReason::Failed))
     }
 }

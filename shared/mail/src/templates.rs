@@ -3,7 +3,7 @@
 //! in a tenant's template is refused when the settings are saved, not discovered at send time.
 
 use fanloop_domain::ValidationErrors;
-use fanloop_domain::campaigns::{CampaignKind, TemplateOverride};
+use fanloop_domain::campaigns::{CampaignKind, TemplateOverride, definition};
 use fanloop_domain::settings::TenantSettings;
 use fanloop_domain::values::Locale;
 use minijinja::{Environment, UndefinedBehavior};
@@ -94,7 +94,8 @@ pub struct MailContext {
     pub name: Option<String>,
     pub brand: BrandContext,
     pub points: PointsContext,
-    pub coupon: CouponContext,
+    /// `None` (null to a template) for a campaign without an offer.
+    pub coupon: Option<CouponContext>,
     pub unsubscribe_url: String,
 }
 
@@ -134,13 +135,13 @@ impl MailContext {
                 balance: 1200,
                 tier: "gold".into(),
             },
-            coupon: CouponContext {
+            coupon: Some(CouponContext {
                 code: "7K3M-Q9XA-2HCT".into(),
                 value: format_amount(500, "USD"),
                 value_minor: 500,
                 currency: "USD".into(),
                 expires_on: "2026-12-31".into(),
-            },
+            }),
             unsubscribe_url: "https://example.com/unsubscribe/v1.x.y".into(),
         }
     }
@@ -225,6 +226,60 @@ impl Templates {
             .map(String::as_str)
             .chain(BUILT_IN_LOCALES)
             .collect();
+        choose_among(&available, settings, customer)
+    }
+
+    /// The locale of a campaign definition's mail: as [`Self::choose_locale`], among the
+    /// definition's own locales (there are no built-in ones), else its first.
+    pub fn choose_defined_locale(
+        &self,
+        templates: &definition::Templates,
+        settings: &TenantSettings,
+        customer: Option<&Locale>,
+    ) -> Locale {
+        let available: Vec<&str> = templates.0.keys().map(Locale::as_str).collect();
+        let chosen = choose_among(&available, settings, customer);
+        if templates.0.contains_key(&chosen) {
+            return chosen;
+        }
+        templates.0.keys().next().cloned().unwrap_or(chosen)
+    }
+
+    /// Renders a campaign definition's mail in `locale` (from
+    /// [`Self::choose_defined_locale`]); the label is `{campaign_id}/{locale}`.
+    pub fn render_defined(
+        &self,
+        campaign: &str,
+        templates: &definition::Templates,
+        locale: &Locale,
+        ctx: &MailContext,
+    ) -> Result<(Rendered, String), TemplateError> {
+        let t = templates.0.get(locale).ok_or_else(|| TemplateError {
+            part: "subject",
+            detail: format!("no wording for {locale}"),
+        })?;
+        let subject = render_str(&self.env, "subject", "subject", &t.subject.0, ctx)?;
+        let html = render_str(&self.env, "html", "html", &t.html.0, ctx)?;
+        let text = render_str(&self.env, "text", "txt", &t.text.0, ctx)?;
+        Ok((
+            Rendered {
+                subject: one_line(&subject),
+                html,
+                text,
+            },
+            format!("{campaign}/{locale}"),
+        ))
+    }
+}
+
+/// The first of the customer's locale, then the tenant's, found among `available` exactly,
+/// then by language (`zh-TW` reads `zh-CN`); else `en`.
+fn choose_among(
+    available: &[&str],
+    settings: &TenantSettings,
+    customer: Option<&Locale>,
+) -> Locale {
+    {
         for wanted in customer
             .into_iter()
             .chain(std::iter::once(&settings.locale))
@@ -239,7 +294,9 @@ impl Templates {
         }
         Locale::parse("en").unwrap_or_else(|_| unreachable!("en is a locale"))
     }
+}
 
+impl Templates {
     /// Renders the mail of `kind` in `locale` (from [`Self::choose_locale`]); returns it with
     /// the template's label (`birthday/zh-CN`, `+tenant` when the tenant's wording was used).
     pub fn render(
@@ -281,7 +338,7 @@ impl Templates {
         }
         let [subject, html, text] = out;
         // A subject is one line, whatever the template produced.
-        let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+        let subject = one_line(&subject);
         let label = format!(
             "{kind}/{}{}",
             if own.is_some() {
@@ -316,14 +373,19 @@ impl Templates {
 
 impl Templates {
     /// Checks a campaign definition's own wording: each part of each locale rendered with
-    /// sample data; errors name `{prefix}.{locale}.{part}`.
+    /// sample data (a coupon only `with_coupon`: the definition has an offer); errors name
+    /// `{prefix}.{locale}.{part}`.
     pub fn check_campaign_templates(
         &self,
         prefix: &str,
-        templates: &fanloop_domain::campaigns::definition::Templates,
+        templates: &definition::Templates,
+        with_coupon: bool,
     ) -> Result<(), ValidationErrors> {
         let mut errs = ValidationErrors::default();
-        let ctx = MailContext::sample();
+        let mut ctx = MailContext::sample();
+        if !with_coupon {
+            ctx.coupon = None;
+        }
         for (locale, t) in &templates.0 {
             for ((part, ext), src) in PARTS.iter().zip([&t.subject.0, &t.html.0, &t.text.0]) {
                 if let Err(e) = render_str(&self.env, part, ext, src, &ctx) {
@@ -379,6 +441,11 @@ fn render_str(
     };
     env.render_named_str(&format!("tenant.{ext}"), src, minijinja::value::Serde(ctx))
         .map_err(err)
+}
+
+/// A subject is one line, whatever the template produced.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

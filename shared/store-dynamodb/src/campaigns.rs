@@ -192,7 +192,7 @@ impl CampaignStore for DynamoStore {
         customer: &CustomerId,
         known: Option<&IndexedRecipient>,
     ) -> Result<ClaimOutcome, StoreError> {
-        let marker = marker_sk(&send_key(plan.kind, &plan.period));
+        let marker = marker_sk(&send_key(&plan.campaign, &plan.period));
         let pk = profile_pk(tenant, customer);
         // The index copy is tried first, assuming no marker: a new send costs one transaction.
         let mut snapshot = known.map(|k| (k.clone(), None));

@@ -199,7 +199,7 @@ impl CampaignStore for SqliteStore {
                 return Ok(ClaimOutcome::NotFound);
             };
             let r = recipient(&p, a, ct)?;
-            let existing = load_message(&tx, &t, &c, &send_key(plan.kind, &plan.period))?;
+            let existing = load_message(&tx, &t, &c, &send_key(&plan.campaign, &plan.period))?;
             let claim = match decide(&plan, &r, existing.as_ref()) {
                 Ok(claim) => claim,
                 Err(reason) => return Ok(ClaimOutcome::Skipped(reason)),

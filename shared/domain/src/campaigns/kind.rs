@@ -45,3 +45,38 @@ impl std::fmt::Display for CampaignKind {
         f.write_str(self.as_str())
     }
 }
+
+crate::string_newtype!(
+    /// The campaign a mail belongs to: a built-in one (`birthday`, `winback`, `recovery`) or a
+    /// tenant's definition by its id (ids of definitions never take the built-in names).
+    CampaignRef,
+    schema: { pattern: crate::ids::ID_PATTERN },
+    |s| crate::ids::check_id(&s, crate::ids::ID_MAX_LEN).map(|_| s)
+);
+
+impl CampaignRef {
+    /// The built-in campaign this names, if it is one.
+    pub fn kind(&self) -> Option<CampaignKind> {
+        CampaignKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == self.as_str())
+    }
+}
+
+impl From<CampaignKind> for CampaignRef {
+    fn from(k: CampaignKind) -> Self {
+        Self(k.as_str().to_owned())
+    }
+}
+
+impl From<&super::definition::CampaignId> for CampaignRef {
+    fn from(id: &super::definition::CampaignId) -> Self {
+        Self(id.as_str().to_owned())
+    }
+}
+
+impl PartialEq<CampaignKind> for CampaignRef {
+    fn eq(&self, k: &CampaignKind) -> bool {
+        self.as_str() == k.as_str()
+    }
+}

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::CampaignKind;
+use super::CampaignRef;
 use crate::points::CouponCode;
 use crate::values::Locale;
 
@@ -39,8 +39,10 @@ impl MessageStatus {
 pub struct Message {
     /// Also the mail's `Message-ID` and the outbox file name.
     pub id: String,
-    pub campaign: CampaignKind,
-    /// The campaign period: the birthday's year, or the win-back lapse (`2026-09-01+0`).
+    /// `birthday`, `winback`, `recovery`, or a campaign definition's id.
+    pub campaign: CampaignRef,
+    /// The campaign period: the birthday's year, the win-back lapse (`2026-09-01+0`), `ever`
+    /// for a broadcast.
     pub period: String,
     /// `{campaign}/{locale}`, with `+tenant` when the tenant's own wording was used.
     pub template: String,
@@ -67,12 +69,12 @@ pub struct Message {
 impl Message {
     /// The marker key: one per customer, campaign and period.
     pub fn key(&self) -> String {
-        send_key(self.campaign, &self.period)
+        send_key(&self.campaign, &self.period)
     }
 }
 
-pub fn send_key(kind: CampaignKind, period: &str) -> String {
-    format!("{kind}#{period}")
+pub fn send_key(campaign: &CampaignRef, period: &str) -> String {
+    format!("{campaign}#{period}")
 }
 
 /// The customer's recent marketing mail, kept on the customer record so the frequency cap and
@@ -84,7 +86,7 @@ pub struct ContactState {
     pub recent: Vec<i64>,
     /// The last mail of each campaign: period and time (ms since the epoch).
     #[serde(default)]
-    pub last: BTreeMap<CampaignKind, (String, i64)>,
+    pub last: BTreeMap<CampaignRef, (String, i64)>,
 }
 
 impl ContactState {
@@ -93,7 +95,7 @@ impl ContactState {
         self.recent.iter().filter(|t| **t > since).count()
     }
 
-    pub(super) fn record(&mut self, kind: CampaignKind, period: &str, now: Timestamp) {
+    pub(super) fn record(&mut self, campaign: &CampaignRef, period: &str, now: Timestamp) {
         let year_ago = now.as_millisecond() - 366 * 86_400_000;
         self.recent.retain(|t| *t > year_ago);
         self.recent.push(now.as_millisecond());
@@ -102,7 +104,7 @@ impl ContactState {
             self.recent.drain(..extra);
         }
         self.last
-            .insert(kind, (period.to_owned(), now.as_millisecond()));
+            .insert(campaign.clone(), (period.to_owned(), now.as_millisecond()));
     }
 }
 
@@ -119,8 +121,13 @@ pub enum SkipReason {
     InProgress,
     /// The provider refused it (this run or, after [`MAX_ATTEMPTS`], earlier ones).
     Failed,
-    /// The customer changed between the index read and the claim (new birthday, new activity).
+    /// The customer changed between the index read and the claim (new birthday, new activity,
+    /// out of the audience).
     NoLongerDue,
+    /// In the campaign's control group: recorded, not mailed.
+    HeldOut,
+    /// Inside the quiet hours in the customer's zone: a later run sends it.
+    QuietHours,
 }
 
 impl SkipReason {
@@ -133,10 +140,12 @@ impl SkipReason {
             Self::InProgress => "in_progress",
             Self::Failed => "failed",
             Self::NoLongerDue => "no_longer_due",
+            Self::HeldOut => "held_out",
+            Self::QuietHours => "quiet_hours",
         }
     }
 
-    pub const ALL: [SkipReason; 7] = [
+    pub const ALL: [SkipReason; 9] = [
         Self::NoConsent,
         Self::NoEmail,
         Self::Suppressed,
@@ -144,5 +153,7 @@ impl SkipReason {
         Self::InProgress,
         Self::Failed,
         Self::NoLongerDue,
+        Self::HeldOut,
+        Self::QuietHours,
     ];
 }

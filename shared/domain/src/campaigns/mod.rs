@@ -3,6 +3,7 @@
 //! engine (`shared/engine`) does the reading, claiming, rendering and sending.
 
 pub mod backlog;
+pub mod broadcast;
 pub mod definition;
 pub mod holdout;
 pub mod quiet;
@@ -15,12 +16,12 @@ mod report;
 mod send;
 mod settings;
 
-pub use kind::CampaignKind;
+pub use kind::{CampaignKind, CampaignRef};
 pub use message::{ContactState, Message, MessageStatus, SkipReason, send_key};
 pub use report::{DryRunRecipient, RunReport, new_message_id};
 pub use send::{
     AS_OF_MAX_AHEAD, MAX_ATTEMPTS, Recipient, SEND_LEASE, SendClaim, SendPlan, SendPlanDue,
-    birthday_period, decide, period_for, winback_period,
+    SendRule, birthday_period, decide, period_for, winback_period,
 };
 pub use settings::{
     BirthdaySettings, CampaignSettings, CouponOffer, FrequencyCap, RecoverySettings,

@@ -6,13 +6,13 @@ use jiff::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{CampaignKind, SkipReason};
+use super::{CampaignRef, SkipReason};
 use crate::values::Locale;
 
 /// What a run did: how many customers were due, how many got the mail, and why the others not.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
 pub struct RunReport {
-    pub campaign: Option<CampaignKind>,
+    pub campaign: Option<CampaignRef>,
     #[serde(with = "crate::time::serde_ts::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub as_of: Option<Timestamp>,
@@ -37,9 +37,9 @@ pub struct DryRunRecipient {
 }
 
 impl RunReport {
-    pub fn new(kind: CampaignKind, as_of: Timestamp, dry_run: bool) -> Self {
+    pub fn new(campaign: CampaignRef, as_of: Timestamp, dry_run: bool) -> Self {
         Self {
-            campaign: Some(kind),
+            campaign: Some(campaign),
             as_of: Some(as_of),
             dry_run,
             skipped: SkipReason::ALL.into_iter().map(|r| (r, 0)).collect(),

@@ -1,11 +1,15 @@
 //! The send rules: whether a customer gets a campaign's mail, decided on the customer as read
 //! in the claim's atomic step.
 
+use std::sync::Arc;
+
 use jiff::{SignedDuration, Timestamp};
 
+use super::broadcast::BroadcastRule;
+use super::quiet::QuietHours;
 use super::{
-    CampaignKind, ContactState, CouponOffer, FrequencyCap, Message, MessageStatus, SkipReason,
-    schedule,
+    CampaignKind, CampaignRef, ContactState, CouponOffer, FrequencyCap, Message, MessageStatus,
+    SkipReason, holdout, schedule,
 };
 use crate::points::{Account, Coupon, CouponCode};
 use crate::profile::Profile;
@@ -43,19 +47,46 @@ pub struct SendClaim {
 /// Everything a claim decision needs besides the recipient.
 #[derive(Clone, Debug)]
 pub struct SendPlan {
-    pub kind: CampaignKind,
+    pub campaign: CampaignRef,
+    /// What makes the customer due, checked again on the customer as read in the claim.
+    pub rule: SendRule,
     pub period: String,
     pub now: Timestamp,
-    pub cap: FrequencyCap,
+    /// The cross-campaign frequency cap; `None` for a campaign the tenant made exempt.
+    pub cap: Option<FrequencyCap>,
     /// Checked again on the customer as read in the claim.
     pub due: SendPlanDue,
     /// The message and coupon a new claim writes (id and code drawn before the atomic step,
     /// so a retried step claims the same ones).
     pub message_id: String,
     pub coupon_code: CouponCode,
-    pub offer: CouponOffer,
+    /// The coupon the mail carries; `None`: a mail without one.
+    pub offer: Option<CouponOffer>,
     pub locale: Locale,
     pub template: String,
+    /// The control group's share, 0–100 ([`holdout::held_out`]).
+    pub holdout_percent: u8,
+    /// Local times in the customer's zone when nothing is sent (a later run sends it).
+    pub quiet_hours: Option<QuietHours>,
+}
+
+/// What makes a customer due for a campaign.
+#[derive(Clone, Debug)]
+pub enum SendRule {
+    /// A built-in campaign's calendar (birthday, win-back) or none (recovery: the follow-up is
+    /// the period).
+    Builtin(CampaignKind),
+    Broadcast(Arc<BroadcastRule>),
+}
+
+impl SendRule {
+    /// The built-in campaign, for the cooldowns that belong to it.
+    fn kind(&self) -> Option<CampaignKind> {
+        match self {
+            Self::Builtin(k) => Some(*k),
+            Self::Broadcast(_) => None,
+        }
+    }
 }
 
 /// The inputs of the due check, carried with the plan.
@@ -122,8 +153,9 @@ pub fn period_for(kind: CampaignKind, p: &Profile, due: &SendPlanDue) -> Option<
 
 /// The send rules, applied to the recipient and the existing marker as read in the claim's
 /// atomic step. Order: an existing marker decides first (sent, in progress, retry of a crashed
-/// or failed send); then the customer must still be due, have an address and consent, and be
-/// under the frequency cap and outside the win-back cooldown.
+/// or failed send); then the customer must still be due (and in the audience), have an address
+/// and consent, not be in the control group nor in quiet hours, and be under the frequency cap
+/// and outside the campaign's cooldown.
 pub fn decide(
     plan: &SendPlan,
     r: &Recipient,
@@ -161,25 +193,45 @@ pub fn decide(
             retake_of: Some(m.attempts),
         });
     }
-    if plan.kind != CampaignKind::Recovery
-        && period_for(plan.kind, &r.profile, &plan.due).as_deref() != Some(plan.period.as_str())
-    {
+    let due = match &plan.rule {
+        SendRule::Builtin(CampaignKind::Recovery) => true,
+        SendRule::Builtin(kind) => {
+            period_for(*kind, &r.profile, &plan.due).as_deref() == Some(plan.period.as_str())
+        }
+        SendRule::Broadcast(b) => {
+            b.due(&r.profile, &plan.due.default_tz, plan.due.as_of)
+                && b.in_audience(&r.profile, &r.account, plan.now)
+        }
+    };
+    if !due {
         return Err(SkipReason::NoLongerDue);
     }
     check_reachable(&r.profile)?;
     if r.contact
         .last
-        .get(&plan.kind)
+        .get(&plan.campaign)
         .is_some_and(|(p, _)| *p == plan.period)
     {
         return Err(SkipReason::AlreadySent);
     }
-    let window = SignedDuration::from_hours(24 * i64::from(plan.cap.per_days));
-    let since = plan.now.checked_sub(window).unwrap_or(Timestamp::MIN);
-    if r.contact.sent_since(since) >= plan.cap.max_mails as usize {
-        return Err(SkipReason::Suppressed);
+    let customer = r.profile.customer_id.as_str();
+    if holdout::held_out(plan.campaign.as_str(), customer, plan.holdout_percent) {
+        return Err(SkipReason::HeldOut);
     }
-    if let Some(days) = plan.due.cooldown_days(plan.kind) {
+    if let Some(q) = &plan.quiet_hours {
+        let tz = r.profile.timezone.as_ref().unwrap_or(&plan.due.default_tz);
+        if q.next_allowed(plan.now, &tz.tz()) != plan.now {
+            return Err(SkipReason::QuietHours);
+        }
+    }
+    if let Some(cap) = &plan.cap {
+        let window = SignedDuration::from_hours(24 * i64::from(cap.per_days));
+        let since = plan.now.checked_sub(window).unwrap_or(Timestamp::MIN);
+        if r.contact.sent_since(since) >= cap.max_mails as usize {
+            return Err(SkipReason::Suppressed);
+        }
+    }
+    if let Some(days) = plan.rule.kind().and_then(|k| plan.due.cooldown_days(k)) {
         let since = plan
             .now
             .checked_sub(SignedDuration::from_hours(24 * i64::from(days)))
@@ -187,32 +239,35 @@ pub fn decide(
             .as_millisecond();
         if r.contact
             .last
-            .get(&plan.kind)
+            .get(&plan.campaign)
             .is_some_and(|(_, at)| *at > since)
         {
             return Err(SkipReason::Suppressed);
         }
     }
-    let (coupon, _event) = Coupon::mint(
-        plan.coupon_code.clone(),
-        r.profile.customer_id.clone(),
-        plan.offer.value_minor,
-        plan.offer.currency.clone(),
-        format!("campaign:{}:{}", plan.kind, plan.period),
-        plan.now,
-        plan.offer.valid_days,
-    );
+    let coupon = plan.offer.as_ref().map(|offer| {
+        Coupon::mint(
+            plan.coupon_code.clone(),
+            r.profile.customer_id.clone(),
+            offer.value_minor,
+            offer.currency.clone(),
+            format!("campaign:{}:{}", plan.campaign, plan.period),
+            plan.now,
+            offer.valid_days,
+        )
+        .0
+    });
     let mut contact = r.contact.clone();
-    contact.record(plan.kind, &plan.period, plan.now);
+    contact.record(&plan.campaign, &plan.period, plan.now);
     Ok(SendClaim {
         message: Message {
             id: plan.message_id.clone(),
-            campaign: plan.kind,
+            campaign: plan.campaign.clone(),
             period: plan.period.clone(),
             template: plan.template.clone(),
             locale: plan.locale.clone(),
             subject: None,
-            coupon: Some(coupon.code.clone()),
+            coupon: coupon.as_ref().map(|c| c.code.clone()),
             provider: None,
             provider_message_id: None,
             status: MessageStatus::Pending,
@@ -221,7 +276,7 @@ pub fn decide(
             created_at: plan.now,
             updated_at: plan.now,
         },
-        coupon: Some(coupon),
+        coupon,
         contact,
         retake_of: None,
     })

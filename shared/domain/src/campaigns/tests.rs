@@ -33,14 +33,15 @@ fn recipient(consent: bool, email: bool) -> Recipient {
 fn plan(kind: CampaignKind, now: &str) -> SendPlan {
     let s = CampaignSettings::default();
     SendPlan {
-        kind,
+        campaign: kind.into(),
+        rule: SendRule::Builtin(kind),
         period: match kind {
             CampaignKind::Birthday => "2026".into(),
             CampaignKind::Winback => "2026-01-01+0".into(),
             CampaignKind::Recovery => "01JRECOVERY".into(),
         },
         now: ts(now),
-        cap: s.frequency_cap.clone(),
+        cap: Some(s.frequency_cap.clone()),
         due: SendPlanDue {
             as_of: ts(now),
             send_hour: 10,
@@ -51,7 +52,9 @@ fn plan(kind: CampaignKind, now: &str) -> SendPlan {
         },
         message_id: new_message_id(ts(now), &OsRandom).unwrap(),
         coupon_code: CouponCode::generate(&OsRandom).unwrap(),
-        offer: s.birthday.coupon.clone(),
+        offer: Some(s.birthday.coupon.clone()),
+        holdout_percent: 0,
+        quiet_hours: None,
         locale: Locale::parse("en").unwrap(),
         template: "birthday/en".into(),
     }
@@ -74,17 +77,23 @@ fn consent_and_address_are_required() {
         claim.coupon.as_ref().unwrap().source,
         "campaign:birthday:2026"
     );
-    assert_eq!(claim.contact.last[&CampaignKind::Birthday].0, "2026");
+    assert_eq!(claim.contact.last[&CampaignKind::Birthday.into()].0, "2026");
 }
 
 #[test]
 fn the_frequency_cap_counts_every_campaign_in_the_window() {
     let mut r = recipient(true, true);
     let p = plan(CampaignKind::Birthday, "2026-11-25T10:00:00Z");
-    r.contact
-        .record(CampaignKind::Winback, "x", ts("2026-11-19T11:00:00Z"));
-    r.contact
-        .record(CampaignKind::Winback, "y", ts("2026-11-24T11:00:00Z"));
+    r.contact.record(
+        &CampaignKind::Winback.into(),
+        "x",
+        ts("2026-11-19T11:00:00Z"),
+    );
+    r.contact.record(
+        &CampaignKind::Winback.into(),
+        "y",
+        ts("2026-11-24T11:00:00Z"),
+    );
     assert_eq!(decide(&p, &r, None), Err(SkipReason::Suppressed));
     let later = plan(CampaignKind::Birthday, "2026-11-26T12:00:00Z");
     let mut later = later;
@@ -152,4 +161,73 @@ fn message_ids_are_time_ordered_ulids() {
     assert!(a < b);
     let decoded = ulid::Ulid::from_string(&a).unwrap();
     assert_eq!(decoded.timestamp_ms(), 1_795_600_800_000, "{a}");
+}
+
+fn broadcast(at: &str) -> std::sync::Arc<super::broadcast::BroadcastRule> {
+    let at: super::definition::LocalDateTime =
+        serde_json::from_value(serde_json::json!(at)).unwrap();
+    std::sync::Arc::new(super::broadcast::BroadcastRule {
+        at,
+        audience: None,
+        settings: Default::default(),
+    })
+}
+
+#[test]
+fn a_broadcast_is_due_from_its_local_moment_for_a_day() {
+    let b = broadcast("2027-02-10T10:00");
+    let mut p = recipient(true, true).profile;
+    p.timezone = Some(crate::values::TimeZoneName::parse("Asia/Shanghai").unwrap());
+    let utc = crate::values::TimeZoneName::utc();
+    assert!(!b.due(&p, &utc, ts("2027-02-10T01:59:59Z")));
+    assert!(b.due(&p, &utc, ts("2027-02-10T02:00:00Z")));
+    assert!(b.due(&p, &utc, ts("2027-02-11T01:59:59Z")));
+    assert!(
+        !b.due(&p, &utc, ts("2027-02-11T02:00:00Z")),
+        "the window is a day"
+    );
+    // 02:30 does not exist in Los Angeles on 14 March 2027: the clocks jump to 03:30 PDT.
+    let gap = broadcast("2027-03-14T02:30");
+    let la = crate::values::TimeZoneName::parse("America/Los_Angeles").unwrap();
+    assert_eq!(gap.instant(&la), Some(ts("2027-03-14T10:30:00Z")));
+}
+
+#[test]
+fn broadcast_claims_apply_holdout_quiet_hours_and_the_cap_unless_exempt() {
+    let mut p = plan(CampaignKind::Birthday, "2027-02-10T10:00:00Z");
+    p.campaign = CampaignRef::parse("lny").unwrap();
+    p.rule = SendRule::Broadcast(broadcast("2027-02-10T10:00"));
+    p.period = "ever".into();
+    p.offer = None;
+    let r = recipient(true, true);
+    let claim = decide(&p, &r, None).unwrap();
+    assert!(claim.coupon.is_none() && claim.message.coupon.is_none());
+    assert_eq!(claim.message.key(), "lny#ever");
+    let mut capped = r.clone();
+    capped.contact.record(
+        &CampaignKind::Winback.into(),
+        "x",
+        ts("2027-02-09T10:00:00Z"),
+    );
+    capped.contact.record(
+        &CampaignKind::Winback.into(),
+        "y",
+        ts("2027-02-09T11:00:00Z"),
+    );
+    assert_eq!(decide(&p, &capped, None), Err(SkipReason::Suppressed));
+    let mut exempt = p.clone();
+    exempt.cap = None;
+    assert!(
+        decide(&exempt, &capped, None).is_ok(),
+        "exempt from the cap"
+    );
+    let mut quiet = p.clone();
+    quiet.quiet_hours = Some(super::quiet::QuietHours::parse("09:00", "11:00").unwrap());
+    assert_eq!(decide(&quiet, &r, None), Err(SkipReason::QuietHours));
+    let mut all_held = p.clone();
+    all_held.holdout_percent = 100;
+    assert_eq!(decide(&all_held, &r, None), Err(SkipReason::HeldOut));
+    let mut early = p.clone();
+    early.due.as_of = ts("2027-02-10T09:59:00Z");
+    assert_eq!(decide(&early, &r, None), Err(SkipReason::NoLongerDue));
 }

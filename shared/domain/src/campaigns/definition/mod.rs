@@ -1,7 +1,7 @@
 //! Campaigns as data (issue 13): a tenant-defined campaign — what triggers it, who it is for,
 //! what it offers, its wording per locale and its send rules — parsed and checked once, every
-//! invalid part named by its path, stored as a [`CampaignRecord`]. The engine that runs these
-//! definitions is not built yet: a saved definition sends nothing.
+//! invalid part named by its path, stored as a [`CampaignRecord`]. The engine
+//! (`shared/engine`) runs broadcasts; the other triggers are not run yet.
 
 mod campaign;
 mod record;

@@ -1,0 +1,56 @@
+//! The broadcast trigger: one mail to each customer of the audience at a local date and time
+//! (`2027-02-10T10:00`) read in the customer's own zone, through the hourly runs. A customer
+//! is due from that moment for [`BROADCAST_WINDOW`]; a run that comes later (the campaign was
+//! paused, activated late, or the runs stopped) no longer sends to them.
+
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::definition::LocalDateTime;
+use crate::points::Account;
+use crate::profile::Profile;
+use crate::segments::{Facts, Filter};
+use crate::settings::TenantSettings;
+use crate::values::TimeZoneName;
+
+/// How long after its local moment a customer still gets a broadcast.
+pub const BROADCAST_WINDOW: SignedDuration = SignedDuration::from_hours(24);
+
+/// The period of a campaign sent once at all.
+pub const PERIOD_EVER: &str = "ever";
+
+/// A broadcast as the send rules check it.
+#[derive(Clone, Debug)]
+pub struct BroadcastRule {
+    pub at: LocalDateTime,
+    /// `None`: every consenting customer.
+    pub audience: Option<Filter>,
+    /// The rules the audience's facts (tier, lifecycle, RFM) are computed with.
+    pub settings: Arc<TenantSettings>,
+}
+
+impl BroadcastRule {
+    /// The instant of the broadcast in `tz` (a local time in a daylight-saving gap is the
+    /// instant the clocks jump to; in a fold, the earlier one).
+    pub fn instant(&self, tz: &TimeZoneName) -> Option<Timestamp> {
+        self.at.0.to_zoned(tz.tz()).ok().map(|z| z.timestamp())
+    }
+
+    /// Whether the customer is due at `as_of`: their local moment has come and is less than
+    /// [`BROADCAST_WINDOW`] ago.
+    pub fn due(&self, p: &Profile, default_tz: &TimeZoneName, as_of: Timestamp) -> bool {
+        let tz = p.timezone.as_ref().unwrap_or(default_tz);
+        self.instant(tz).is_some_and(|t| {
+            t <= as_of && t.checked_add(BROADCAST_WINDOW).is_ok_and(|end| as_of < end)
+        })
+    }
+
+    /// Whether the customer is in the audience (consent is checked by the send rules).
+    pub fn in_audience(&self, p: &Profile, account: &Account, now: Timestamp) -> bool {
+        match &self.audience {
+            None => true,
+            Some(f) => f.matches(&Facts::of(p, account, &self.settings, now)),
+        }
+    }
+}
