@@ -7,7 +7,8 @@ define lambda
 endef
 
 .PHONY: build-ProfilesFunction build-PointsFunction build-CampaignsFunction \
-	build-CampaignsApiFunction build-SurveysApiFunction build-SurveysQueueFunction
+	build-CampaignsApiFunction build-SurveysApiFunction build-SurveysQueueFunction \
+	build-TriggersFunction
 
 build-ProfilesFunction:
 	$(call lambda,profiles)
@@ -21,3 +22,5 @@ build-SurveysApiFunction:
 	$(call lambda,surveys-api)
 build-SurveysQueueFunction:
 	$(call lambda,surveys-queue)
+build-TriggersFunction:
+	$(call lambda,triggers)

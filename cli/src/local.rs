@@ -99,6 +99,18 @@ async fn purge_events(store: &SqliteStore) {
     }
 }
 
+/// Drains the trigger outbox every second: the mails event-triggered campaigns send (a
+/// purchase's thank-you, a tier up, a signup), written in the event's own transaction, so a
+/// crash loses none; several instances on one database share it through leases.
+pub async fn trigger_worker(campaigns: Arc<Campaigns>, store: Arc<SqliteStore>) {
+    loop {
+        if let Err(e) = fanloop_engine::drain_outbox(&campaigns, store.as_ref()).await {
+            tracing::error!(error = %e, "trigger outbox failed; retried in a second");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
 /// Runs the birthday campaign at start (making good a downtime of up to 24 hours) and a few
 /// seconds after every full hour; the win-back campaign daily at `FANLOOP_WINBACK_HOUR` UTC;
 /// the active broadcasts at start and every hour (each recipient at the broadcast's local time
@@ -125,7 +137,7 @@ pub async fn scheduler(campaigns: Arc<Campaigns>, store: Arc<SqliteStore>) {
     let broadcasts = || {
         let c = campaigns.clone();
         async move {
-            if let Err(e) = c.run_defined_all(None).await {
+            if let Err(e) = c.run_defined_all(None, None).await {
                 tracing::error!(error = %e, "broadcast run failed; the next hour catches up");
             }
         }

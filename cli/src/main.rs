@@ -58,7 +58,8 @@ enum Command {
         /// Base URL of links in mails (unsubscribe); default `http://{listen}`.
         #[arg(long, env = "FANLOOP_PUBLIC_URL")]
         public_url: Option<String>,
-        /// `off` disables the in-process campaign scheduler (several instances, tests).
+        /// `off` disables the in-process campaign scheduler and trigger worker (several
+        /// instances, tests).
         #[arg(long, env = "FANLOOP_SCHEDULER", default_value = "on", value_parser = ["on", "off"])]
         scheduler: String,
     },
@@ -278,6 +279,7 @@ async fn serve(
         state,
     );
     if scheduler {
+        tokio::spawn(local::trigger_worker(campaigns.clone(), sqlite.clone()));
         tokio::spawn(local::scheduler(campaigns, sqlite));
     }
     let listener = tokio::net::TcpListener::bind(listen)

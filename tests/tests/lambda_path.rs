@@ -1,8 +1,8 @@
 //! The Lambda path end to end: the function binaries themselves (`profiles`, `points`,
-//! `campaigns`, `surveys-queue`) run against a local Lambda Runtime API
+//! `campaigns`, `surveys-queue`, `triggers`) run against a local Lambda Runtime API
 //! (`fanloop_tests::runtime_api`), configured as on AWS (table, SES, the unsubscribe secret in
 //! Secrets Manager — all on moto), and driven with real event JSON: API Gateway HTTP API v2
-//! requests, an EventBridge Scheduler input and an SQS batch.
+//! requests, an EventBridge Scheduler input, an SQS batch and a DynamoDB Streams batch.
 
 use fanloop_domain::ProfilePatch;
 use fanloop_tests::runtime_api::{Function, apigw, aws_env, binary, body, zone_past_send_hour};
@@ -185,4 +185,104 @@ fn lambda_bench_measures_every_function_and_counts_requests() {
             "missing `{expected}` in:\n{table}"
         );
     }
+}
+
+/// The triggers function binary fed the stream event fixture carrying a real trigger item (an
+/// accrual's, read back from the table): the thank-you goes out through moto's SES once, and
+/// the same batch delivered again sends nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn triggers_function_sends_a_thank_you_once_from_a_stream_event() {
+    use fanloop_domain::campaigns::definition::{CampaignRecord, CampaignStatus, NewCampaign};
+    let backend = dynamodb();
+    let (tenant, _) = backend.tenant().await;
+    let store = backend.store();
+    let now = jiff::Timestamp::now();
+    let def = json!({"campaign_id": "thank-you", "name": "Thank you", "status": "active",
+        "trigger": {"type": "purchase"},
+        "templates": {"en": {"subject": "Thanks", "html": "<p>Thanks for {{ purchase.item }}</p>",
+                             "text": "Thanks for {{ purchase.item }}"}}});
+    NewCampaign::read(def.clone()).unwrap();
+    let record = CampaignRecord {
+        campaign_id: fanloop_domain::campaigns::definition::CampaignId::parse("thank-you").unwrap(),
+        status: CampaignStatus::Active,
+        definition: def,
+        created_at: now,
+        updated_at: now,
+    };
+    assert!(
+        fanloop_domain::ports::documents::create(store.as_ref(), &tenant, &record)
+            .await
+            .unwrap()
+    );
+    let buyer = fanloop_domain::CustomerId::parse("buyer").unwrap();
+    store
+        .upsert_profile(
+            &tenant,
+            &buyer,
+            &ProfilePatch::from_json(
+                json!({"email": "buyer@example.com", "consent": {"email_marketing": true}}),
+                jiff::civil::date(2026, 1, 1),
+            )
+            .unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    let settings = store.settings(&tenant).await.unwrap().settings;
+    let req = fanloop_domain::points::AccrualRequest::from_json(
+        json!({"event_id": "iap-9", "kind": "purchase", "amount_minor": 999, "currency": "USD",
+               "item": {"sku": "gems-100", "name": "100 Gems"}}),
+        &Default::default(),
+        now,
+    )
+    .unwrap();
+    fanloop_points::service::accrue(store.as_ref(), &settings, &tenant, &buyer, req, now)
+        .await
+        .ok()
+        .unwrap();
+    let fanloop_tests::Backend::Dynamo(d) = &backend else {
+        unreachable!()
+    };
+    let item = d
+        .client()
+        .get_item()
+        .table_name(d.table())
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(fanloop_store_dynamodb::profile_pk(
+                &tenant, &buyer,
+            )),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("TRIG#purchase:accrual:iap-9".into()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the accrual's transaction put the trigger item");
+    let mut event: Value =
+        serde_json::from_str(include_str!("../fixtures/dynamodb-stream.json")).unwrap();
+    let image = serde_json::to_value(serde_dynamo::Item::from(item)).unwrap();
+    event["Records"][0]["dynamodb"]["Keys"] = json!({"pk": image["pk"], "sk": image["sk"]});
+    event["Records"][0]["dynamodb"]["NewImage"] = image;
+
+    let env = aws_env().await;
+    let triggers = Function::start(&binary("triggers"), &env).await;
+    let first = triggers.invoke(event.clone()).await.unwrap();
+    assert_eq!(first["batchItemFailures"], json!([]), "{first}");
+    let again = triggers.invoke(event).await.unwrap();
+    assert_eq!(again["batchItemFailures"], json!([]), "{again}");
+    let messages = store.messages(&tenant, &buyer).await.unwrap();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(
+        (messages[0].provider.as_deref(), messages[0].period.as_str()),
+        (Some("ses"), "purchase:accrual:iap-9")
+    );
+    assert!(
+        moto_get("/moto-api/data.json")
+            .await
+            .contains(&messages[0].id)
+    );
 }

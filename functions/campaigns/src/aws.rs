@@ -68,8 +68,14 @@ pub async fn handle_scheduled(
         .map_err(|e| invalid(format!("as_of {e}")))?;
     if run.kind == "campaigns" {
         // Hourly: every active broadcast of every tenant.
+        let only = run
+            .tenant
+            .as_deref()
+            .map(TenantId::parse)
+            .transpose()
+            .map_err(|e| invalid(format!("tenant {e}")))?;
         let runs = campaigns
-            .run_defined_all(as_of)
+            .run_defined_all(as_of, only.as_ref())
             .await?
             .into_iter()
             .map(|(tenant, report)| TenantRun { tenant, report })

@@ -11,7 +11,7 @@ use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use fanloop_domain::TenantId;
 use fanloop_domain::campaigns::definition::{
-    Audience, CampaignId, CampaignRecord, CampaignStatus, NewCampaign,
+    Audience, CampaignId, CampaignRecord, CampaignStatus, NewCampaign, Trigger,
 };
 use fanloop_domain::ports::documents;
 use fanloop_domain::segments::Segment;
@@ -46,9 +46,12 @@ async fn read(
     body: Value,
 ) -> Result<NewCampaign, ApiError> {
     let c = NewCampaign::read(body)?;
-    campaigns
-        .templates
-        .check_campaign_templates("templates", &c.templates, c.offer.is_some())?;
+    campaigns.templates.check_campaign_templates(
+        "templates",
+        &c.templates,
+        c.offer.is_some(),
+        matches!(c.trigger, Trigger::Purchase { .. }),
+    )?;
     if let Some(Audience::Segment(id)) = &c.audience {
         let seg: Option<Segment> =
             documents::get(campaigns.store.as_ref(), tenant, id.as_str()).await?;

@@ -2,6 +2,7 @@
 //! atomic account update, and answer retries with the original result.
 
 use fanloop_domain::analytics::account_counters;
+use fanloop_domain::campaigns::triggers::account_triggers;
 use fanloop_domain::points::AccrualRequest;
 use fanloop_domain::points::rules::UnitCode;
 use fanloop_domain::points::rules::fingerprint;
@@ -203,12 +204,23 @@ async fn correct(
     now: Timestamp,
 ) -> Result<Outcome<CorrectionResult>, PointsError> {
     let (points, tz) = (settings.points.clone(), settings.timezone.tz());
+    let customer_id = customer.clone();
     let (posting_key, fp2) = (key.clone(), fp.clone());
     let change = Box::new(move |rec: &fanloop_domain::ports::AccountRecord| {
         let mut account = rec.account.clone();
         let out = apply(&mut account, &points, &tz)?;
         let counters = account_counters(&rec.account, &mut account, &out.entries, now, &tz);
         let view = account.view(&points, now, &tz);
+        let before = rec.account.view(&points, now, &tz).tier;
+        let triggers = account_triggers(
+            &customer_id,
+            &posting_key,
+            None,
+            &before,
+            &view.tier,
+            &points,
+            now,
+        );
         let result = CorrectionResult {
             id: id.clone(),
             points: out.points,
@@ -223,6 +235,7 @@ async fn correct(
             coupon: None,
             active_at: None,
             counters,
+            triggers,
         })
     });
     post(store, tenant, customer, &key, &fp, change).await
@@ -240,12 +253,23 @@ pub async fn accrue(
     let key = format!("accrual:{}", req.event_id);
     let fp = req.fingerprint(customer);
     let (points, tz) = (settings.points.clone(), settings.timezone.tz());
+    let customer_id = customer.clone();
     let (posting_key, fp2) = (key.clone(), fp.clone());
     let change = Box::new(move |rec: &fanloop_domain::ports::AccountRecord| {
         let mut account = rec.account.clone();
         let out = account.accrue(&req, &points, now, &tz);
         let counters = account_counters(&rec.account, &mut account, &out.entries, now, &tz);
         let view = account.view(&points, now, &tz);
+        let before = rec.account.view(&points, now, &tz).tier;
+        let triggers = account_triggers(
+            &customer_id,
+            &posting_key,
+            Some(&req),
+            &before,
+            &view.tier,
+            &points,
+            now,
+        );
         let result = AccrualResult {
             event_id: req.event_id.clone(),
             points_awarded: out.points_awarded,
@@ -266,6 +290,7 @@ pub async fn accrue(
             coupon: None,
             active_at,
             counters,
+            triggers,
         })
     });
     post(store, tenant, customer, &key, &fp, change).await
@@ -322,6 +347,8 @@ pub async fn redeem(
             coupon,
             active_at: None,
             counters,
+            // Spending points never moves a customer up a tier.
+            triggers: Vec::new(),
         })
     });
     let outcome = post(store, tenant, customer, &key, &fp, change).await?;

@@ -2,8 +2,8 @@
 //! SQLite adapters and held to one contract (`tests/`).
 
 use async_trait::async_trait;
-use jiff::Timestamp;
 use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp};
 
 use crate::analytics::{CounterRow, Counters, Scope, Snapshot};
 use crate::campaigns::backlog::{Activity, LateActive, WinbackBacklog};
@@ -198,6 +198,9 @@ pub struct AccountChange {
     /// What the change adds to the tenant's analytics counters, written in the same step
     /// (the store adds the activity's own, [`crate::analytics::activity_counters`]).
     pub counters: Counters,
+    /// The campaign triggers the change causes (a purchase, a tier up), stored in the same
+    /// step ([`crate::campaigns::triggers`]).
+    pub triggers: Vec<crate::campaigns::triggers::TriggerRecord>,
 }
 
 /// Why an account function refused to change the account (nothing is written).
@@ -671,6 +674,52 @@ pub trait DocumentStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
+/// Trigger records whose mail waits for the end of quiet hours, taken up by the hourly run.
+#[async_trait]
+pub trait TriggerParking: Send + Sync {
+    /// Keeps `record` until `not_before` (parking it again moves it).
+    async fn park_trigger(
+        &self,
+        tenant: &TenantId,
+        record: &crate::campaigns::triggers::TriggerRecord,
+        not_before: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Up to `limit` parked records due by `now`, soonest first.
+    async fn parked_triggers(
+        &self,
+        tenant: &TenantId,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(Timestamp, crate::campaigns::triggers::TriggerRecord)>, StoreError>;
+    /// Removes the record parked until `not_before`.
+    async fn unpark_trigger(
+        &self,
+        tenant: &TenantId,
+        record: &crate::campaigns::triggers::TriggerRecord,
+        not_before: Timestamp,
+    ) -> Result<(), StoreError>;
+}
+
+/// The local trigger outbox (SQLite; on DynamoDB the table's stream delivers the records).
+#[async_trait]
+pub trait TriggerOutbox: Send + Sync {
+    /// Leases up to `limit` records due at `now` (never leased, or their lease ran out) for
+    /// `lease`, oldest first; records older than their time to live are dropped.
+    async fn lease_triggers(
+        &self,
+        now: Timestamp,
+        lease: SignedDuration,
+        limit: usize,
+    ) -> Result<Vec<(TenantId, crate::campaigns::triggers::TriggerRecord)>, StoreError>;
+    /// The record is handled: removed.
+    async fn finish_trigger(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        id: &str,
+    ) -> Result<(), StoreError>;
+}
+
 /// A type kept as a document of one collection.
 pub trait Document: serde::Serialize + serde::de::DeserializeOwned + Send + Sync {
     const COLLECTION: Collection;
@@ -754,6 +803,7 @@ pub trait Store:
     + EventStore
     + AnalyticsStore
     + DocumentStore
+    + TriggerParking
 {
 }
 impl<
@@ -764,7 +814,8 @@ impl<
         + SurveyStore
         + EventStore
         + AnalyticsStore
-        + DocumentStore,
+        + DocumentStore
+        + TriggerParking,
 > Store for T
 {
 }

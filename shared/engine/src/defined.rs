@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use fanloop_domain::TenantId;
+use fanloop_domain::campaigns::audience::AudienceCheck;
 use fanloop_domain::campaigns::broadcast::{BroadcastRule, PERIOD_EVER};
 use fanloop_domain::campaigns::definition::{
     Audience, CampaignId, CampaignRecord, CampaignStatus, NewCampaign, Trigger,
@@ -16,7 +17,7 @@ use fanloop_domain::ports::{IndexedRecipient, StoreError, documents};
 use fanloop_domain::segments::{Filter, Segment};
 use jiff::Timestamp;
 
-use crate::job::Source;
+use crate::job::{Job, Source};
 use crate::{Campaigns, RunError};
 
 /// Customers read per page of a broadcast's pass.
@@ -39,8 +40,7 @@ impl Campaigns {
         if !dry_run && record.status != CampaignStatus::Active {
             return Err(RunError::NotActive(record.status));
         }
-        let c = NewCampaign::read(record.definition.clone())
-            .map_err(|e| StoreError::Corrupt(format!("campaign {id}: {}", e.0.len())))?;
+        let c = parse_definition(&record)?;
         let Trigger::Broadcast { at } = c.trigger else {
             return Err(RunError::NotRunnable(trigger_name(&c.trigger)));
         };
@@ -48,24 +48,13 @@ impl Campaigns {
         let mut job = self.job_base(tenant, as_of, dry_run).await?;
         let rule = Arc::new(BroadcastRule {
             at,
-            audience,
-            settings: job.settings.clone(),
+            audience: AudienceCheck {
+                filter: audience,
+                settings: job.settings.clone(),
+            },
         });
-        job.campaign = id.into();
         job.rule = SendRule::Broadcast(rule.clone());
-        job.source = Source::Defined {
-            templates: Arc::new(c.templates),
-            offer: c.offer.map(|o| CouponOffer {
-                value_minor: o.value_minor.get(),
-                currency: o.currency,
-                valid_days: u32::try_from(o.valid_days.get()).unwrap_or(u32::MAX),
-            }),
-        };
-        job.cap_exempt = c.frequency_cap_exempt.unwrap_or(false);
-        job.holdout_percent = c
-            .holdout_percent
-            .map_or(0, |p| u8::try_from(p.get()).unwrap_or(100));
-        job.quiet_hours = c.quiet_hours;
+        configure(&mut job, id, c);
         let job = Arc::new(job);
 
         let mut report = RunReport::new(id.into(), as_of, dry_run);
@@ -77,7 +66,7 @@ impl Campaigns {
                 .into_iter()
                 .filter(|c| {
                     rule.due(&c.profile, &default_tz, as_of)
-                        && rule.in_audience(&c.profile, &c.account, now)
+                        && rule.audience.includes(&c.profile, &c.account, now)
                 })
                 .map(|c| {
                     // A hint: the claim reads the customer again, contact state included.
@@ -116,15 +105,26 @@ impl Campaigns {
         Ok(report)
     }
 
-    /// Runs every active broadcast of every tenant (the hourly schedule); a failure is logged
-    /// and reported after the others ran.
+    /// Runs every active broadcast of every tenant and the triggered sends parked for the end
+    /// of quiet hours (the hourly schedule); a failure is logged and reported after the others
+    /// ran.
+    /// `only`: one tenant's (a backfill by hand, tests).
     pub async fn run_defined_all(
         &self,
         as_of: Option<Timestamp>,
+        only: Option<&TenantId>,
     ) -> Result<Vec<(TenantId, RunReport)>, RunError> {
         let mut out = Vec::new();
         let mut failed = None;
-        for tenant in self.store.tenant_ids().await? {
+        let tenants = match only {
+            Some(t) => vec![t.clone()],
+            None => self.store.tenant_ids().await?,
+        };
+        for tenant in tenants {
+            if let Err(e) = self.run_parked(&tenant).await {
+                tracing::error!(tenant = %tenant, error = %e, "parked triggers failed");
+                failed = Some(e);
+            }
             let records: Vec<CampaignRecord> =
                 match documents::list(self.store.as_ref(), &tenant).await {
                     Ok(r) => r,
@@ -150,6 +150,10 @@ impl Campaigns {
                     Ok(report) => out.push((tenant.clone(), report)),
                     // Paused between the list and the run.
                     Err(RunError::NotActive(_)) => {}
+                    // The tenant's to fix; retrying the run would not help.
+                    Err(RunError::NoSegment(seg)) => {
+                        tracing::warn!(tenant = %tenant, campaign = %r.campaign_id, segment = %seg, "broadcast skipped: its segment is gone");
+                    }
                     Err(e) => {
                         tracing::error!(tenant = %tenant, campaign = %r.campaign_id, error = %e, "campaign run failed");
                         failed = Some(e);
@@ -163,7 +167,7 @@ impl Campaigns {
         }
     }
 
-    async fn definition(
+    pub(crate) async fn definition(
         &self,
         tenant: &TenantId,
         id: &CampaignId,
@@ -174,7 +178,7 @@ impl Campaigns {
     }
 
     /// The audience's filter (`None`: every consenting customer).
-    async fn audience(
+    pub(crate) async fn audience(
         &self,
         tenant: &TenantId,
         audience: Option<&Audience>,
@@ -193,6 +197,35 @@ impl Campaigns {
             }
         }
     }
+}
+
+/// Fills in the campaign part of a job from a definition (the rule is the caller's).
+pub(crate) fn configure(job: &mut Job, id: &CampaignId, c: NewCampaign) {
+    job.campaign = id.into();
+    job.source = Source::Defined {
+        templates: Arc::new(c.templates),
+        offer: c.offer.map(|o| CouponOffer {
+            value_minor: o.value_minor.get(),
+            currency: o.currency,
+            valid_days: u32::try_from(o.valid_days.get()).unwrap_or(u32::MAX),
+        }),
+    };
+    job.cap_exempt = c.frequency_cap_exempt.unwrap_or(false);
+    job.holdout_percent = c
+        .holdout_percent
+        .map_or(0, |p| u8::try_from(p.get()).unwrap_or(100));
+    job.quiet_hours = c.quiet_hours;
+}
+
+/// A stored definition, read again (it was checked when saved).
+pub(crate) fn parse_definition(r: &CampaignRecord) -> Result<NewCampaign, StoreError> {
+    NewCampaign::read(r.definition.clone()).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "campaign {}: {}",
+            r.campaign_id,
+            e.0.first().map_or("invalid", |f| f.field.as_str())
+        ))
+    })
 }
 
 fn trigger_name(t: &Trigger) -> &'static str {

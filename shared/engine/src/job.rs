@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use fanloop_domain::campaigns::definition::Templates as DefinedTemplates;
 use fanloop_domain::campaigns::quiet::QuietHours;
+use fanloop_domain::campaigns::triggers::TriggerEvent;
 use fanloop_domain::campaigns::{
     CampaignKind, CampaignRef, CouponOffer, DryRunRecipient, Message, MessageStatus, Recipient,
     RunReport, SendClaim, SendPlan, SendPlanDue, SendRule, SkipReason, decide, new_message_id,
@@ -20,7 +21,7 @@ use fanloop_domain::settings::TenantSettings;
 use fanloop_domain::tenant::OsRandom;
 use fanloop_domain::{CustomerId, TenantId};
 use fanloop_mail::templates::{
-    BrandContext, CouponContext, MailContext, PointsContext, format_amount,
+    BrandContext, CouponContext, MailContext, PointsContext, PurchaseContext, format_amount,
 };
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -101,6 +102,36 @@ impl Job {
 
     /// Claims and sends one mail; `known` says whether `r` is a fresh index read the claim may
     /// start from (a run) or only a hint to read again (a single send).
+    /// What the triggering purchase was, for the template.
+    fn purchase(&self) -> Option<PurchaseContext> {
+        let SendRule::Event(e) = &self.rule else {
+            return None;
+        };
+        let TriggerEvent::Purchase {
+            amount_minor,
+            currency,
+            item,
+        } = &e.record.event
+        else {
+            return None;
+        };
+        Some(PurchaseContext {
+            item: item.as_ref().map(|i| {
+                i.name
+                    .as_ref()
+                    .map_or_else(|| i.sku.to_string(), |n| n.as_str().to_owned())
+            }),
+            sku: item.as_ref().map(|i| i.sku.to_string()),
+            category: item
+                .as_ref()
+                .and_then(|i| i.category.as_ref())
+                .map(ToString::to_string),
+            amount: amount_minor
+                .zip(currency.as_deref())
+                .map(|(a, c)| format_amount(a, c)),
+        })
+    }
+
     pub async fn one(
         &self,
         r: IndexedRecipient,
@@ -222,6 +253,7 @@ impl Job {
                     .date()
                     .to_string(),
             }),
+            purchase: self.purchase(),
             unsubscribe_url: cs.unsubscribe_url(&self.tenant, &r.profile.customer_id),
         };
         let rendered = match &self.source {

@@ -10,6 +10,10 @@ mod job;
 pub mod pacer;
 pub mod runner;
 pub mod snapshot;
+mod triggered;
+mod worker;
 
 pub use pacer::Pacer;
 pub use runner::{Campaigns, RecoveryOutcome, RunError};
+pub use triggered::TriggerReport;
+pub use worker::{TRIGGER_LEASE, drain_outbox};

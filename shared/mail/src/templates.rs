@@ -96,7 +96,20 @@ pub struct MailContext {
     pub points: PointsContext,
     /// `None` (null to a template) for a campaign without an offer.
     pub coupon: Option<CouponContext>,
+    /// The purchase that triggered the mail (`None` for other campaigns).
+    pub purchase: Option<PurchaseContext>,
     pub unsubscribe_url: String,
+}
+
+/// What was bought, as the accrual said.
+#[derive(Clone, Debug, Serialize)]
+pub struct PurchaseContext {
+    /// The item's name, else its SKU; `None` when the accrual named no item.
+    pub item: Option<String>,
+    pub sku: Option<String>,
+    pub category: Option<String>,
+    /// Formatted: `9.99 USD`; `None` without an amount.
+    pub amount: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -141,6 +154,12 @@ impl MailContext {
                 value_minor: 500,
                 currency: "USD".into(),
                 expires_on: "2026-12-31".into(),
+            }),
+            purchase: Some(PurchaseContext {
+                item: Some("Dragon Skin Pack".into()),
+                sku: Some("skin-dragon".into()),
+                category: Some("skins".into()),
+                amount: Some(format_amount(999, "USD")),
             }),
             unsubscribe_url: "https://example.com/unsubscribe/v1.x.y".into(),
         }
@@ -373,18 +392,23 @@ impl Templates {
 
 impl Templates {
     /// Checks a campaign definition's own wording: each part of each locale rendered with
-    /// sample data (a coupon only `with_coupon`: the definition has an offer); errors name
+    /// sample data (a coupon only `with_coupon`: the definition has an offer; a purchase only
+    /// `with_purchase`: it is triggered by one); errors name
     /// `{prefix}.{locale}.{part}`.
     pub fn check_campaign_templates(
         &self,
         prefix: &str,
         templates: &definition::Templates,
         with_coupon: bool,
+        with_purchase: bool,
     ) -> Result<(), ValidationErrors> {
         let mut errs = ValidationErrors::default();
         let mut ctx = MailContext::sample();
         if !with_coupon {
             ctx.coupon = None;
+        }
+        if !with_purchase {
+            ctx.purchase = None;
         }
         for (locale, t) in &templates.0 {
             for ((part, ext), src) in PARTS.iter().zip([&t.subject.0, &t.html.0, &t.text.0]) {

@@ -31,6 +31,7 @@ mod points;
 mod profiles;
 mod surveys;
 mod tenants;
+pub mod triggers;
 mod update;
 
 use item::{Item, av_s};
@@ -203,7 +204,6 @@ impl DynamoStore {
         Ok(out.item)
     }
 
-    /// One unconditional `PutItem`.
     /// The items of `keys` (any number), read consistently, in no particular order; missing
     /// ones are left out.
     pub(crate) async fn batch_get(
@@ -237,6 +237,7 @@ impl DynamoStore {
         Ok(out)
     }
 
+    /// One unconditional `PutItem`.
     pub(crate) async fn put_item(&self, item: Item) -> Result<(), StoreError> {
         self.client
             .put_item()

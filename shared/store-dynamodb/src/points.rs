@@ -215,6 +215,7 @@ impl DynamoStore {
         if let Some(c) = &change.coupon {
             items.extend(self.coupon_items(tenant, c)?);
         }
+        items.extend(self.trigger_items(tenant, customer, &change.triggers)?);
         // The activity counts from the last activity as of `rev` (activity bumps it too).
         let mut counters = change.counters.clone();
         if let Some(activity) = activity {

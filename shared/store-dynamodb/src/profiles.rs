@@ -407,6 +407,11 @@ impl ProfileStore for DynamoStore {
             if let Some(code) = sk.strip_prefix("COUPON#") {
                 deletes.push(key(points::coupon_pk(tenant, code), "COUPON"));
             }
+            if sk.starts_with("PARKED#")
+                && let Some(k) = crate::triggers::parked_key_of(tenant, item)
+            {
+                deletes.push(k);
+            }
             if sk == "PROFILE" {
                 for t in crate::analytics::segments_of(item).tokens() {
                     deletes.push(lookups::lookup_key_of(tenant, &t, customer));

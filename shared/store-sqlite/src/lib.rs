@@ -21,6 +21,7 @@ mod profiles;
 mod schema;
 mod surveys;
 mod tenants;
+mod triggers;
 
 #[derive(Clone)]
 pub struct SqliteStore {

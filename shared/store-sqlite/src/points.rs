@@ -252,6 +252,9 @@ impl PointsStore for SqliteStore {
                 .map_err(db_err)?;
             }
             crate::analytics::add(&tx, &t, &c, &ch.counters)?;
+            for trigger in &ch.triggers {
+                crate::triggers::put(&tx, &t, trigger)?;
+            }
             if let Some(coupon) = &ch.coupon {
                 tx.prepare_cached("INSERT INTO coupons (tenant_id, code, customer_id, coupon) VALUES (?1, ?2, ?3, ?4)").map_err(db_err)?.execute(params![t, coupon.code.as_str(), c, json("coupon", coupon)?],
                 )

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use fanloop_domain::campaigns::backlog::Activity;
+use fanloop_domain::campaigns::triggers::signup_trigger;
 use fanloop_domain::export::CustomerExport;
 use fanloop_domain::lookup::CustomerQuery;
 use fanloop_domain::ports::{
@@ -111,6 +112,9 @@ impl ProfileStore for SqliteStore {
             save_profile(&tx, &tenant, &profile)?;
             let key = lookups::key_or_create(&tx, &tenant)?;
             lookups::sync(&tx, &tenant, &profile, &key)?;
+            if let Some(t) = signup_trigger(created, &profile, now) {
+                crate::triggers::put(&tx, &tenant, &t)?;
+            }
             tx.commit().map_err(db_err)?;
             Ok(Upserted { profile, created })
         })
@@ -291,6 +295,8 @@ impl ProfileStore for SqliteStore {
                     "DELETE FROM winback_late WHERE tenant_id = ?1 AND customer_id = ?2",
                     "DELETE FROM events WHERE tenant_id = ?1 AND customer_id = ?2",
                     "DELETE FROM lookups WHERE tenant_id = ?1 AND customer_id = ?2",
+                    "DELETE FROM trigger_outbox WHERE tenant_id = ?1 AND customer_id = ?2",
+                    "DELETE FROM parked_triggers WHERE tenant_id = ?1 AND customer_id = ?2",
                 ] {
                     tx.execute(sql, params![t, c]).map_err(db_err)?;
                 }

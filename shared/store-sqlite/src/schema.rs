@@ -179,6 +179,27 @@ const MIGRATIONS: &[&str] = &[
      INSERT INTO documents (tenant_id, collection, id, doc)
         SELECT tenant_id, 'segments', segment_id, segment FROM segments;
      DROP TABLE segments;",
+    // 12: the outbox of campaign trigger records (issue 13), written in the transaction of
+    // the event that caused them, deleted once handled.
+    "CREATE TABLE trigger_outbox (
+        tenant_id TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        record TEXT NOT NULL,
+        not_before INTEGER NOT NULL,
+        leased_until INTEGER NOT NULL DEFAULT 0,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, customer_id, id)
+     ) WITHOUT ROWID;
+     CREATE INDEX trigger_outbox_due ON trigger_outbox (not_before);
+     CREATE TABLE parked_triggers (
+        tenant_id TEXT NOT NULL,
+        not_before INTEGER NOT NULL,
+        customer_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, not_before, customer_id, id)
+     ) WITHOUT ROWID;",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -3,15 +3,11 @@
 //! is due from that moment for [`BROADCAST_WINDOW`]; a run that comes later (the campaign was
 //! paused, activated late, or the runs stopped) no longer sends to them.
 
-use std::sync::Arc;
-
 use jiff::{SignedDuration, Timestamp};
 
+use super::audience::AudienceCheck;
 use super::definition::LocalDateTime;
-use crate::points::Account;
 use crate::profile::Profile;
-use crate::segments::{Facts, Filter};
-use crate::settings::TenantSettings;
 use crate::values::TimeZoneName;
 
 /// How long after its local moment a customer still gets a broadcast.
@@ -24,10 +20,7 @@ pub const PERIOD_EVER: &str = "ever";
 #[derive(Clone, Debug)]
 pub struct BroadcastRule {
     pub at: LocalDateTime,
-    /// `None`: every consenting customer.
-    pub audience: Option<Filter>,
-    /// The rules the audience's facts (tier, lifecycle, RFM) are computed with.
-    pub settings: Arc<TenantSettings>,
+    pub audience: AudienceCheck,
 }
 
 impl BroadcastRule {
@@ -44,13 +37,5 @@ impl BroadcastRule {
         self.instant(tz).is_some_and(|t| {
             t <= as_of && t.checked_add(BROADCAST_WINDOW).is_ok_and(|end| as_of < end)
         })
-    }
-
-    /// Whether the customer is in the audience (consent is checked by the send rules).
-    pub fn in_audience(&self, p: &Profile, account: &Account, now: Timestamp) -> bool {
-        match &self.audience {
-            None => true,
-            Some(f) => f.matches(&Facts::of(p, account, &self.settings, now)),
-        }
     }
 }

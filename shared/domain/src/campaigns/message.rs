@@ -128,6 +128,8 @@ pub enum SkipReason {
     HeldOut,
     /// Inside the quiet hours in the customer's zone: a later run sends it.
     QuietHours,
+    /// A triggered mail that quiet hours would hold past its `max_delay`: dropped.
+    TooLate,
 }
 
 impl SkipReason {
@@ -142,10 +144,11 @@ impl SkipReason {
             Self::NoLongerDue => "no_longer_due",
             Self::HeldOut => "held_out",
             Self::QuietHours => "quiet_hours",
+            Self::TooLate => "too_late",
         }
     }
 
-    pub const ALL: [SkipReason; 9] = [
+    pub const ALL: [SkipReason; 10] = [
         Self::NoConsent,
         Self::NoEmail,
         Self::Suppressed,
@@ -155,5 +158,6 @@ impl SkipReason {
         Self::NoLongerDue,
         Self::HeldOut,
         Self::QuietHours,
+        Self::TooLate,
     ];
 }

@@ -2,12 +2,14 @@
 //! per campaign period, frequency cap, cooldown) and the communication log entries. Pure: the
 //! engine (`shared/engine`) does the reading, claiming, rendering and sending.
 
+pub mod audience;
 pub mod backlog;
 pub mod broadcast;
 pub mod definition;
 pub mod holdout;
 pub mod quiet;
 pub mod schedule;
+pub mod triggers;
 pub mod unsubscribe;
 
 mod kind;

@@ -7,6 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::broadcast::BroadcastRule;
 use super::quiet::QuietHours;
+use super::triggers::EventRule;
 use super::{
     CampaignKind, CampaignRef, ContactState, CouponOffer, FrequencyCap, Message, MessageStatus,
     SkipReason, holdout, schedule,
@@ -77,6 +78,9 @@ pub enum SendRule {
     /// the period).
     Builtin(CampaignKind),
     Broadcast(Arc<BroadcastRule>),
+    /// A trigger record: due when it happened; dropped when quiet hours would hold it past its
+    /// `max_delay`.
+    Event(Arc<EventRule>),
 }
 
 impl SendRule {
@@ -84,7 +88,7 @@ impl SendRule {
     fn kind(&self) -> Option<CampaignKind> {
         match self {
             Self::Builtin(k) => Some(*k),
-            Self::Broadcast(_) => None,
+            Self::Broadcast(_) | Self::Event(_) => None,
         }
     }
 }
@@ -200,8 +204,9 @@ pub fn decide(
         }
         SendRule::Broadcast(b) => {
             b.due(&r.profile, &plan.due.default_tz, plan.due.as_of)
-                && b.in_audience(&r.profile, &r.account, plan.now)
+                && b.audience.includes(&r.profile, &r.account, plan.now)
         }
+        SendRule::Event(e) => e.audience.includes(&r.profile, &r.account, plan.now),
     };
     if !due {
         return Err(SkipReason::NoLongerDue);
@@ -214,13 +219,26 @@ pub fn decide(
     {
         return Err(SkipReason::AlreadySent);
     }
+    // A triggered mail later than its `max_delay` (held by quiet hours before, or a backlog
+    // of deliveries) is dropped, however often it is handled.
+    if let SendRule::Event(e) = &plan.rule
+        && e.too_late(plan.now)
+    {
+        return Err(SkipReason::TooLate);
+    }
     let customer = r.profile.customer_id.as_str();
     if holdout::held_out(plan.campaign.as_str(), customer, plan.holdout_percent) {
         return Err(SkipReason::HeldOut);
     }
     if let Some(q) = &plan.quiet_hours {
         let tz = r.profile.timezone.as_ref().unwrap_or(&plan.due.default_tz);
-        if q.next_allowed(plan.now, &tz.tz()) != plan.now {
+        let allowed = q.next_allowed(plan.now, &tz.tz());
+        if allowed != plan.now {
+            if let SendRule::Event(e) = &plan.rule
+                && e.too_late(allowed)
+            {
+                return Err(SkipReason::TooLate);
+            }
             return Err(SkipReason::QuietHours);
         }
     }

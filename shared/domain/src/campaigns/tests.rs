@@ -168,8 +168,10 @@ fn broadcast(at: &str) -> std::sync::Arc<super::broadcast::BroadcastRule> {
         serde_json::from_value(serde_json::json!(at)).unwrap();
     std::sync::Arc::new(super::broadcast::BroadcastRule {
         at,
-        audience: None,
-        settings: Default::default(),
+        audience: super::audience::AudienceCheck {
+            filter: None,
+            settings: Default::default(),
+        },
     })
 }
 
