@@ -239,6 +239,25 @@ async fn tier_up_and_signup_start_their_campaigns(b: Backend) {
     customer(&app, "newbie", json!({})).await;
     deliver(&app, "newbie").await;
     assert_eq!(mails(&app)["newbie"], ["Welcome"]);
+    // A profile an import creates is a migrated customer, not a signup.
+    let mut imported = fanloop_domain::profile::ProfilePatch::from_json(
+        json!({"email": "old@example.com", "consent": {"email_marketing": true}}),
+        jiff::civil::date(2026, 11, 22),
+    )
+    .unwrap();
+    imported.imported = true;
+    app.backend
+        .store()
+        .upsert_profile(
+            &app.tenant,
+            &cid("old"),
+            &imported,
+            ts("2026-11-22T08:00:00Z"),
+        )
+        .await
+        .unwrap();
+    deliver(&app, "old").await;
+    assert!(!mails(&app).contains_key("old"), "no welcome for an import");
     // An update is no signup.
     customer(&app, "newbie", json!({"locale": "en-GB"})).await;
     deliver(&app, "newbie").await;

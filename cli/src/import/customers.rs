@@ -154,10 +154,11 @@ pub async fn row(
         .unwrap_or(now)
         .to_zoned(jiff::tz::TimeZone::UTC)
         .date();
-    let patch = match ProfilePatch::from_json(doc, latest_today) {
+    let mut patch = match ProfilePatch::from_json(doc, latest_today) {
         Ok(p) => p,
         Err(e) => return Ok(refused(e)),
     };
+    patch.imported = true;
     if let Some(existing) = store.profile(tenant, &customer).await?
         && !existing.changed_by(&patch, now)
     {

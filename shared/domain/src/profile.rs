@@ -145,6 +145,10 @@ pub struct ProfilePatch {
     #[serde(default)]
     #[schema(max_items = 20, required = false)]
     pub identities: Vec<Identity>,
+    /// Set by `fanloop import`, never from a request: a profile it creates is a migrated
+    /// customer, not a signup, and starts no signup campaign.
+    #[serde(skip)]
+    pub imported: bool,
 }
 
 /// A full date from 1900, or `--MM-DD` with a day the month has (29 February included).
@@ -209,6 +213,7 @@ impl ProfilePatch {
             attributes: p.patch("attributes"),
             consent: None,
             identities: Vec::new(),
+            imported: false,
         };
         if let Patch::Set(b) = &patch.birthday
             && b.date().is_some_and(|d| d > today)

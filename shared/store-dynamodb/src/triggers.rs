@@ -1,6 +1,7 @@
 //! Campaign triggers on DynamoDB: a trigger record is an item in the customer's partition
 //! (`sk = TRIG#{id}`, with `expires_at` for the table's TTL), put in the transaction of the
-//! accrual that caused it; a signup is the `PROFILE` item's own INSERT. The table's stream
+//! accrual that caused it; a signup is the `PROFILE` item's own INSERT (not one an import
+//! created: `no_signup`). The table's stream
 //! delivers both to the triggers function (at least once), which reads them back with
 //! [`trigger_from_image`]. Erasure deletes the customer's partition, trigger items included.
 
@@ -61,6 +62,9 @@ pub fn trigger_from_image(
         return Ok(Some((tenant, record)));
     }
     if sk == "PROFILE" {
+        if matches!(image.get("no_signup"), Some(AttributeValue::Bool(true))) {
+            return Ok(None);
+        }
         // `T#{tenant}#C#{customer}`: the profile item names its tenant in its key.
         let pk = get_s(image, "pk").unwrap_or_default();
         let tenant = pk

@@ -83,6 +83,10 @@ impl UpdateBuilder {
         );
         u.sets
             .push(format!("{rev} = if_not_exists({rev}, {zero}) + {one}"));
+        if patch.imported {
+            // The stream's signup reading skips an imported profile's INSERT.
+            u.set_if_absent("no_signup", AttributeValue::Bool(true));
+        }
 
         u.string("email", &patch.email);
         u.string("display_name", &patch.display_name);

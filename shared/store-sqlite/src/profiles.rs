@@ -112,7 +112,7 @@ impl ProfileStore for SqliteStore {
             save_profile(&tx, &tenant, &profile)?;
             let key = lookups::key_or_create(&tx, &tenant)?;
             lookups::sync(&tx, &tenant, &profile, &key)?;
-            if let Some(t) = signup_trigger(created, &profile, now) {
+            if let Some(t) = signup_trigger(created && !patch.imported, &profile, now) {
                 crate::triggers::put(&tx, &tenant, &t)?;
             }
             tx.commit().map_err(db_err)?;
