@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 mod bench;
 mod bench_analytics;
+mod campaign;
 mod import;
 mod local;
 mod segment;
@@ -63,7 +64,8 @@ enum Command {
         #[arg(long, env = "FANLOOP_SCHEDULER", default_value = "on", value_parser = ["on", "off"])]
         scheduler: String,
     },
-    /// Run a campaign now on the local store (mail goes to the outbox); prints the report.
+    /// Campaigns: `list`, `show ID`, and `run ID` now on the local store (mail goes to the
+    /// outbox; prints the report).
     Campaign {
         #[command(subcommand)]
         command: CampaignCommand,
@@ -101,9 +103,22 @@ enum Command {
 
 #[derive(Subcommand)]
 enum CampaignCommand {
-    /// Run `birthday` or `winback` for one tenant, or for all.
+    /// The tenant's campaigns: the built-ins and the saved definitions, one JSON line each.
+    List {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// A built-in campaign's settings or a definition as saved, as JSON.
+    Show {
+        /// `birthday`, `winback`, `recovery` or a definition's id.
+        id: String,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Run `birthday`, `winback` or a broadcast definition for one tenant, or for all (those
+    /// that have it).
     Run {
-        /// `birthday` or `winback`.
+        /// `birthday`, `winback` or a definition's id.
         kind: String,
         /// The moment to act for (RFC 3339); default now. A past one is a backfill.
         #[arg(long)]
@@ -303,8 +318,17 @@ async fn campaign_run(
     tenant: Option<String>,
 ) -> Result<(), String> {
     use fanloop_domain::campaigns::CampaignKind;
+    use fanloop_domain::campaigns::definition::CampaignId;
     use fanloop_domain::ports::CampaignStore;
-    let kind = CampaignKind::parse(kind).ok_or("the campaign must be birthday or winback")?;
+    let builtin = CampaignKind::parse(kind);
+    let defined =
+        match builtin {
+            Some(_) => None,
+            None => Some(CampaignId::parse(kind).map_err(|_| {
+                format!("no campaign {kind}: birthday, winback or a definition's id")
+            })?),
+        };
+    let only = tenant.is_some();
     let as_of = as_of
         .map(|s| fanloop_domain::time::parse(&s).map_err(|e| format!("--as-of {e}")))
         .transpose()?;
@@ -318,7 +342,14 @@ async fn campaign_run(
     let campaigns = local::campaigns(Arc::new(store), Arc::new(SystemClock), data_dir, public_url)?;
     let mut failed = None;
     for t in tenants {
-        match campaigns.run(&t, kind, as_of, dry_run).await {
+        let result = match (&builtin, &defined) {
+            (Some(k), _) => campaigns.run(&t, *k, as_of, dry_run).await,
+            (None, Some(id)) => campaigns.run_defined(&t, id, as_of, dry_run).await,
+            (None, None) => unreachable!("one of the two was parsed"),
+        };
+        match result {
+            // Over every tenant, those without the definition are left alone.
+            Err(fanloop_engine::RunError::NoCampaign) if !only => {}
             Ok(report) => {
                 let line = serde_json::json!({"tenant": t, "report": report});
                 println!("{line}");
@@ -374,6 +405,32 @@ async fn main() -> ExitCode {
             )
             .await
         }
+        Command::Campaign {
+            command: CampaignCommand::List { target },
+        } => match open_any(&cli.data_dir, target.store, target.table).await {
+            Err(e) => Err(e),
+            Ok(store) => match campaign::list(store.as_ref(), &target.tenant).await {
+                Ok(lines) => {
+                    for l in lines {
+                        println!("{l}");
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(e.to_string()),
+            },
+        },
+        Command::Campaign {
+            command: CampaignCommand::Show { id, target },
+        } => match open_any(&cli.data_dir, target.store, target.table).await {
+            Err(e) => Err(e),
+            Ok(store) => match campaign::show(store.as_ref(), &target.tenant, &id).await {
+                Ok(v) => {
+                    println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                    Ok(())
+                }
+                Err(e) => Err(e.to_string()),
+            },
+        },
         Command::Campaign {
             command:
                 CampaignCommand::Run {

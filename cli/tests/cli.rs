@@ -1,4 +1,5 @@
-//! The `fanloop` binary as an operator uses it: `tenant create` and `serve`.
+//! The `fanloop` binary as an operator uses it: `tenant create`, `serve`, `import`, `segment`
+//! and `campaign`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -831,4 +832,81 @@ fn segment_preview_counts_what_the_filter_selects() {
         stderr.contains("filter.all[0].op: must be one of contains, in, exists"),
         "{stderr}"
     );
+}
+
+fn campaign_cmd(dir: &PathBuf, args: &[&str]) -> (bool, String, String) {
+    let out = fanloop(dir).arg("campaign").args(args).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn campaign_list_show_and_run_a_broadcast_definition() {
+    let dir = data_dir("campaign-defs");
+    let port = free_port();
+    let key = format!("flk_{}", "d".repeat(64));
+    let (_server, _) = serve(&dir, port, Some(&key));
+    let body = r#"{"email":"fan@example.com","tags":["vip"],"consent":{"email_marketing":true}}"#;
+    assert_eq!(http(port, "PUT", "/v1/customers/fan-1", &key, body).0, 201);
+    // An hour ago in UTC (the customer's zone: the tenant's default).
+    let at = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_hours(1))
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .strftime("%Y-%m-%dT%H:%M")
+        .to_string();
+    let def = format!(
+        r#"{{"campaign_id": "flash", "name": "Flash sale", "status": "active",
+            "trigger": {{"type": "broadcast", "at": "{at}"}},
+            "audience": {{"filter": {{"field": "tags", "op": "contains", "value": "vip"}}}},
+            "templates": {{"en": {{"subject": "Flash sale", "html": "<p>Now</p>", "text": "Now"}}}}}}"#
+    );
+    let (status, reply) = http(port, "POST", "/v1/campaigns", &key, &def);
+    assert_eq!(status, 201, "{reply}");
+
+    let (ok, out, err) = campaign_cmd(&dir, &["list", "--tenant", "demo"]);
+    assert!(ok, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<&str> = lines
+        .iter()
+        .map(|l| l["campaign_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["birthday", "winback", "recovery", "flash"], "{out}");
+    assert_eq!(lines[2]["status"], "off", "recovery is off by default");
+    assert_eq!(
+        (lines[3]["trigger"].as_str(), lines[3]["status"].as_str()),
+        (Some("broadcast"), Some("active"))
+    );
+
+    let (ok, out, err) = campaign_cmd(&dir, &["show", "flash", "--tenant", "demo"]);
+    assert!(ok, "{err}");
+    let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["definition"]["name"], "Flash sale");
+    let (ok, out, _) = campaign_cmd(&dir, &["show", "winback", "--tenant", "demo"]);
+    assert!(ok);
+    assert!(out.contains("inactive_days"), "{out}");
+    let (ok, _, err) = campaign_cmd(&dir, &["show", "nope", "--tenant", "demo"]);
+    assert!(!ok && err.contains("no campaign nope"), "{err}");
+
+    let (ok, out, err) = campaign_cmd(&dir, &["run", "flash", "--tenant", "demo", "--dry-run"]);
+    assert!(ok, "{err}");
+    let dry: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        dry["report"]["recipients"][0]["customer_id"], "fan-1",
+        "{out}"
+    );
+    let (ok, out, err) = campaign_cmd(&dir, &["run", "flash"]);
+    assert!(ok, "{err}");
+    let run: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(run["report"]["sent"], 1, "{out}");
+    let (_, out, _) = campaign_cmd(&dir, &["run", "flash", "--tenant", "demo"]);
+    let again: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(again["report"]["sent"], 0, "{out}");
+    assert_eq!(std::fs::read_dir(dir.join("outbox")).unwrap().count(), 1);
 }
