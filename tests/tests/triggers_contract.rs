@@ -2,7 +2,8 @@
 //! a signup each send their campaign's mail once per event, however often the trigger record
 //! is delivered (three times in a row, then twice at once) — on SQLite through the outbox
 //! worker, on DynamoDB through the triggers function fed a stream event built from the
-//! table's real items (tests/fixtures/dynamodb-stream.json). Quiet hours park a send for the
+//! table's real items (tests/fixtures/dynamodb-stream.json). An unhappy survey answer starts
+//! its campaign (the follow-up's INSERT on DynamoDB). Quiet hours park a send for the
 //! hourly run; `max_delay_hours` drops it instead; the audience filters; a crash between the
 //! event and the send (SQLite: the process gone before the worker ran) still sends one.
 
@@ -25,6 +26,7 @@ both_stores!(
     a_purchase_sends_one_thank_you_however_often_it_is_delivered,
     tier_up_and_signup_start_their_campaigns,
     quiet_hours_park_a_send_and_max_delay_drops_it,
+    an_unhappy_answer_starts_its_campaign_once,
 );
 
 fn template(subject: &str, text: &str) -> Value {
@@ -93,27 +95,78 @@ async fn pending(app: &TestApp, customer: &str) -> Vec<Delivery> {
                 .collect()
         }
         Backend::Dynamo(d) => {
-            let pk = fanloop_store_dynamodb::profile_pk(&app.tenant, &cid(customer));
-            let out = d
-                .client()
-                .query()
-                .table_name(d.table())
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", aws_sdk_dynamodb::types::AttributeValue::S(pk))
-                .send()
-                .await
-                .unwrap();
-            out.items
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|i| {
-                    let sk = i["sk"].as_s().unwrap();
-                    sk.starts_with("TRIG#") || sk == "PROFILE"
-                })
-                .map(Delivery::Stream)
-                .collect()
+            let mut found = followup_items(app, d).await;
+            found.extend(partition_triggers(app, d, customer).await);
+            found
         }
     }
+}
+
+/// The tenant's follow-up items (an unhappy answer's), for the stream.
+async fn followup_items(app: &TestApp, d: &fanloop_store_dynamodb::DynamoStore) -> Vec<Delivery> {
+    let page = app
+        .backend
+        .store()
+        .followups(
+            &app.tenant,
+            fanloop_domain::surveys::FollowUpStatus::Open,
+            None,
+            100,
+        )
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for f in page.items {
+        let item = d
+            .client()
+            .get_item()
+            .table_name(d.table())
+            .key(
+                "pk",
+                aws_sdk_dynamodb::types::AttributeValue::S(format!(
+                    "T#{}#FOLLOWUP#{}",
+                    app.tenant, f.id
+                )),
+            )
+            .key(
+                "sk",
+                aws_sdk_dynamodb::types::AttributeValue::S("FOLLOWUP".into()),
+            )
+            .send()
+            .await
+            .unwrap()
+            .item
+            .unwrap();
+        out.push(Delivery::Stream(item));
+    }
+    out
+}
+
+/// The customer's trigger items and profile, for the stream.
+async fn partition_triggers(
+    app: &TestApp,
+    d: &fanloop_store_dynamodb::DynamoStore,
+    customer: &str,
+) -> Vec<Delivery> {
+    let pk = fanloop_store_dynamodb::profile_pk(&app.tenant, &cid(customer));
+    let out = d
+        .client()
+        .query()
+        .table_name(d.table())
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", aws_sdk_dynamodb::types::AttributeValue::S(pk))
+        .send()
+        .await
+        .unwrap();
+    out.items
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| {
+            let sk = i["sk"].as_s().unwrap();
+            sk.starts_with("TRIG#") || sk == "PROFILE"
+        })
+        .map(Delivery::Stream)
+        .collect()
 }
 
 enum Delivery {
@@ -412,4 +465,43 @@ impl NowTs for ManualClock {
     fn now_ts(&self) -> jiff::Timestamp {
         fanloop_domain::Clock::now(self)
     }
+}
+
+async fn an_unhappy_answer_starts_its_campaign_once(b: Backend) {
+    let app = TestApp::new(b).await;
+    define(
+        &app,
+        json!({"campaign_id": "sorry", "name": "We are sorry", "status": "active",
+        "trigger": {"type": "survey_unhappy"}, "frequency_cap_exempt": true,
+        "offer": {"value_minor": 500, "currency": "USD", "valid_days": 30},
+        "templates": template("Sorry", "A coupon: {{ coupon.code }}")}),
+    )
+    .await;
+    customer(&app, "grumpy", json!({})).await;
+    customer(&app, "happy", json!({})).await;
+    deliver(&app, "grumpy").await;
+    deliver(&app, "happy").await;
+    for (who, nps) in [("grumpy", 2), ("happy", 10)] {
+        let r = app
+            .post(
+                "/v1/surveys/after-match/responses",
+                json!({"response_id": format!("r-{who}"), "customer_id": who, "nps": nps,
+                       "comment": "the matchmaking is slow"}),
+            )
+            .await;
+        assert!(r.status.is_success(), "{}", r.body);
+    }
+    deliver(&app, "grumpy").await;
+    deliver(&app, "happy").await;
+    let m = mails(&app);
+    assert_eq!(m.get("grumpy").map(Vec::len), Some(1), "{m:?}");
+    assert!(!m.contains_key("happy"));
+    let log = app.get("/v1/customers/grumpy/messages").await.body;
+    assert!(
+        log["messages"][0]["period"]
+            .as_str()
+            .unwrap()
+            .starts_with("survey_unhappy:"),
+        "{log}"
+    );
 }

@@ -9,8 +9,11 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
-use fanloop_domain::campaigns::triggers::{TRIGGER_TTL_DAYS, TriggerRecord, signup_trigger};
+use fanloop_domain::campaigns::triggers::{
+    TRIGGER_TTL_DAYS, TriggerRecord, signup_trigger, unhappy_trigger,
+};
 use fanloop_domain::ports::{StoreError, TriggerParking};
+use fanloop_domain::surveys::FollowUp;
 use fanloop_domain::{CustomerId, TenantId};
 use jiff::Timestamp;
 
@@ -47,8 +50,8 @@ impl DynamoStore {
     }
 }
 
-/// The trigger record a stream record's new image carries: a trigger item, or a new profile
-/// (a signup). `None` for any other item.
+/// The trigger record a stream record's new image carries: a trigger item, a new profile (a
+/// signup) or a new follow-up (an unhappy answer). `None` for any other item.
 pub fn trigger_from_image(
     image: &HashMap<String, AttributeValue>,
 ) -> Result<Option<(TenantId, TriggerRecord)>, StoreError> {
@@ -76,6 +79,19 @@ pub fn trigger_from_image(
         let profile = item_to_profile(image)?;
         let at = profile.created_at;
         return Ok(signup_trigger(true, &profile, at).map(|t| (tenant, t)));
+    }
+    if sk == "FOLLOWUP" {
+        // `T#{tenant}#FOLLOWUP#{id}`.
+        let pk = get_s(image, "pk").unwrap_or_default();
+        let tenant = pk
+            .strip_prefix("T#")
+            .and_then(|r| r.split_once("#FOLLOWUP#"))
+            .map(|(t, _)| t)
+            .ok_or_else(|| corrupt("follow-up key", pk.to_owned()))?;
+        let tenant = TenantId::parse(tenant).map_err(|e| corrupt("tenant", e.to_string()))?;
+        let f: FollowUp = serde_json::from_str(get_s(image, "doc").unwrap_or_default())
+            .map_err(|e| corrupt("follow-up", e.to_string()))?;
+        return Ok(unhappy_trigger(&f).map(|t| (tenant, t)));
     }
     Ok(None)
 }

@@ -3,6 +3,7 @@
 //! transaction; SQLite serialises writers, so the counters need no shards here.
 
 use async_trait::async_trait;
+use fanloop_domain::campaigns::triggers::unhappy_trigger;
 use fanloop_domain::ports::{FollowUpPage, RecordError, Recorded, StoreError, SurveyStore};
 use fanloop_domain::surveys::{FollowUp, FollowUpStatus, SurveyId, SurveyResponse, Tally};
 use fanloop_domain::{CustomerId, TenantId};
@@ -204,6 +205,9 @@ impl SurveyStore for SqliteStore {
             }
             if let Some(f) = r.followup() {
                 save_followup(&tx, &t, &f)?;
+                if let Some(trigger) = unhappy_trigger(&f) {
+                    crate::triggers::put(&tx, &t, &trigger)?;
+                }
             }
             tx.commit().map_err(db_err)?;
             Ok(Recorded::Created)

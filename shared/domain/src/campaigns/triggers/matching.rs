@@ -31,6 +31,7 @@ pub fn matches(trigger: &Trigger, event: &TriggerEvent) -> bool {
             to.as_ref().is_none_or(|t| t == reached)
         }
         (Trigger::Signup {}, TriggerEvent::Signup {}) => true,
+        (Trigger::SurveyUnhappy {}, TriggerEvent::SurveyUnhappy { .. }) => true,
         _ => false,
     }
 }

@@ -29,6 +29,16 @@ pub enum TriggerEvent {
     TierUp { from: TierName, to: TierName },
     /// The customer's profile was created.
     Signup {},
+    /// An unhappy survey answer (NPS ≤ 6, CSAT ≤ 2): the follow-up it opened (never the
+    /// comment: that is the customer's own words).
+    SurveyUnhappy {
+        followup_id: String,
+        survey_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nps: Option<u8>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        csat: Option<u8>,
+    },
 }
 
 impl TriggerEvent {
@@ -37,13 +47,15 @@ impl TriggerEvent {
             Self::Purchase { .. } => "purchase",
             Self::TierUp { .. } => "tier_up",
             Self::Signup {} => "signup",
+            Self::SurveyUnhappy { .. } => "survey_unhappy",
         }
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TriggerRecord {
-    /// `{kind}:{what caused it}` (`purchase:accrual:o-1`, `tier_up:accrual:o-1`, `signup`):
+    /// `{kind}:{what caused it}` (`purchase:accrual:o-1`, `tier_up:accrual:o-1`, `signup`,
+    /// `survey_unhappy:{followup id}`):
     /// the same for a retried write, unique per customer.
     pub id: String,
     pub customer_id: CustomerId,
@@ -108,5 +120,21 @@ pub fn signup_trigger(created: bool, p: &Profile, now: Timestamp) -> Option<Trig
         customer_id: p.customer_id.clone(),
         occurred_at: now,
         event: TriggerEvent::Signup {},
+    })
+}
+
+/// The trigger of an unhappy answer from a known customer (an anonymous one has nobody to
+/// mail).
+pub fn unhappy_trigger(f: &crate::surveys::FollowUp) -> Option<TriggerRecord> {
+    Some(TriggerRecord {
+        id: format!("survey_unhappy:{}", f.id),
+        customer_id: f.customer_id.clone()?,
+        occurred_at: f.opened_at,
+        event: TriggerEvent::SurveyUnhappy {
+            followup_id: f.id.clone(),
+            survey_id: f.survey_id.to_string(),
+            nps: f.nps,
+            csat: f.csat,
+        },
     })
 }
