@@ -169,7 +169,7 @@ pub fn raw_sqlite(dir: &Path, n: usize) -> Result<(), String> {
 }
 
 /// Campaigns on the bench store, writing to `dir/outbox`, with the clock at `at`.
-fn bench_campaigns(
+pub(crate) fn bench_campaigns(
     dir: &Path,
     store: &SqliteStore,
     at: jiff::Timestamp,
@@ -188,6 +188,7 @@ fn bench_campaigns(
         public_url: "https://fanloop.example".into(),
         default_sender: fanloop_domain::values::Email::parse("bench@fanloop.example").ok(),
         pacer: std::sync::Arc::new(fanloop_campaigns::Pacer::new(0)),
+        item_rows: Default::default(),
     })
 }
 

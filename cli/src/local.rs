@@ -77,6 +77,7 @@ pub fn campaigns(
         public_url,
         default_sender: Some(Email::parse(sender).map_err(|e| format!("FANLOOP_SENDER {e}"))?),
         pacer: Arc::new(Pacer::new(0)),
+        item_rows: Default::default(),
     })
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 mod bench;
 mod bench_analytics;
+mod bench_campaigns;
 mod campaign;
 mod import;
 mod local;
@@ -78,6 +79,12 @@ enum Command {
         /// Only the raw SQLite row (the baseline of `scripts/bench-http`).
         #[arg(long)]
         raw_only: bool,
+        /// Only the campaign engine: triggered mails, and a broadcast over `--customers`.
+        #[arg(long)]
+        campaigns: bool,
+        /// Customers of the broadcast benchmark (with `--campaigns`).
+        #[arg(long, default_value_t = 1_000_000)]
+        customers: usize,
     },
     /// Import customers or behaviour events from a CSV file (resumable; a rerun changes nothing).
     Import {
@@ -443,7 +450,13 @@ async fn main() -> ExitCode {
         Command::Bench {
             operations,
             raw_only: true,
+            ..
         } => bench::raw_sqlite(&cli.data_dir.join("bench"), operations),
+        Command::Bench {
+            campaigns: true,
+            customers,
+            ..
+        } => bench_campaigns::run(&cli.data_dir.join("bench"), customers).await,
         Command::Bench { operations, .. } => {
             bench::run(&cli.data_dir.join("bench"), operations).await
         }

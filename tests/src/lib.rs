@@ -173,6 +173,7 @@ pub fn campaigns(
             fanloop_domain::values::Email::parse("hello@star-arena.example").unwrap(),
         ),
         pacer: Arc::new(fanloop_campaigns::Pacer::new(0)),
+        item_rows: Default::default(),
     };
     (Arc::new(c), dir)
 }

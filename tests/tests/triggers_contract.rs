@@ -27,6 +27,7 @@ both_stores!(
     tier_up_and_signup_start_their_campaigns,
     quiet_hours_park_a_send_and_max_delay_drops_it,
     an_unhappy_answer_starts_its_campaign_once,
+    a_thank_you_recommends_what_is_bought_together_never_what_is_owned,
 );
 
 fn template(subject: &str, text: &str) -> Value {
@@ -504,4 +505,69 @@ async fn an_unhappy_answer_starts_its_campaign_once(b: Backend) {
             .starts_with("survey_unhappy:"),
         "{log}"
     );
+}
+
+async fn buy(app: &TestApp, id: &str, event: &str, sku: &str) {
+    let r = app
+        .post(
+            &format!("/v1/customers/{id}/points/accruals"),
+            json!({"event_id": event, "kind": "purchase", "amount_minor": 999, "currency": "USD",
+                   "item": {"sku": sku}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+}
+
+async fn a_thank_you_recommends_what_is_bought_together_never_what_is_owned(b: Backend) {
+    let app = TestApp::new(b).await;
+    let r = app
+        .put(
+            "/v1/settings",
+            json!({"catalogue": [
+                {"sku": "skin-dragon", "name": "Dragon Skin Pack", "category": "skins"},
+                {"sku": "skin-phoenix", "name": "Phoenix Skin Pack", "category": "skins",
+                 "url": "https://shop.example/skin-phoenix"},
+                {"sku": "gems", "name": "100 Gems", "category": "currency"},
+                {"sku": "pass", "name": "Season Pass", "category": "season"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Customer a bought the pass, then the dragon skin: they go together. b bought the
+    // phoenix skin twice: the category's top seller.
+    customer(&app, "a", json!({"tags": []})).await;
+    customer(&app, "b", json!({"tags": []})).await;
+    buy(&app, "a", "a-1", "pass").await;
+    buy(&app, "a", "a-2", "skin-dragon").await;
+    buy(&app, "b", "b-1", "skin-phoenix").await;
+    buy(&app, "b", "b-2", "skin-phoenix").await;
+    let mut def = thank_you();
+    def["templates"] = template(
+        "Thanks",
+        "{% for r in recommendations %}{{ r.name }};{% endfor %}",
+    );
+    define(&app, def).await;
+    // The fan owns the gems and buys the dragon skin.
+    customer(&app, "fan", json!({})).await;
+    buy(&app, "fan", "f-1", "gems").await;
+    deliver(&app, "fan").await;
+    purchase(&app, "fan", "f-2", 999).await;
+    deliver(&app, "fan").await;
+    let files = outbox_files(&app.outbox);
+    let texts: Vec<String> = files.iter().map(|(_, raw)| mail_text(raw)).collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("Season Pass;Phoenix Skin Pack;")),
+        "{texts:?}"
+    );
+    assert!(!texts.iter().any(|t| t.contains("100 Gems")), "owned");
+    // A bad catalogue is refused, naming the field.
+    let r = app
+        .put(
+            "/v1/settings",
+            json!({"catalogue": [{"sku": "x", "name": "X"}, {"sku": "x", "name": "Y"}]}),
+        )
+        .await;
+    r.assert_problem(422, "validation-error");
+    assert_eq!(r.fields(), ["catalogue[1].sku"]);
 }

@@ -59,6 +59,9 @@ pub struct TenantSettings {
     pub events: crate::events::EventsSettings,
     /// RFM thresholds, window and reporting currency.
     pub rfm: crate::rfm::RfmSettings,
+    /// What the tenant sells (`{sku, name, category?, url?, image?}`, at most 1,000): what a
+    /// thank-you recommends from.
+    pub catalogue: Vec<crate::campaigns::recommend::CatalogueItem>,
 }
 
 impl Default for TenantSettings {
@@ -74,6 +77,7 @@ impl Default for TenantSettings {
             campaigns: CampaignSettings::default(),
             events: Default::default(),
             rfm: Default::default(),
+            catalogue: Vec::new(),
         }
     }
 }
@@ -149,6 +153,7 @@ impl TenantSettings {
         self.campaigns.validate(&self.points, &mut errs);
         self.events.validate(&mut errs);
         self.rfm.validate(&mut errs);
+        crate::campaigns::recommend::validate_catalogue(&self.catalogue, &mut errs);
         errs.into_result()
     }
 }

@@ -114,5 +114,6 @@ pub async fn campaigns_from_env() -> Result<Campaigns, ConfigError> {
         public_url,
         default_sender: Some(sender),
         pacer: Arc::new(Pacer::new(rate)),
+        item_rows: Default::default(),
     })
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use fanloop_domain::campaigns::definition::Templates as DefinedTemplates;
 use fanloop_domain::campaigns::quiet::QuietHours;
+use fanloop_domain::campaigns::recommend::recommend;
 use fanloop_domain::campaigns::triggers::TriggerEvent;
 use fanloop_domain::campaigns::{
     CampaignKind, CampaignRef, CouponOffer, DryRunRecipient, Message, MessageStatus, Recipient,
@@ -21,7 +22,8 @@ use fanloop_domain::settings::TenantSettings;
 use fanloop_domain::tenant::OsRandom;
 use fanloop_domain::{CustomerId, TenantId};
 use fanloop_mail::templates::{
-    BrandContext, CouponContext, MailContext, PointsContext, PurchaseContext, format_amount,
+    BrandContext, CouponContext, ItemContext, MailContext, PointsContext, PurchaseContext,
+    format_amount,
 };
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -102,6 +104,41 @@ impl Job {
 
     /// Claims and sends one mail; `known` says whether `r` is a fresh index read the claim may
     /// start from (a run) or only a hint to read again (a single send).
+    /// A purchase's thank-you: up to three catalogue items the customer does not own.
+    async fn recommendations(&self, owned: &[String]) -> Result<Vec<ItemContext>, StoreError> {
+        let s = &self.settings;
+        let bought = match &self.rule {
+            SendRule::Event(e) => match &e.record.event {
+                TriggerEvent::Purchase { item: Some(i), .. } => i.sku.to_string(),
+                _ => return Ok(Vec::new()),
+            },
+            _ => return Ok(Vec::new()),
+        };
+        if s.catalogue.is_empty() {
+            return Ok(Vec::new());
+        }
+        let cs = &self.campaigns;
+        let rows = cs
+            .item_rows
+            .get(
+                cs.store.as_ref(),
+                &self.tenant,
+                cs.clock.now(),
+                &s.timezone.tz(),
+            )
+            .await?;
+        Ok(recommend(&s.catalogue, &bought, owned, &rows)
+            .into_iter()
+            .map(|c| ItemContext {
+                sku: c.sku.to_string(),
+                name: c.name.as_str().to_owned(),
+                category: c.category.as_ref().map(ToString::to_string),
+                url: c.url.as_ref().map(|u| u.as_str().to_owned()),
+                image: c.image.as_ref().map(|u| u.as_str().to_owned()),
+            })
+            .collect())
+    }
+
     /// What the triggering purchase was, for the template.
     fn purchase(&self) -> Option<PurchaseContext> {
         let SendRule::Event(e) = &self.rule else {
@@ -254,6 +291,7 @@ impl Job {
                     .to_string(),
             }),
             purchase: self.purchase(),
+            recommendations: self.recommendations(&r.account.totals.items).await?,
             unsubscribe_url: cs.unsubscribe_url(&self.tenant, &r.profile.customer_id),
         };
         let rendered = match &self.source {

@@ -6,6 +6,7 @@
 #[cfg(feature = "aws")]
 pub mod aws;
 mod defined;
+pub mod items;
 mod job;
 pub mod pacer;
 pub mod runner;

@@ -60,6 +60,8 @@ pub struct Campaigns {
     /// The From address when the tenant set none (on AWS: the verified SES identity).
     pub default_sender: Option<Email>,
     pub pacer: Arc<Pacer>,
+    /// The item counters recommendations rank from, cached per tenant.
+    pub item_rows: crate::items::ItemRows,
 }
 
 impl Campaigns {

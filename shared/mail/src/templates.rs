@@ -98,7 +98,19 @@ pub struct MailContext {
     pub coupon: Option<CouponContext>,
     /// The purchase that triggered the mail (`None` for other campaigns).
     pub purchase: Option<PurchaseContext>,
+    /// Up to three catalogue items for the customer (empty but for a purchase's thank-you).
+    pub recommendations: Vec<ItemContext>,
     pub unsubscribe_url: String,
+}
+
+/// A catalogue item.
+#[derive(Clone, Debug, Serialize)]
+pub struct ItemContext {
+    pub sku: String,
+    pub name: String,
+    pub category: Option<String>,
+    pub url: Option<String>,
+    pub image: Option<String>,
 }
 
 /// What was bought, as the accrual said.
@@ -161,6 +173,13 @@ impl MailContext {
                 category: Some("skins".into()),
                 amount: Some(format_amount(999, "USD")),
             }),
+            recommendations: vec![ItemContext {
+                sku: "skin-phoenix".into(),
+                name: "Phoenix Skin Pack".into(),
+                category: Some("skins".into()),
+                url: Some("https://example.com/shop/skin-phoenix".into()),
+                image: None,
+            }],
             unsubscribe_url: "https://example.com/unsubscribe/v1.x.y".into(),
         }
     }

@@ -39,6 +39,7 @@ pub fn account_counters(
                 let at = e.occurred_at.unwrap_or(e.at).min(e.at);
                 let facts_day = local_day(at, tz);
                 commerce(&mut c, *kind, e, facts_day, 1);
+                co_purchases(&mut c, before, *kind, e, facts_day);
                 marks(&mut c, after, *kind, e, facts_day, &mut first_gift);
             }
             LedgerKind::Redemption => c.day(day, "points_redeemed", -points),
@@ -65,6 +66,29 @@ pub fn account_counters(
         );
     }
     c
+}
+
+/// Items bought together: a purchase of X by a customer whose last purchases were Y… adds
+/// `co.Y` to X's row and `co.X` to each Y's (the last 5 distinct, so a purchase writes at most 6
+/// item rows). A refund leaves them: they say what was chosen together.
+fn co_purchases(c: &mut Counters, before: &Account, kind: AccrualKind, e: &LedgerEntry, day: Date) {
+    const PAIRED: usize = 5;
+    let (AccrualKind::Purchase, Some(item)) = (kind, e.facts.context.item.as_ref()) else {
+        return;
+    };
+    let sku = item.sku.as_str();
+    let co = crate::campaigns::recommend::CO_PREFIX;
+    for other in before
+        .totals
+        .items
+        .iter()
+        .rev()
+        .filter(|o| o.as_str() != sku)
+        .take(PAIRED)
+    {
+        c.add(Scope::Item, Some(day), sku, format!("{co}{other}"), 1);
+        c.add(Scope::Item, Some(day), other, format!("{co}{sku}"), 1);
+    }
 }
 
 /// Purchases, revenue, gifts and watch time of an accrual (`sign` 1) or its reversal (−1).

@@ -8,6 +8,7 @@ pub mod broadcast;
 pub mod definition;
 pub mod holdout;
 pub mod quiet;
+pub mod recommend;
 pub mod schedule;
 pub mod triggers;
 pub mod unsubscribe;

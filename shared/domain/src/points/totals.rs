@@ -51,6 +51,10 @@ pub struct Totals {
     /// Purchases per item category (the favourite category of churn analytics).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub categories: BTreeMap<String, u64>,
+    /// The SKUs bought (a refunded purchase taken out), most recent last, at most
+    /// [`Totals::ITEMS_CAP`]: what recommendations leave out and co-purchases pair with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<String>,
     /// What the customer bought and whom they gifted on their latest day, so analytics count
     /// each buyer of an item and each gifter of a streamer once per day.
     #[serde(default, skip_serializing_if = "DayMarks::is_empty")]
@@ -107,6 +111,9 @@ impl DayMarks {
 }
 
 impl Totals {
+    /// Distinct SKUs kept in [`Totals::items`].
+    pub const ITEMS_CAP: usize = 50;
+
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
@@ -145,6 +152,16 @@ impl Totals {
                 step(month.spend.entry(currency.clone()).or_insert(0), amount);
                 if let Some(cat) = f.context.item.as_ref().and_then(|i| i.category.as_ref()) {
                     step(self.categories.entry(cat.to_string()).or_insert(0), 1);
+                }
+                if let Some(item) = &f.context.item {
+                    let sku = item.sku.as_str();
+                    self.items.retain(|s| s != sku);
+                    if add {
+                        self.items.push(sku.to_owned());
+                        if self.items.len() > Self::ITEMS_CAP {
+                            self.items.remove(0);
+                        }
+                    }
                 }
                 if add {
                     self.first_purchase_at = Some(self.first_purchase_at.map_or(at, |t| t.min(at)));
