@@ -11,7 +11,7 @@ use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use fanloop_domain::TenantId;
 use fanloop_domain::campaigns::definition::{
-    Audience, CampaignId, CampaignRecord, CampaignStatus, NewCampaign, Trigger,
+    Audience, CampaignId, CampaignRecord, CampaignStatus, NewCampaign,
 };
 use fanloop_domain::ports::documents;
 use fanloop_domain::segments::Segment;
@@ -50,7 +50,7 @@ async fn read(
         "templates",
         &c.templates,
         c.offer.is_some(),
-        matches!(c.trigger, Trigger::Purchase { .. }),
+        &c.trigger,
     )?;
     if let Some(Audience::Segment(id)) = &c.audience {
         let seg: Option<Segment> =

@@ -674,6 +674,20 @@ pub trait DocumentStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
+/// The customers holding points of a lot month: the points-expiring reminders' index, kept by
+/// the stores with every account write ([`crate::points::Account::lot_months`]).
+#[async_trait]
+pub trait LotIndex: Send + Sync {
+    /// Every customer indexed under `month` (`YYYY-MM`), in no particular order. An entry may
+    /// be stale (the lot spent by a write the index has seen, or expired): the caller checks the
+    /// account.
+    async fn customers_with_lot(
+        &self,
+        tenant: &TenantId,
+        month: &str,
+    ) -> Result<Vec<CustomerId>, StoreError>;
+}
+
 /// Trigger records whose mail waits for the end of quiet hours, taken up by the hourly run.
 #[async_trait]
 pub trait TriggerParking: Send + Sync {
@@ -804,6 +818,7 @@ pub trait Store:
     + AnalyticsStore
     + DocumentStore
     + TriggerParking
+    + LotIndex
 {
 }
 impl<
@@ -815,7 +830,8 @@ impl<
         + EventStore
         + AnalyticsStore
         + DocumentStore
-        + TriggerParking,
+        + TriggerParking
+        + LotIndex,
 > Store for T
 {
 }

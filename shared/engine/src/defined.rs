@@ -41,8 +41,13 @@ impl Campaigns {
             return Err(RunError::NotActive(record.status));
         }
         let c = parse_definition(&record)?;
-        let Trigger::Broadcast { at } = c.trigger else {
-            return Err(RunError::NotRunnable(trigger_name(&c.trigger)));
+        let at = match c.trigger {
+            Trigger::Broadcast { at } => at,
+            Trigger::PointsExpiring { days_before } => {
+                let days = u32::try_from(days_before.get()).unwrap_or(365);
+                return self.run_expiring(tenant, id, c, days, as_of, dry_run).await;
+            }
+            _ => return Err(RunError::NotRunnable(trigger_name(&c.trigger))),
         };
         let audience = self.audience(tenant, c.audience.as_ref()).await?;
         let mut job = self.job_base(tenant, as_of, dry_run).await?;
@@ -105,8 +110,8 @@ impl Campaigns {
         Ok(report)
     }
 
-    /// Runs every active broadcast of every tenant and the triggered sends parked for the end
-    /// of quiet hours (the hourly schedule); a failure is logged and reported after the others
+    /// Runs every active broadcast and points-expiring reminder of every tenant and the
+    /// triggered sends parked for the end of quiet hours (the hourly schedule); a failure is logged and reported after the others
     /// ran.
     /// `only`: one tenant's (a backfill by hand, tests).
     pub async fn run_defined_all(
@@ -135,12 +140,14 @@ impl Campaigns {
                     }
                 };
             for r in records {
-                let broadcast = r
+                // The hourly run sends broadcasts and points-expiring reminders (the lot
+                // markers make the hourly repeats send nothing twice).
+                let runs_hourly = r
                     .definition
                     .get("trigger")
                     .and_then(|t| t.get("type"))
-                    .is_some_and(|t| t == "broadcast");
-                if r.status != CampaignStatus::Active || !broadcast {
+                    .is_some_and(|t| t == "broadcast" || t == "points_expiring");
+                if r.status != CampaignStatus::Active || !runs_hourly {
                     continue;
                 }
                 match self

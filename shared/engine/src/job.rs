@@ -22,8 +22,8 @@ use fanloop_domain::settings::TenantSettings;
 use fanloop_domain::tenant::OsRandom;
 use fanloop_domain::{CustomerId, TenantId};
 use fanloop_mail::templates::{
-    BrandContext, CouponContext, ItemContext, MailContext, PointsContext, PurchaseContext,
-    format_amount,
+    BrandContext, CouponContext, ExpiringContext, ItemContext, MailContext, PointsContext,
+    PurchaseContext, format_amount,
 };
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -292,6 +292,22 @@ impl Job {
             }),
             purchase: self.purchase(),
             recommendations: self.recommendations(&r.account.totals.items).await?,
+            expiring: match &self.rule {
+                SendRule::Expiring(x) => {
+                    x.points(&r.account, self.due.as_of)
+                        .map(|points| ExpiringContext {
+                            points,
+                            last_day: x
+                                .expires_at
+                                .checked_sub(jiff::SignedDuration::from_millis(1))
+                                .unwrap_or(x.expires_at)
+                                .to_zoned(s.timezone.tz())
+                                .date()
+                                .to_string(),
+                        })
+                }
+                _ => None,
+            },
             unsubscribe_url: cs.unsubscribe_url(&self.tenant, &r.profile.customer_id),
         };
         let rendered = match &self.source {

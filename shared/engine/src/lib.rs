@@ -6,6 +6,7 @@
 #[cfg(feature = "aws")]
 pub mod aws;
 mod defined;
+mod expiring;
 pub mod items;
 mod job;
 pub mod pacer;

@@ -100,7 +100,17 @@ pub struct MailContext {
     pub purchase: Option<PurchaseContext>,
     /// Up to three catalogue items for the customer (empty but for a purchase's thank-you).
     pub recommendations: Vec<ItemContext>,
+    /// The lot a points-expiring reminder is about (`None` for other campaigns).
+    pub expiring: Option<ExpiringContext>,
     pub unsubscribe_url: String,
+}
+
+/// Points about to expire.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExpiringContext {
+    pub points: u64,
+    /// The last day they can be used, in the customer's time zone (`2026-11-30`).
+    pub last_day: String,
 }
 
 /// A catalogue item.
@@ -180,6 +190,10 @@ impl MailContext {
                 url: Some("https://example.com/shop/skin-phoenix".into()),
                 image: None,
             }],
+            expiring: Some(ExpiringContext {
+                points: 350,
+                last_day: "2026-11-30".into(),
+            }),
             unsubscribe_url: "https://example.com/unsubscribe/v1.x.y".into(),
         }
     }
@@ -411,23 +425,27 @@ impl Templates {
 
 impl Templates {
     /// Checks a campaign definition's own wording: each part of each locale rendered with
-    /// sample data (a coupon only `with_coupon`: the definition has an offer; a purchase only
-    /// `with_purchase`: it is triggered by one); errors name
+    /// sample data (a coupon only `with_coupon`: the definition has an offer; a purchase and
+    /// recommendations only for a purchase trigger, a lot only for points expiring); errors name
     /// `{prefix}.{locale}.{part}`.
     pub fn check_campaign_templates(
         &self,
         prefix: &str,
         templates: &definition::Templates,
         with_coupon: bool,
-        with_purchase: bool,
+        trigger: &definition::Trigger,
     ) -> Result<(), ValidationErrors> {
         let mut errs = ValidationErrors::default();
         let mut ctx = MailContext::sample();
         if !with_coupon {
             ctx.coupon = None;
         }
-        if !with_purchase {
+        if !matches!(trigger, definition::Trigger::Purchase { .. }) {
             ctx.purchase = None;
+            ctx.recommendations.clear();
+        }
+        if !matches!(trigger, definition::Trigger::PointsExpiring { .. }) {
+            ctx.expiring = None;
         }
         for (locale, t) in &templates.0 {
             for ((part, ext), src) in PARTS.iter().zip([&t.subject.0, &t.html.0, &t.text.0]) {

@@ -27,6 +27,7 @@ mod documents;
 mod events;
 mod item;
 mod lookups;
+mod lots;
 mod points;
 mod profiles;
 mod surveys;

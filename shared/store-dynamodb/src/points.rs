@@ -216,6 +216,12 @@ impl DynamoStore {
             items.extend(self.coupon_items(tenant, c)?);
         }
         items.extend(self.trigger_items(tenant, customer, &change.triggers)?);
+        items.extend(self.lot_items(
+            tenant,
+            customer,
+            &record.account.lot_months(),
+            &change.account.lot_months(),
+        )?);
         // The activity counts from the last activity as of `rev` (activity bumps it too).
         let mut counters = change.counters.clone();
         if let Some(activity) = activity {

@@ -416,6 +416,13 @@ impl ProfileStore for DynamoStore {
                 for t in crate::analytics::segments_of(item).tokens() {
                     deletes.push(lookups::lookup_key_of(tenant, &t, customer));
                 }
+                if let Some(acct) = get_s(item, "account")
+                    && let Ok(a) = serde_json::from_str::<fanloop_domain::points::Account>(acct)
+                {
+                    for m in a.lot_months() {
+                        deletes.push(crate::lots::lot_key(tenant, &m, customer));
+                    }
+                }
             } else {
                 deletes.push(
                     item.iter()

@@ -122,7 +122,8 @@ pub(crate) fn parked_key_of(
 }
 
 impl DynamoStore {
-    fn delete_op(
+    /// A transaction's unconditional `Delete` of `k`.
+    pub(crate) fn delete_op(
         &self,
         k: HashMap<String, AttributeValue>,
     ) -> Result<TransactWriteItem, StoreError> {

@@ -16,6 +16,7 @@ mod conn;
 mod documents;
 mod events;
 mod lookups;
+mod lots;
 mod points;
 mod profiles;
 mod schema;

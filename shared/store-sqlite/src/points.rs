@@ -239,6 +239,7 @@ impl PointsStore for SqliteStore {
                 None => None,
             };
             save_account(&tx, &t, &c, &json("account", &ch.account)?, touched.as_ref())?;
+            crate::lots::sync(&tx, &t, &c, &record.account.lot_months(), &ch.account.lot_months())?;
             for e in &ch.entries {
                 let (fingerprint, result) = if e.key == ch.posting.key {
                     (Some(ch.posting.fingerprint.clone()), Some(json("posting", &ch.posting.result)?))

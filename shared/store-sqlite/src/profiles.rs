@@ -297,6 +297,7 @@ impl ProfileStore for SqliteStore {
                     "DELETE FROM lookups WHERE tenant_id = ?1 AND customer_id = ?2",
                     "DELETE FROM trigger_outbox WHERE tenant_id = ?1 AND customer_id = ?2",
                     "DELETE FROM parked_triggers WHERE tenant_id = ?1 AND customer_id = ?2",
+                    "DELETE FROM lot_index WHERE tenant_id = ?1 AND customer_id = ?2",
                 ] {
                     tx.execute(sql, params![t, c]).map_err(db_err)?;
                 }

@@ -200,6 +200,14 @@ const MIGRATIONS: &[&str] = &[
         record TEXT NOT NULL,
         PRIMARY KEY (tenant_id, not_before, customer_id, id)
      ) WITHOUT ROWID;",
+    // 13: who holds points of which lot month (the points-expiring reminders' index; accounts
+    // written before join it on their next write).
+    "CREATE TABLE lot_index (
+        tenant_id TEXT NOT NULL,
+        month TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, month, customer_id)
+     ) WITHOUT ROWID;",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

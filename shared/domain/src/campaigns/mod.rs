@@ -6,6 +6,7 @@ pub mod audience;
 pub mod backlog;
 pub mod broadcast;
 pub mod definition;
+pub mod expiring;
 pub mod holdout;
 pub mod quiet;
 pub mod recommend;

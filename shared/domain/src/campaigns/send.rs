@@ -6,6 +6,7 @@ use std::sync::Arc;
 use jiff::{SignedDuration, Timestamp};
 
 use super::broadcast::BroadcastRule;
+use super::expiring::ExpiringRule;
 use super::quiet::QuietHours;
 use super::triggers::EventRule;
 use super::{
@@ -81,6 +82,8 @@ pub enum SendRule {
     /// A trigger record: due when it happened; dropped when quiet hours would hold it past its
     /// `max_delay`.
     Event(Arc<EventRule>),
+    /// A lot of points about to expire: due while the customer still holds points of it.
+    Expiring(Arc<ExpiringRule>),
 }
 
 impl SendRule {
@@ -88,7 +91,7 @@ impl SendRule {
     fn kind(&self) -> Option<CampaignKind> {
         match self {
             Self::Builtin(k) => Some(*k),
-            Self::Broadcast(_) | Self::Event(_) => None,
+            Self::Broadcast(_) | Self::Event(_) | Self::Expiring(_) => None,
         }
     }
 }
@@ -207,6 +210,10 @@ pub fn decide(
                 && b.audience.includes(&r.profile, &r.account, plan.now)
         }
         SendRule::Event(e) => e.audience.includes(&r.profile, &r.account, plan.now),
+        SendRule::Expiring(x) => {
+            x.points(&r.account, plan.due.as_of).is_some()
+                && x.audience.includes(&r.profile, &r.account, plan.now)
+        }
     };
     if !due {
         return Err(SkipReason::NoLongerDue);

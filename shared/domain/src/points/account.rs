@@ -81,12 +81,22 @@ fn first_of_month(d: Date) -> Date {
 }
 
 /// The instant a lot of month `key` expires: the start of the next month in `tz`.
-fn lot_expiry(key: &str, tz: &TimeZone) -> Option<Timestamp> {
+pub fn lot_expiry(key: &str, tz: &TimeZone) -> Option<Timestamp> {
     let next = parse_month(key)?.checked_add(1.month()).ok()?;
     next.to_zoned(tz.clone()).ok().map(|z| z.timestamp())
 }
 
 impl Account {
+    /// The months of the lots holding points (`YYYY-MM`): the keys of the points-expiring
+    /// index the stores keep beside the account.
+    pub fn lot_months(&self) -> std::collections::BTreeSet<String> {
+        self.lots
+            .iter()
+            .filter(|(_, p)| **p > 0)
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
     /// Unexpired-or-not lots less the debt: below zero only while there is a debt.
     pub fn balance(&self) -> i64 {
         let lots: u64 = self.lots.values().sum();
