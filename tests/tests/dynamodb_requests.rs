@@ -270,3 +270,119 @@ async fn requests_per_operation() {
     expected.push("BatchGetItem");
     assert_eq!(requests.take(), expected, "segment preview");
 }
+
+/// The campaign engine's requests on the wire: a broadcast run (the tenant's pass, then per
+/// recipient the claim and the finish), and a purchase's trigger record handled (definitions,
+/// the customer, the claim, the finish). Counted as operation → number; never a Scan.
+#[tokio::test]
+async fn campaign_engine_requests() {
+    use std::collections::BTreeMap;
+    let requests = Requests::default();
+    let store = Arc::new(counted_store(&requests));
+    let backend = fanloop_tests::Backend::Dynamo(store.clone());
+    let (tenant, _) = backend.tenant().await;
+    let at = ts("2027-02-10T10:00:00Z");
+    let clock = Arc::new(fanloop_domain::clock::ManualClock::new(at));
+    let (campaigns, _outbox) = fanloop_tests::campaigns(&backend, clock, None);
+    let patch = ProfilePatch::from_json(
+        json!({"email": "fan@example.com", "consent": {"email_marketing": true}}),
+        jiff::civil::date(2026, 1, 1),
+    )
+    .unwrap();
+    for i in 0..3 {
+        let c = CustomerId::parse(format!("fan{i}")).unwrap();
+        store.upsert_profile(&tenant, &c, &patch, at).await.unwrap();
+    }
+    for def in [
+        json!({"campaign_id": "lny", "name": "LNY", "status": "active",
+               "trigger": {"type": "broadcast", "at": "2027-02-10T10:00"},
+               "templates": {"en": {"subject": "Hi", "html": "<p>Hi</p>", "text": "Hi"}}}),
+        json!({"campaign_id": "thanks", "name": "Thanks", "status": "active",
+               "trigger": {"type": "purchase"}, "frequency_cap_exempt": true,
+               "templates": {"en": {"subject": "Thanks", "html": "<p>Thanks</p>", "text": "Thanks"}}}),
+    ] {
+        let c = fanloop_domain::campaigns::definition::NewCampaign::read(def.clone()).unwrap();
+        let record = fanloop_domain::campaigns::definition::CampaignRecord {
+            campaign_id: c.campaign_id,
+            status: fanloop_domain::campaigns::definition::CampaignStatus::Active,
+            definition: def,
+            created_at: at,
+            updated_at: at,
+        };
+        fanloop_domain::ports::documents::create(store.as_ref(), &tenant, &record)
+            .await
+            .unwrap();
+    }
+    let count = |ops: Vec<String>| {
+        let mut m: BTreeMap<String, usize> = BTreeMap::new();
+        for o in ops {
+            *m.entry(o).or_default() += 1;
+        }
+        m
+    };
+    requests.take();
+    let id = fanloop_domain::campaigns::definition::CampaignId::parse("lny").unwrap();
+    let r = campaigns
+        .run_defined(&tenant, &id, None, false)
+        .await
+        .unwrap();
+    assert_eq!(r.sent, 3);
+    let broadcast = count(requests.take());
+    // The pass: 8 Query (a shard each) + 1 BatchGetItem per 96 customers; fixed: the
+    // definition, the tenant, the settings (3 GetItem); per recipient: the claim (2 GetItem:
+    // the customer and the marker; 1 TransactWriteItems) and the finish (1 UpdateItem).
+    let n = 3;
+    let want = |pairs: &[(&str, usize)]| -> BTreeMap<String, usize> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+    };
+    assert_eq!(
+        broadcast,
+        want(&[
+            ("BatchGetItem", 1),
+            ("GetItem", 3 + 2 * n),
+            ("Query", 8),
+            ("TransactWriteItems", n),
+            ("UpdateItem", n)
+        ]),
+        "broadcast"
+    );
+
+    let settings = store.settings(&tenant).await.unwrap().settings;
+    let req = AccrualRequest::from_json(
+        json!({"event_id": "o-1", "kind": "purchase", "amount_minor": 999, "currency": "USD"}),
+        &settings.points.earning,
+        at,
+    )
+    .unwrap();
+    let fan = CustomerId::parse("fan0").unwrap();
+    service::accrue(store.as_ref(), &settings, &tenant, &fan, req, at)
+        .await
+        .ok()
+        .unwrap();
+    let record = fanloop_domain::campaigns::triggers::TriggerRecord {
+        id: "purchase:accrual:o-1".into(),
+        customer_id: fan.clone(),
+        occurred_at: at,
+        event: fanloop_domain::campaigns::triggers::TriggerEvent::Purchase {
+            amount_minor: Some(999),
+            currency: Some("USD".into()),
+            item: None,
+        },
+    };
+    requests.take();
+    let report = campaigns.handle_trigger(&tenant, &record).await.unwrap();
+    assert_eq!(report.campaigns["thanks"], "sent");
+    let triggered = count(requests.take());
+    // The definitions (1 Query), the customer, the tenant, the settings, the claim (2 GetItem +
+    // 1 TransactWriteItems), the finish (1 UpdateItem).
+    assert_eq!(
+        triggered,
+        want(&[
+            ("GetItem", 5),
+            ("Query", 1),
+            ("TransactWriteItems", 1),
+            ("UpdateItem", 1)
+        ]),
+        "triggered send"
+    );
+}
