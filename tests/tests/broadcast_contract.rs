@@ -16,6 +16,7 @@ both_stores!(
     the_control_group_is_recorded_not_mailed_and_stable,
     quiet_hours_hold_a_send_for_a_later_run,
     what_cannot_run_says_why,
+    the_tenant_default_quiet_hours_apply_when_a_campaign_sets_none,
 );
 
 fn vip() -> Value {
@@ -243,6 +244,19 @@ async fn the_control_group_is_recorded_not_mailed_and_stable(b: Backend) {
     for id in &ids {
         assert_eq!(got.contains_key(id.as_str()), !held.contains(&id), "{id}");
     }
+    // The control group is recorded in each held-out customer's log, without a coupon.
+    let log = app
+        .get(&format!("/v1/customers/{}/messages", held[0]))
+        .await
+        .body;
+    assert_eq!(
+        (
+            log["messages"][0]["status"].as_str(),
+            log["messages"][0]["coupon"].is_null()
+        ),
+        (Some("held_out"), true),
+        "{log}"
+    );
     // The same group on the next run: nobody new is mailed, the held-out are held out again.
     let again = run(&app, "lny-2027", "2027-02-10T11:00:00Z").await;
     assert_eq!(again["skipped"]["held_out"], r["skipped"]["held_out"]);
@@ -370,4 +384,34 @@ async fn what_cannot_run_says_why(b: Backend) {
         .await
         .assert_problem(404, "not-found");
     assert!(outbox_files(&app.outbox).is_empty());
+}
+
+async fn the_tenant_default_quiet_hours_apply_when_a_campaign_sets_none(b: Backend) {
+    let app = TestApp::new(b).await;
+    let r = app
+        .put(
+            "/v1/settings",
+            json!({"campaigns": {"quiet_hours": {"start": "22:00", "end": "08:00"}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .put(
+            "/v1/settings",
+            json!({"campaigns": {"quiet_hours": {"start": "25:00", "end": "08:00"}}}),
+        )
+        .await;
+    r.assert_problem(422, "validation-error");
+    customer(&app, "utc", json!({"tags": ["vip"]})).await;
+    let late = lny(
+        json!({"campaign_id": "late", "trigger": {"type": "broadcast", "at": "2027-02-10T23:00"}}),
+    );
+    assert_eq!(
+        app.post("/v1/campaigns", late).await.status,
+        StatusCode::CREATED
+    );
+    let r = run(&app, "late", "2027-02-10T23:00:00Z").await;
+    assert_eq!(sent_and(&r, "quiet_hours"), (Some(0), Some(1)), "{r}");
+    let r = run(&app, "late", "2027-02-11T08:00:00Z").await;
+    assert_eq!(r["sent"], 1, "{r}");
 }

@@ -221,7 +221,7 @@ pub(crate) fn configure(job: &mut Job, id: &CampaignId, c: NewCampaign) {
     job.holdout_percent = c
         .holdout_percent
         .map_or(0, |p| u8::try_from(p.get()).unwrap_or(100));
-    job.quiet_hours = c.quiet_hours;
+    job.quiet_hours = c.quiet_hours.or(job.settings.campaigns.quiet_hours);
 }
 
 /// A stored definition, read again (it was checked when saved).

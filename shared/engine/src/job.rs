@@ -227,6 +227,9 @@ impl Job {
                     .find(|m| m.key() == key)
             };
             return Ok(match decide(&plan, &r.recipient, existing.as_ref()) {
+                Ok(c) if c.message.status == MessageStatus::HeldOut => {
+                    Done::Skipped(SkipReason::HeldOut)
+                }
                 Ok(_) => Done::Would(DryRunRecipient {
                     customer_id: profile.customer_id.clone(),
                     period: plan.period,
@@ -241,6 +244,10 @@ impl Job {
             .claim_send(&self.tenant, &plan, &customer, known.then_some(&r))
             .await?
         {
+            // The control group's marker is written: nothing to send.
+            ClaimOutcome::Claimed(c, _) if c.message.status == MessageStatus::HeldOut => {
+                return Ok(Done::Skipped(SkipReason::HeldOut));
+            }
             ClaimOutcome::Claimed(c, r) => (c, r),
             ClaimOutcome::Skipped(reason) => return Ok(Done::Skipped(reason)),
             ClaimOutcome::NotFound => return Ok(Done::Skipped(SkipReason::NoLongerDue)),

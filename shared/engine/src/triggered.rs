@@ -103,7 +103,6 @@ impl Campaigns {
             let max_delay = c
                 .max_delay_hours
                 .map(|h| SignedDuration::from_hours(i64::try_from(h.get()).unwrap_or(720)));
-            let quiet = c.quiet_hours;
             let filter = match self.audience(tenant, c.audience.as_ref()).await {
                 Ok(f) => f,
                 Err(RunError::NoSegment(_)) => {
@@ -124,6 +123,7 @@ impl Campaigns {
                 max_delay,
             }));
             configure(&mut job, &id, c);
+            let quiet = job.quiet_hours;
             let hint = IndexedRecipient {
                 recipient: Recipient {
                     profile: profile.clone(),

@@ -21,6 +21,9 @@ pub enum MessageStatus {
     Sent,
     /// Refused by the provider; retried by later runs up to [`MAX_ATTEMPTS`].
     Failed,
+    /// In the campaign's control group: recorded, never sent (the same on every run).
+    #[serde(rename = "held_out")]
+    HeldOut,
 }
 
 impl MessageStatus {
@@ -29,6 +32,7 @@ impl MessageStatus {
             Self::Pending => "pending",
             Self::Sent => "sent",
             Self::Failed => "failed",
+            Self::HeldOut => "held_out",
         }
     }
 }

@@ -171,6 +171,7 @@ pub fn decide(
     if let Some(m) = existing {
         let retry = match m.status {
             MessageStatus::Sent => return Err(SkipReason::AlreadySent),
+            MessageStatus::HeldOut => return Err(SkipReason::HeldOut),
             MessageStatus::Pending => {
                 let stale = m
                     .updated_at
@@ -235,7 +236,17 @@ pub fn decide(
     }
     let customer = r.profile.customer_id.as_str();
     if holdout::held_out(plan.campaign.as_str(), customer, plan.holdout_percent) {
-        return Err(SkipReason::HeldOut);
+        // Recorded (the marker, in the log), neither mailed nor counted by the cap.
+        return Ok(SendClaim {
+            message: Message {
+                status: MessageStatus::HeldOut,
+                coupon: None,
+                ..new_message(plan)
+            },
+            coupon: None,
+            contact: r.contact.clone(),
+            retake_of: None,
+        });
     }
     if let Some(q) = &plan.quiet_hours {
         let tz = r.profile.timezone.as_ref().unwrap_or(&plan.due.default_tz);
@@ -286,25 +297,33 @@ pub fn decide(
     contact.record(&plan.campaign, &plan.period, plan.now);
     Ok(SendClaim {
         message: Message {
-            id: plan.message_id.clone(),
-            campaign: plan.campaign.clone(),
-            period: plan.period.clone(),
-            template: plan.template.clone(),
-            locale: plan.locale.clone(),
-            subject: None,
             coupon: coupon.as_ref().map(|c| c.code.clone()),
-            provider: None,
-            provider_message_id: None,
-            status: MessageStatus::Pending,
-            attempts: 1,
-            error: None,
-            created_at: plan.now,
-            updated_at: plan.now,
+            ..new_message(plan)
         },
         coupon,
         contact,
         retake_of: None,
     })
+}
+
+/// The marker a new claim writes: pending, first attempt.
+fn new_message(plan: &SendPlan) -> Message {
+    Message {
+        id: plan.message_id.clone(),
+        campaign: plan.campaign.clone(),
+        period: plan.period.clone(),
+        template: plan.template.clone(),
+        locale: plan.locale.clone(),
+        subject: None,
+        coupon: None,
+        provider: None,
+        provider_message_id: None,
+        status: MessageStatus::Pending,
+        attempts: 1,
+        error: None,
+        created_at: plan.now,
+        updated_at: plan.now,
+    }
 }
 
 fn check_reachable(p: &Profile) -> Result<(), SkipReason> {

@@ -145,6 +145,10 @@ pub struct CampaignSettings {
     /// Local hour (0–23) at which birthday mails go out, in the customer's time zone.
     pub send_hour: u8,
     pub frequency_cap: FrequencyCap,
+    /// The tenant's quiet hours in each customer's zone (`{"start": "22:00", "end": "08:00"}`),
+    /// for the campaign definitions that set none; the built-in campaigns send at their own
+    /// hour (`send_hour`).
+    pub quiet_hours: Option<super::quiet::QuietHours>,
     pub birthday: BirthdaySettings,
     pub winback: WinbackSettings,
     pub recovery: RecoverySettings,
@@ -155,6 +159,7 @@ impl Default for CampaignSettings {
         Self {
             send_hour: 10,
             frequency_cap: FrequencyCap::default(),
+            quiet_hours: None,
             birthday: BirthdaySettings::default(),
             winback: WinbackSettings::default(),
             recovery: RecoverySettings::default(),

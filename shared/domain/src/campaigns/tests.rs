@@ -228,7 +228,17 @@ fn broadcast_claims_apply_holdout_quiet_hours_and_the_cap_unless_exempt() {
     assert_eq!(decide(&quiet, &r, None), Err(SkipReason::QuietHours));
     let mut all_held = p.clone();
     all_held.holdout_percent = 100;
-    assert_eq!(decide(&all_held, &r, None), Err(SkipReason::HeldOut));
+    let held = decide(&all_held, &r, None).unwrap();
+    assert_eq!(held.message.status, MessageStatus::HeldOut, "recorded");
+    assert!(
+        held.coupon.is_none() && held.contact == r.contact,
+        "no coupon, not capped"
+    );
+    assert_eq!(
+        decide(&all_held, &r, Some(&held.message)),
+        Err(SkipReason::HeldOut),
+        "the same on the next run"
+    );
     let mut early = p.clone();
     early.due.as_of = ts("2027-02-10T09:59:00Z");
     assert_eq!(decide(&early, &r, None), Err(SkipReason::NoLongerDue));

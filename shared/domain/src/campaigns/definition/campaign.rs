@@ -196,7 +196,7 @@ crate::wire_struct! {
         pub once_per: Option<OncePer>,
         /// Share of the audience recorded but not mailed (the control group), 0–100.
         pub holdout_percent: Option<Bounded<0, 100>>,
-        /// In the recipient's zone; default the tenant's.
+        /// In the recipient's zone; default the tenant's (settings `campaigns.quiet_hours`).
         pub quiet_hours: Option<QuietHours>,
         /// Event triggers only: drop a mail that quiet hours would delay past this.
         pub max_delay_hours: Option<Bounded<1, 720>>,
