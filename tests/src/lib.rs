@@ -328,6 +328,16 @@ impl TestApp {
     pub async fn post(&self, uri: &str, body: Value) -> Reply {
         self.json(Method::POST, uri, Some(body)).await
     }
+
+    /// `POST /v1/campaigns/{id}/runs` with the clock at `at`; the run's report (200 asserted).
+    pub async fn run_campaign(&self, id: &str, at: &str) -> Value {
+        self.clock.set(ts(at));
+        let r = self
+            .post(&format!("/v1/campaigns/{id}/runs"), serde_json::json!({}))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.body
+    }
 }
 
 /// Declares each listed `async fn name(backend: Backend)` as two tests, `sqlite::name` and

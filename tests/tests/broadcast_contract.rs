@@ -51,15 +51,6 @@ async fn customer(app: &TestApp, id: &str, body: Value) {
     assert!(r.status.is_success(), "{}", r.body);
 }
 
-async fn run(app: &TestApp, id: &str, at: &str) -> Value {
-    app.clock.set(ts(at));
-    let r = app
-        .post(&format!("/v1/campaigns/{id}/runs"), json!({}))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    r.body
-}
-
 /// The recipients of the outbox's mails: local part of `To` → how many.
 fn mailed(app: &TestApp) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
@@ -125,19 +116,19 @@ async fn a_broadcast_reaches_each_recipient_at_local_time_exactly_once(b: Backen
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 
     // 09:00 in Shanghai: nobody's 10:00 yet.
-    let r = run(&app, "lny-2027", "2027-02-10T01:00:00Z").await;
+    let r = app.run_campaign("lny-2027", "2027-02-10T01:00:00Z").await;
     assert_eq!(
         (r["candidates"].as_u64(), r["sent"].as_u64()),
         (Some(0), Some(0))
     );
     // 10:00 in Shanghai, then the same run again.
-    let r = run(&app, "lny-2027", "2027-02-10T02:00:00Z").await;
+    let r = app.run_campaign("lny-2027", "2027-02-10T02:00:00Z").await;
     assert_eq!(
         (r["candidates"].as_u64(), r["sent"].as_u64()),
         (Some(1), Some(1)),
         "{r}"
     );
-    let r = run(&app, "lny-2027", "2027-02-10T02:05:00Z").await;
+    let r = app.run_campaign("lny-2027", "2027-02-10T02:05:00Z").await;
     assert_eq!(sent_and(&r, "already_sent"), (Some(0), Some(1)));
 
     // 10:00 UTC (the tenant's zone for "utc"): two runners at once send it once.
@@ -167,10 +158,10 @@ async fn a_broadcast_reaches_each_recipient_at_local_time_exactly_once(b: Backen
     assert_eq!(dry.body["recipients"][0]["customer_id"], "la");
     assert_eq!(mailed(&app).len(), 2, "a paused campaign sends nothing");
     set_status(&app, &def, "active").await;
-    let r = run(&app, "lny-2027", "2027-02-10T18:00:00Z").await;
+    let r = app.run_campaign("lny-2027", "2027-02-10T18:00:00Z").await;
     assert_eq!(sent_and(&r, "already_sent"), (Some(1), Some(2)), "{r}");
     // A day after the last zone's moment the broadcast is over.
-    let r = run(&app, "lny-2027", "2027-02-11T18:00:00Z").await;
+    let r = app.run_campaign("lny-2027", "2027-02-11T18:00:00Z").await;
     assert_eq!(r["candidates"], 0);
 
     let got = mailed(&app);
@@ -232,7 +223,7 @@ async fn the_control_group_is_recorded_not_mailed_and_stable(b: Backend) {
         .filter(|id| held_out("lny-2027", id, 50))
         .collect();
     assert!(!held.is_empty() && held.len() < 40);
-    let r = run(&app, "lny-2027", "2027-02-10T10:00:00Z").await;
+    let r = app.run_campaign("lny-2027", "2027-02-10T10:00:00Z").await;
     assert_eq!(r["candidates"], 40);
     assert_eq!(
         r["skipped"]["held_out"].as_u64(),
@@ -258,7 +249,7 @@ async fn the_control_group_is_recorded_not_mailed_and_stable(b: Backend) {
         "{log}"
     );
     // The same group on the next run: nobody new is mailed, the held-out are held out again.
-    let again = run(&app, "lny-2027", "2027-02-10T11:00:00Z").await;
+    let again = app.run_campaign("lny-2027", "2027-02-10T11:00:00Z").await;
     assert_eq!(again["skipped"]["held_out"], r["skipped"]["held_out"]);
     assert_eq!(again["sent"], 0);
     assert_eq!(mailed(&app).len(), 40 - held.len());
@@ -290,20 +281,20 @@ async fn quiet_hours_hold_a_send_for_a_later_run(b: Backend) {
     let r = app.post("/v1/campaigns", late).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     // 23:00 in Shanghai (15:00Z): due, but inside the quiet hours.
-    let r = run(&app, "late-night", "2027-03-13T15:00:00Z").await;
+    let r = app.run_campaign("late-night", "2027-03-13T15:00:00Z").await;
     assert_eq!(sent_and(&r, "quiet_hours"), (Some(0), Some(1)), "{r}");
     // 08:00 in Shanghai (00:00Z on the 14th): sent, without a coupon.
-    let r = run(&app, "late-night", "2027-03-14T00:00:00Z").await;
+    let r = app.run_campaign("late-night", "2027-03-14T00:00:00Z").await;
     assert_eq!(r["sent"], 1, "{r}");
     let log = app.get("/v1/customers/sh/messages").await.body;
     assert!(log["messages"][0]["coupon"].is_null(), "{log}");
     // Los Angeles: 23:00 PST on the 13th is 07:00Z on the 14th; the clocks spring forward that
     // night, so 08:00 PDT is 15:00Z.
-    let r = run(&app, "late-night", "2027-03-14T07:00:00Z").await;
+    let r = app.run_campaign("late-night", "2027-03-14T07:00:00Z").await;
     assert_eq!(r["skipped"]["quiet_hours"], 1, "{r}");
-    let r = run(&app, "late-night", "2027-03-14T14:00:00Z").await;
+    let r = app.run_campaign("late-night", "2027-03-14T14:00:00Z").await;
     assert_eq!(sent_and(&r, "quiet_hours"), (Some(0), Some(1)), "07:00 PDT");
-    let r = run(&app, "late-night", "2027-03-14T15:00:00Z").await;
+    let r = app.run_campaign("late-night", "2027-03-14T15:00:00Z").await;
     assert_eq!(r["sent"], 1, "08:00 PDT: {r}");
     assert_eq!(mailed(&app).len(), 2);
     let text = mail_text(&outbox_files(&app.outbox)[0].1);
@@ -410,8 +401,8 @@ async fn the_tenant_default_quiet_hours_apply_when_a_campaign_sets_none(b: Backe
         app.post("/v1/campaigns", late).await.status,
         StatusCode::CREATED
     );
-    let r = run(&app, "late", "2027-02-10T23:00:00Z").await;
+    let r = app.run_campaign("late", "2027-02-10T23:00:00Z").await;
     assert_eq!(sent_and(&r, "quiet_hours"), (Some(0), Some(1)), "{r}");
-    let r = run(&app, "late", "2027-02-11T08:00:00Z").await;
+    let r = app.run_campaign("late", "2027-02-11T08:00:00Z").await;
     assert_eq!(r["sent"], 1, "{r}");
 }

@@ -17,6 +17,8 @@ use fanloop_domain::ports::{IndexedRecipient, StoreError, documents};
 use fanloop_domain::segments::{Filter, Segment};
 use jiff::Timestamp;
 
+use fanloop_domain::campaigns::periodic::{INACTIVITY_COOLDOWN_DAYS, Periodic};
+
 use crate::job::{Job, Source};
 use crate::{Campaigns, RunError};
 
@@ -43,6 +45,23 @@ impl Campaigns {
         let c = parse_definition(&record)?;
         let at = match c.trigger {
             Trigger::Broadcast { at } => at,
+            Trigger::Birthday {} => {
+                return self
+                    .run_periodic(tenant, id, c, Periodic::Birthday, as_of, dry_run)
+                    .await;
+            }
+            Trigger::Inactivity {
+                days,
+                cooldown_days,
+            } => {
+                let kind = Periodic::Inactivity {
+                    days: u32::try_from(days.get()).unwrap_or(3650),
+                    cooldown_days: cooldown_days.map_or(INACTIVITY_COOLDOWN_DAYS, |d| {
+                        u32::try_from(d.get()).unwrap_or(3650)
+                    }),
+                };
+                return self.run_periodic(tenant, id, c, kind, as_of, dry_run).await;
+            }
             Trigger::PointsExpiring { days_before } => {
                 let days = u32::try_from(days_before.get()).unwrap_or(365);
                 return self.run_expiring(tenant, id, c, days, as_of, dry_run).await;
@@ -140,13 +159,16 @@ impl Campaigns {
                     }
                 };
             for r in records {
-                // The hourly run sends broadcasts and points-expiring reminders (the lot
-                // markers make the hourly repeats send nothing twice).
+                // The hourly run sends broadcasts and the scheduled triggers (their markers
+                // make the hourly repeats send nothing twice).
                 let runs_hourly = r
                     .definition
                     .get("trigger")
                     .and_then(|t| t.get("type"))
-                    .is_some_and(|t| t == "broadcast" || t == "points_expiring");
+                    .is_some_and(|t| {
+                        ["broadcast", "points_expiring", "birthday", "inactivity"]
+                            .contains(&t.as_str().unwrap_or(""))
+                    });
                 if r.status != CampaignStatus::Active || !runs_hourly {
                     continue;
                 }

@@ -10,6 +10,7 @@ mod expiring;
 pub mod items;
 mod job;
 pub mod pacer;
+mod periodic;
 pub mod runner;
 pub mod snapshot;
 mod triggered;

@@ -8,6 +8,7 @@ pub mod broadcast;
 pub mod definition;
 pub mod expiring;
 pub mod holdout;
+pub mod periodic;
 pub mod quiet;
 pub mod recommend;
 pub mod schedule;

@@ -7,6 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::broadcast::BroadcastRule;
 use super::expiring::ExpiringRule;
+use super::periodic::PeriodicRule;
 use super::quiet::QuietHours;
 use super::triggers::EventRule;
 use super::{
@@ -84,13 +85,16 @@ pub enum SendRule {
     Event(Arc<EventRule>),
     /// A lot of points about to expire: due while the customer still holds points of it.
     Expiring(Arc<ExpiringRule>),
+    /// A definition's birthday or inactivity trigger.
+    Periodic(Arc<PeriodicRule>),
 }
 
 impl SendRule {
-    /// The built-in campaign, for the cooldowns that belong to it.
-    fn kind(&self) -> Option<CampaignKind> {
+    /// No second mail of the campaign within this many days of the last one.
+    fn cooldown_days(&self, due: &SendPlanDue) -> Option<u32> {
         match self {
-            Self::Builtin(k) => Some(*k),
+            Self::Builtin(k) => due.cooldown_days(*k),
+            Self::Periodic(p) => p.cooldown_days(),
             Self::Broadcast(_) | Self::Event(_) | Self::Expiring(_) => None,
         }
     }
@@ -211,6 +215,10 @@ pub fn decide(
                 && b.audience.includes(&r.profile, &r.account, plan.now)
         }
         SendRule::Event(e) => e.audience.includes(&r.profile, &r.account, plan.now),
+        SendRule::Periodic(x) => {
+            x.period(&r.profile, &plan.due).as_deref() == Some(plan.period.as_str())
+                && x.audience.includes(&r.profile, &r.account, plan.now)
+        }
         SendRule::Expiring(x) => {
             x.points(&r.account, plan.due.as_of).is_some()
                 && x.audience.includes(&r.profile, &r.account, plan.now)
@@ -267,7 +275,7 @@ pub fn decide(
             return Err(SkipReason::Suppressed);
         }
     }
-    if let Some(days) = plan.rule.kind().and_then(|k| plan.due.cooldown_days(k)) {
+    if let Some(days) = plan.rule.cooldown_days(&plan.due) {
         let since = plan
             .now
             .checked_sub(SignedDuration::from_hours(24 * i64::from(days)))
