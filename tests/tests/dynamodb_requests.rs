@@ -283,7 +283,7 @@ async fn campaign_engine_requests() {
     let (tenant, _) = backend.tenant().await;
     let at = ts("2027-02-10T10:00:00Z");
     let clock = Arc::new(fanloop_domain::clock::ManualClock::new(at));
-    let (campaigns, _outbox) = fanloop_tests::campaigns(&backend, clock, None);
+    let (campaigns, _outbox) = fanloop_tests::campaigns(&backend, clock.clone(), None);
     let patch = ProfilePatch::from_json(
         json!({"email": "fan@example.com", "consent": {"email_marketing": true}}),
         jiff::civil::date(2026, 1, 1),
@@ -346,6 +346,19 @@ async fn campaign_engine_requests() {
         ]),
         "broadcast"
     );
+    // Days later no zone can be due: the hourly run reads the definition only.
+    clock.set(ts("2027-02-13T10:00:00Z"));
+    let r = campaigns
+        .run_defined(&tenant, &id, None, false)
+        .await
+        .unwrap();
+    assert_eq!(r.candidates, 0);
+    assert_eq!(
+        count(requests.take()),
+        want(&[("GetItem", 1)]),
+        "a past broadcast"
+    );
+    clock.set(at);
 
     let settings = store.settings(&tenant).await.unwrap().settings;
     let req = AccrualRequest::from_json(

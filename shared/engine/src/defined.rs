@@ -68,6 +68,9 @@ impl Campaigns {
             }
             _ => return Err(RunError::NotRunnable(trigger_name(&c.trigger))),
         };
+        if !BroadcastRule::may_be_due(&at, as_of) {
+            return Ok(RunReport::new(id.into(), as_of, dry_run));
+        }
         let audience = self.audience(tenant, c.audience.as_ref()).await?;
         let mut job = self.job_base(tenant, as_of, dry_run).await?;
         let rule = Arc::new(BroadcastRule {

@@ -24,6 +24,22 @@ pub struct BroadcastRule {
 }
 
 impl BroadcastRule {
+    /// Whether any zone can be due at `as_of`: from `at` in the earliest zone (UTC+14) to
+    /// [`BROADCAST_WINDOW`] after `at` in the latest (UTC−12). Outside it a run reads no
+    /// customer at all (an active broadcast whose moment has passed costs nothing hourly).
+    pub fn may_be_due(at: &LocalDateTime, as_of: Timestamp) -> bool {
+        let naive = |offset_h: i8| jiff::tz::Offset::constant(offset_h).to_timestamp(at.0).ok();
+        match (naive(14), naive(-12)) {
+            (Some(first), Some(last)) => {
+                first <= as_of
+                    && last
+                        .checked_add(BROADCAST_WINDOW)
+                        .is_ok_and(|end| as_of < end)
+            }
+            _ => true,
+        }
+    }
+
     /// The instant of the broadcast in `tz` (a local time in a daylight-saving gap is the
     /// instant the clocks jump to; in a fold, the earlier one).
     pub fn instant(&self, tz: &TimeZoneName) -> Option<Timestamp> {

@@ -189,6 +189,11 @@ fn a_broadcast_is_due_from_its_local_moment_for_a_day() {
         "the window is a day"
     );
     // 02:30 does not exist in Los Angeles on 14 March 2027: the clocks jump to 03:30 PDT.
+    // No zone can be due before 10:00 at UTC+14 or a day after 10:00 at UTC−12.
+    let at = b.at;
+    let may = |t: &str| super::broadcast::BroadcastRule::may_be_due(&at, ts(t));
+    assert!(!may("2027-02-09T19:59:59Z") && may("2027-02-09T20:00:00Z"));
+    assert!(may("2027-02-11T21:59:59Z") && !may("2027-02-11T22:00:00Z"));
     let gap = broadcast("2027-03-14T02:30");
     let la = crate::values::TimeZoneName::parse("America/Los_Angeles").unwrap();
     assert_eq!(gap.instant(&la), Some(ts("2027-03-14T10:30:00Z")));
