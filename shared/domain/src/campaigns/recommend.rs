@@ -1,7 +1,8 @@
 //! What a thank-you recommends: up to three items of the tenant's catalogue (settings
 //! `catalogue`) the customer does not own — first those most bought together with what was
 //! just bought (co-purchase counts, kept on the item counters of the day of each purchase), then
-//! the top sellers of its category, then the top sellers overall, in the window the caller read.
+//! the top sellers of its category, then the top sellers overall, in the window the caller read;
+//! with too few sales, the category's other items and then the rest, in the catalogue's order.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -100,8 +101,20 @@ pub fn recommend<'a>(
             .then(|| sales.get(c.sku.as_str()).copied().unwrap_or(0))
     });
     let by_sales = ranked(&|c| sales.get(c.sku.as_str()).copied());
+    // With nothing sold yet: the category's items, then the rest, in the catalogue's order.
+    let same_category = catalogue
+        .iter()
+        .filter(eligible)
+        .filter(|c| category.is_some() && c.category.as_ref() == category);
+    let rest = catalogue.iter().filter(eligible);
     let mut out: Vec<&CatalogueItem> = Vec::new();
-    for c in by_together.into_iter().chain(by_category).chain(by_sales) {
+    for c in by_together
+        .into_iter()
+        .chain(by_category)
+        .chain(by_sales)
+        .chain(same_category)
+        .chain(rest)
+    {
         if out.len() == RECOMMENDATIONS {
             break;
         }
@@ -171,6 +184,12 @@ mod tests {
             .map(|c| c.sku.as_str())
             .collect();
         assert_eq!(other, ["e", "a", "b"]);
+        // Nothing sold yet: the category first, in catalogue order.
+        let cold: Vec<&str> = recommend(&cat, "a", &[], &[])
+            .iter()
+            .map(|c| c.sku.as_str())
+            .collect();
+        assert_eq!(cold, ["b", "c", "d"]);
     }
 
     #[test]
