@@ -910,3 +910,115 @@ fn campaign_list_show_and_run_a_broadcast_definition() {
     assert_eq!(again["report"]["sent"], 0, "{out}");
     assert_eq!(std::fs::read_dir(dir.join("outbox")).unwrap().count(), 1);
 }
+
+/// Starts `fanloop serve` with `RUST_LOG=debug` and its scheduler and trigger worker on, its
+/// log written to `log`.
+fn serve_logging(dir: &PathBuf, port: u16, key: &str, log: &std::path::Path) -> Server {
+    let file = std::fs::File::create(log).unwrap();
+    let mut cmd = fanloop(dir);
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("FANLOOP_API_KEY", key)
+        .env("FANLOOP_SCHEDULER", "on")
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(file);
+    let server = Server(cmd.spawn().unwrap());
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "serve did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+/// The privacy standard, proven on the whole local flow at debug level: a profile with e-mail,
+/// name and phone, a search by e-mail, a purchase with its thank-you (the trigger worker), a
+/// survey answer with a comment, a broadcast, and the one-click unsubscribe — none of the
+/// address, the name, the phone, the comment, the API key or the unsubscribe token appears in
+/// the log.
+#[test]
+fn no_personal_data_or_secret_reaches_the_log_at_debug_level() {
+    let dir = data_dir("pii-log");
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("serve.log");
+    let port = free_port();
+    let key = format!("flk_{}", "e".repeat(64));
+    let server = serve_logging(&dir, port, &key, &log);
+    let (email, name, phone, comment) = (
+        "zelda.quill@example.com",
+        "Zelda Quill",
+        "8613812345678",
+        "the-streamer-was-rude-to-me",
+    );
+    let body = format!(
+        r#"{{"email":"{email}","display_name":"{name}","phone":"+{phone}","tags":["vip"],"consent":{{"email_marketing":true}}}}"#
+    );
+    assert_eq!(http(port, "PUT", "/v1/customers/zq", &key, &body).0, 201);
+    let (status, found) = http(
+        port,
+        "GET",
+        "/v1/customers?email=zelda.quill%40example.com",
+        &key,
+        "",
+    );
+    assert_eq!(status, 200, "{found}");
+    let thanks = r#"{"campaign_id":"thanks","name":"Thanks","status":"active","trigger":{"type":"purchase"},
+        "frequency_cap_exempt":true,
+        "templates":{"en":{"subject":"Thanks {{ name }}","html":"<p>{{ name }}</p>","text":"{{ name }}"}}}"#;
+    assert_eq!(http(port, "POST", "/v1/campaigns", &key, thanks).0, 201);
+    let buy = r#"{"event_id":"o-1","kind":"purchase","amount_minor":999,"currency":"USD","item":{"sku":"gems"}}"#;
+    assert_eq!(
+        http(port, "POST", "/v1/customers/zq/points/accruals", &key, buy).0,
+        201
+    );
+    let answer =
+        format!(r#"{{"response_id":"r-1","customer_id":"zq","nps":2,"comment":"{comment}"}}"#);
+    assert_eq!(
+        http(port, "POST", "/v1/surveys/s/responses", &key, &answer).0,
+        201
+    );
+    // The thank-you, sent by the trigger worker within a few seconds.
+    let outbox = dir.join("outbox");
+    let started = Instant::now();
+    let mail = loop {
+        let files: Vec<PathBuf> = std::fs::read_dir(&outbox)
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        if let Some(f) = files.first() {
+            break std::fs::read_to_string(f).unwrap();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "no thank-you mail"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let url = mail
+        .lines()
+        .find_map(|l| l.strip_prefix("List-Unsubscribe: <"))
+        .unwrap()
+        .trim_end_matches('>')
+        .to_owned();
+    let token = url.rsplit('/').next().unwrap().to_owned();
+    let path = format!("/unsubscribe/{token}");
+    assert_eq!(
+        http(port, "POST", &path, "", "List-Unsubscribe=One-Click").0,
+        200
+    );
+    drop(server);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("\"request\"") && text.contains("trigger handled"),
+        "the log is written"
+    );
+    assert!(
+        text.contains("\"DEBUG\"") && text.contains("mail sent"),
+        "at debug level"
+    );
+    for secret in [email, name, phone, comment, key.as_str(), token.as_str()] {
+        assert!(!text.contains(secret), "{secret} is in the log");
+    }
+}

@@ -356,6 +356,7 @@ impl Job {
         cs.pacer.wait().await;
         match cs.mailer.send(&mail).await {
             Ok(d) => {
+                tracing::debug!(tenant = %self.tenant, campaign = %self.campaign, message_id = %message.id, "mail sent");
                 message.status = MessageStatus::Sent;
                 message.provider = Some(d.provider.to_owned());
                 message.provider_message_id = Some(d.provider_message_id);
