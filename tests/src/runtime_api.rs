@@ -120,6 +120,16 @@ pub fn binary_in(profile: &str, name: &str) -> std::path::PathBuf {
 impl Function {
     /// Starts `binary` with `env` (plus the Lambda environment) against a fresh Runtime API.
     pub async fn start(binary: &std::path::Path, env: &[(&str, String)]) -> Self {
+        Self::start_with_log(binary, env, None).await
+    }
+
+    /// As [`Function::start`], with the function's log (its stdout, at `RUST_LOG=debug`)
+    /// written to `log` when given.
+    pub async fn start_with_log(
+        binary: &std::path::Path,
+        env: &[(&str, String)],
+        log: Option<&std::path::Path>,
+    ) -> Self {
         let (tx, rx) = mpsc::channel(16);
         let shared = Arc::new(Shared {
             events: AsyncMutex::new(rx),
@@ -156,8 +166,11 @@ impl Function {
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
+            .env("RUST_LOG", if log.is_some() { "debug" } else { "info" })
+            .stdout(match log {
+                Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+                None => Stdio::null(),
+            })
             .stderr(Stdio::inherit());
         for (k, v) in env {
             cmd.env(k, v);

@@ -269,7 +269,8 @@ async fn triggers_function_sends_a_thank_you_once_from_a_stream_event() {
     event["Records"][0]["dynamodb"]["NewImage"] = image;
 
     let env = aws_env().await;
-    let triggers = Function::start(&binary("triggers"), &env).await;
+    let log = std::env::temp_dir().join(format!("fanloop-triggers-{}.log", std::process::id()));
+    let triggers = Function::start_with_log(&binary("triggers"), &env, Some(&log)).await;
     let first = triggers.invoke(event.clone()).await.unwrap();
     assert_eq!(first["batchItemFailures"], json!([]), "{first}");
     let again = triggers.invoke(event).await.unwrap();
@@ -285,4 +286,51 @@ async fn triggers_function_sends_a_thank_you_once_from_a_stream_event() {
             .await
             .contains(&messages[0].id)
     );
+    // Its log at debug level: the trigger and the mail, no address.
+    drop(triggers);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("trigger handled") && text.contains("mail sent"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("buyer@example.com"),
+        "the address is in the log"
+    );
+    let _ = std::fs::remove_file(&log);
+}
+
+/// The profiles function at debug level: a profile with e-mail, name and phone and a search by
+/// e-mail leave none of them, nor the API key, in its log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn function_logs_hold_no_personal_data_at_debug_level() {
+    let backend = dynamodb();
+    let (_tenant, key) = backend.tenant().await;
+    let key = key.expose().to_owned();
+    let env = aws_env().await;
+    let log = std::env::temp_dir().join(format!("fanloop-profiles-{}.log", std::process::id()));
+    let profiles = Function::start_with_log(&binary("profiles"), &env, Some(&log)).await;
+    let (email, name, phone) = ("quill.zed@example.com", "Quill Zed", "8613900001111");
+    let put = apigw(
+        "PUT",
+        "/v1/customers/{customer_id}",
+        "/v1/customers/qz",
+        &key,
+        json!({"email": email, "display_name": name, "phone": format!("+{phone}"),
+               "consent": {"email_marketing": true}}),
+    );
+    assert_eq!(profiles.invoke(put).await.unwrap()["statusCode"], 201);
+    let mut search = apigw("GET", "/v1/customers", "/v1/customers", &key, json!(null));
+    search["rawQueryString"] = json!("email=quill.zed%40example.com");
+    search["queryStringParameters"] = json!({"email": email});
+    let found = profiles.invoke(search).await.unwrap();
+    assert_eq!(found["statusCode"], 200, "{found}");
+    assert!(body(&found).to_string().contains("qz"), "{found}");
+    drop(profiles);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("\"request\""), "the log is written: {text}");
+    for secret in [email, name, phone, key.as_str()] {
+        assert!(!text.contains(secret), "{secret} is in the function's log");
+    }
+    let _ = std::fs::remove_file(&log);
 }
