@@ -2,6 +2,7 @@
 //! built with lettre, and the two mailers behind the domain's `Mailer` port: the outbox (one
 //! `.eml` file per mail, local mode) and SES v2 (feature `ses`).
 
+pub mod context;
 pub mod mime;
 pub mod outbox;
 #[cfg(feature = "ses")]
