@@ -10,7 +10,7 @@ use fanloop_domain::TenantId;
 use fanloop_domain::campaigns::audience::AudienceCheck;
 use fanloop_domain::campaigns::broadcast::{BroadcastRule, PERIOD_EVER};
 use fanloop_domain::campaigns::definition::{
-    Audience, CampaignId, CampaignRecord, CampaignStatus, NewCampaign, Trigger,
+    Audience, CampaignId, CampaignRecord, CampaignStatus, NewCampaign, Trigger, TriggerClass,
 };
 use fanloop_domain::campaigns::{CouponOffer, Recipient, RunReport, SendRule};
 use fanloop_domain::ports::{IndexedRecipient, StoreError, documents};
@@ -20,6 +20,7 @@ use jiff::Timestamp;
 use fanloop_domain::campaigns::periodic::{INACTIVITY_COOLDOWN_DAYS, Periodic};
 
 use crate::job::{Job, Source};
+use crate::runner::finish_report;
 use crate::{Campaigns, RunError};
 
 /// Customers read per page of a broadcast's pass.
@@ -66,7 +67,7 @@ impl Campaigns {
                 let days = u32::try_from(days_before.get()).unwrap_or(365);
                 return self.run_expiring(tenant, id, c, days, as_of, dry_run).await;
             }
-            _ => return Err(RunError::NotRunnable(trigger_name(&c.trigger))),
+            _ => return Err(RunError::NotRunnable(c.trigger.name())),
         };
         if !BroadcastRule::may_be_due(&at, as_of) {
             return Ok(RunReport::new(id.into(), as_of, dry_run));
@@ -121,14 +122,7 @@ impl Campaigns {
                 break;
             }
         }
-        if let Some(list) = report.recipients.as_mut() {
-            list.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
-        }
-        tracing::info!(
-            tenant = %tenant, campaign = %id, as_of = %as_of, dry_run,
-            candidates = report.candidates, sent = report.sent,
-            skipped = ?report.skipped, "campaign run"
-        );
+        finish_report(tenant, &mut report);
         Ok(report)
     }
 
@@ -164,14 +158,8 @@ impl Campaigns {
             for r in records {
                 // The hourly run sends broadcasts and the scheduled triggers (their markers
                 // make the hourly repeats send nothing twice).
-                let runs_hourly = r
-                    .definition
-                    .get("trigger")
-                    .and_then(|t| t.get("type"))
-                    .is_some_and(|t| {
-                        ["broadcast", "points_expiring", "birthday", "inactivity"]
-                            .contains(&t.as_str().unwrap_or(""))
-                    });
+                let runs_hourly =
+                    parse_definition(&r).is_ok_and(|c| c.trigger.class() != TriggerClass::Event);
                 if r.status != CampaignStatus::Active || !runs_hourly {
                     continue;
                 }
@@ -258,17 +246,4 @@ pub(crate) fn parse_definition(r: &CampaignRecord) -> Result<NewCampaign, StoreE
             e.0.first().map_or("invalid", |f| f.field.as_str())
         ))
     })
-}
-
-fn trigger_name(t: &Trigger) -> &'static str {
-    match t {
-        Trigger::Birthday {} => "birthday",
-        Trigger::Inactivity { .. } => "inactivity",
-        Trigger::Purchase { .. } => "purchase",
-        Trigger::TierUp { .. } => "tier_up",
-        Trigger::PointsExpiring { .. } => "points_expiring",
-        Trigger::Signup {} => "signup",
-        Trigger::SurveyUnhappy {} => "survey_unhappy",
-        Trigger::Broadcast { .. } => "broadcast",
-    }
 }

@@ -29,7 +29,9 @@ impl Campaigns {
     ) -> Result<RunReport, RunError> {
         let mut report = RunReport::new(id.into(), as_of, dry_run);
         let filter = self.audience(tenant, c.audience.as_ref()).await?;
-        let settings = Arc::new(self.store.settings(tenant).await?.settings);
+        let mut base = self.job_base(tenant, as_of, dry_run).await?;
+        configure(&mut base, id, c);
+        let settings = base.settings.clone();
         let tz = settings.timezone.tz();
         for (month, expires_at) in ExpiringRule::due_months(as_of, &tz, days_before) {
             let rule = Arc::new(ExpiringRule {
@@ -41,9 +43,8 @@ impl Campaigns {
                     settings: settings.clone(),
                 },
             });
-            let mut job = self.job_base(tenant, as_of, dry_run).await?;
+            let mut job = base.clone();
             job.rule = SendRule::Expiring(rule.clone());
-            configure(&mut job, id, c.clone());
             let job = Arc::new(job);
             let customers = self.store.customers_with_lot(tenant, &rule.month).await?;
             for page in customers.chunks(PAGE) {
@@ -73,9 +74,7 @@ impl Campaigns {
                 }
             }
         }
-        if let Some(list) = report.recipients.as_mut() {
-            list.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
-        }
+        crate::runner::finish_report(tenant, &mut report);
         Ok(report)
     }
 }

@@ -51,6 +51,8 @@ pub(crate) enum Source {
     },
 }
 
+/// Cloned per campaign from one [`Campaigns::job_base`] (one read of the tenant and settings).
+#[derive(Clone)]
 pub(crate) struct Job {
     pub campaigns: Campaigns,
     pub tenant: TenantId,

@@ -75,9 +75,7 @@ impl Campaigns {
         if let Some(e) = job.claim_all(due, &mut report).await {
             return Err(e.into());
         }
-        if let Some(list) = report.recipients.as_mut() {
-            list.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
-        }
+        crate::runner::finish_report(tenant, &mut report);
         Ok(report)
     }
 }

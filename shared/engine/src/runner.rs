@@ -209,14 +209,7 @@ impl Campaigns {
 
         let job = Arc::new(job);
         let store_error = job.claim_all(candidates, &mut report).await;
-        if let Some(list) = report.recipients.as_mut() {
-            list.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
-        }
-        tracing::info!(
-            tenant = %tenant, campaign = %kind, as_of = %as_of, dry_run,
-            candidates = report.candidates, sent = report.sent,
-            skipped = ?report.skipped, "campaign run"
-        );
+        finish_report(tenant, &mut report);
         // Customers not reached because the store failed are picked up by the next run: the
         // backlog moves on only after a run that reached everyone it read.
         if let Some(e) = store_error {
@@ -273,6 +266,18 @@ impl Campaigns {
             late,
         })
     }
+}
+
+/// Puts a run's dry-run recipients in order and logs what the run did (ids and counts only).
+pub(crate) fn finish_report(tenant: &TenantId, report: &mut RunReport) {
+    report.sort_recipients();
+    tracing::info!(
+        tenant = %tenant,
+        campaign = report.campaign.as_ref().map_or("", |c| c.as_str()),
+        as_of = ?report.as_of, dry_run = report.dry_run,
+        candidates = report.candidates, sent = report.sent,
+        skipped = ?report.skipped, "campaign run"
+    );
 }
 
 /// A customer as a hint for a claim that reads them again (contact state included).

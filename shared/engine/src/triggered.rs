@@ -94,6 +94,7 @@ impl Campaigns {
             return Ok(report);
         };
         let now = self.clock.now();
+        let base = self.job_base(tenant, now, false).await?;
         for (d, c) in started {
             let id = d.campaign_id.clone();
             let period = match c.once_per() {
@@ -113,7 +114,7 @@ impl Campaigns {
                 }
                 Err(e) => return Err(e),
             };
-            let mut job = self.job_base(tenant, now, false).await?;
+            let mut job = base.clone();
             job.rule = SendRule::Event(Arc::new(EventRule {
                 record: record.clone(),
                 audience: AudienceCheck {

@@ -48,6 +48,13 @@ impl RunReport {
         }
     }
 
+    /// A dry run's recipients in customer order (claims finish in any order).
+    pub fn sort_recipients(&mut self) {
+        if let Some(list) = self.recipients.as_mut() {
+            list.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+        }
+    }
+
     pub fn skip(&mut self, reason: SkipReason) {
         *self.skipped.entry(reason).or_default() += 1;
     }

@@ -90,6 +90,20 @@ impl Trigger {
         }
     }
 
+    /// The trigger's `type` as written (`points_expiring`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Birthday {} => "birthday",
+            Self::Inactivity { .. } => "inactivity",
+            Self::Purchase { .. } => "purchase",
+            Self::TierUp { .. } => "tier_up",
+            Self::PointsExpiring { .. } => "points_expiring",
+            Self::Signup {} => "signup",
+            Self::SurveyUnhappy {} => "survey_unhappy",
+            Self::Broadcast { .. } => "broadcast",
+        }
+    }
+
     /// Triggers that recur per customer in periods (a year of birthdays, an inactivity spell).
     pub fn periodic(&self) -> bool {
         matches!(self, Self::Birthday {} | Self::Inactivity { .. })
