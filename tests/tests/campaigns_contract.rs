@@ -104,7 +104,15 @@ impl Setup {
             .unwrap()
     }
 
+    /// The customer's mails: the communication log without its skip markers.
     async fn messages(&self, id: &str) -> Vec<fanloop_domain::campaigns::Message> {
+        let mut all = self.log(id).await;
+        all.retain(|m| m.status != fanloop_domain::campaigns::MessageStatus::Skipped);
+        all
+    }
+
+    /// The whole communication log, skip markers included.
+    async fn log(&self, id: &str) -> Vec<fanloop_domain::campaigns::Message> {
         self.backend
             .store()
             .messages(&self.tenant, &cid(id))
@@ -528,6 +536,19 @@ async fn winback_reaches_customers_lapsed_before_it_first_runs_once_each(b: Back
     assert_eq!(s.messages("idle-28").await.len(), 1);
     for id in lapsed {
         assert_eq!(s.messages(id).await.len(), 1, "{id} is within its cooldown");
+        let skipped: Vec<_> = s
+            .log(id)
+            .await
+            .into_iter()
+            .filter_map(|m| m.reason)
+            .collect();
+        assert!(
+            skipped.len() <= 1
+                && skipped
+                    .iter()
+                    .all(|r| *r == fanloop_domain::campaigns::SkipReason::Suppressed),
+            "{id}: a cooldown skip is recorded once, as suppressed: {skipped:?}"
+        );
     }
     let r = s
         .run_at(CampaignKind::Winback, "2026-12-04T09:00:00Z")
@@ -562,6 +583,7 @@ async fn a_crashed_send_is_retried_once_without_a_duplicate(b: Backend) {
         offer: Some(settings.campaigns.birthday.coupon.clone()),
         holdout_percent: 0,
         quiet_hours: None,
+        attribution_days: 7,
         locale: fanloop_domain::values::Locale::parse("en").unwrap(),
         template: "birthday/en".into(),
     };

@@ -330,7 +330,8 @@ async fn campaign_engine_requests() {
     let broadcast = count(requests.take());
     // The pass: 8 Query (a shard each) + 1 BatchGetItem per 96 customers; fixed: the
     // definition, the tenant, the settings (3 GetItem); per recipient: the claim (2 GetItem:
-    // the customer and the marker; 1 TransactWriteItems) and the finish (1 UpdateItem).
+    // the customer and the marker; 1 TransactWriteItems) and the finish (1 TransactWriteItems:
+    // the marker and its report counter).
     let n = 3;
     let want = |pairs: &[(&str, usize)]| -> BTreeMap<String, usize> {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
@@ -341,8 +342,7 @@ async fn campaign_engine_requests() {
             ("BatchGetItem", 1),
             ("GetItem", 3 + 2 * n),
             ("Query", 8),
-            ("TransactWriteItems", n),
-            ("UpdateItem", n)
+            ("TransactWriteItems", 2 * n),
         ]),
         "broadcast"
     );
@@ -385,17 +385,15 @@ async fn campaign_engine_requests() {
     requests.take();
     let report = campaigns.handle_trigger(&tenant, &record).await.unwrap();
     assert_eq!(report.campaigns["thanks"], "sent");
+    assert_eq!(report.converted, 1, "fan0 was mailed the broadcast");
     let triggered = count(requests.take());
-    // The definitions (1 Query), the customer, the tenant, the settings, the claim (2 GetItem +
-    // 1 TransactWriteItems), the finish (1 UpdateItem).
+    // The attribution (1 GetItem, 1 TransactWriteItems: the broadcast's contact converted, with
+    // its counter), the definitions
+    // (1 Query), the customer, the tenant, the settings, the claim (2 GetItem + 1
+    // TransactWriteItems), the finish (1 TransactWriteItems: marker and counter).
     assert_eq!(
         triggered,
-        want(&[
-            ("GetItem", 5),
-            ("Query", 1),
-            ("TransactWriteItems", 1),
-            ("UpdateItem", 1)
-        ]),
+        want(&[("GetItem", 6), ("Query", 1), ("TransactWriteItems", 3),]),
         "triggered send"
     );
 }

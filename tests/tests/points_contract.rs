@@ -431,7 +431,14 @@ async fn redemption_mints_a_single_use_coupon(b: Backend) {
     // Someone else's coupon does not exist for this customer, and stays unused.
     assert_eq!(
         store
-            .redeem_coupon(&t, &coupon.code, &cid("someone-else"), &order("o0"), later)
+            .redeem_coupon(
+                &t,
+                &coupon.code,
+                &cid("someone-else"),
+                &order("o0"),
+                None,
+                later
+            )
             .await
             .unwrap(),
         CouponRedemption::NotFound
@@ -442,21 +449,21 @@ async fn redemption_mints_a_single_use_coupon(b: Backend) {
     );
     assert!(matches!(
         store
-            .redeem_coupon(&t, &coupon.code, &c, &order("o1"), later)
+            .redeem_coupon(&t, &coupon.code, &c, &order("o1"), None, later)
             .await
             .unwrap(),
         CouponRedemption::Redeemed(_)
     ));
     assert!(matches!(
         store
-            .redeem_coupon(&t, &coupon.code, &c, &order("o1"), later)
+            .redeem_coupon(&t, &coupon.code, &c, &order("o1"), None, later)
             .await
             .unwrap(),
         CouponRedemption::AlreadyByThisOrder(_)
     ));
     assert_eq!(
         store
-            .redeem_coupon(&t, &coupon.code, &c, &order("o2"), later)
+            .redeem_coupon(&t, &coupon.code, &c, &order("o2"), None, later)
             .await
             .unwrap(),
         CouponRedemption::UsedByAnotherOrder
@@ -483,7 +490,14 @@ async fn redemption_mints_a_single_use_coupon(b: Backend) {
     let code2 = r2.coupon.unwrap().code;
     assert_eq!(
         store
-            .redeem_coupon(&t, &code2, &c, &order("o3"), ts("2026-01-11T00:00:00Z"))
+            .redeem_coupon(
+                &t,
+                &code2,
+                &c,
+                &order("o3"),
+                None,
+                ts("2026-01-11T00:00:00Z")
+            )
             .await
             .unwrap(),
         CouponRedemption::Expired
@@ -491,7 +505,7 @@ async fn redemption_mints_a_single_use_coupon(b: Backend) {
     let unknown = CouponCode::generate(&fanloop_domain::tenant::OsRandom).unwrap();
     assert_eq!(
         store
-            .redeem_coupon(&t, &unknown, &c, &order("o4"), later)
+            .redeem_coupon(&t, &unknown, &c, &order("o4"), None, later)
             .await
             .unwrap(),
         CouponRedemption::NotFound

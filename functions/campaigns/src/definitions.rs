@@ -1,8 +1,9 @@
 //! Campaign definitions (`/v1/campaigns`, issue 13): save, read, replace and archive
 //! tenant-defined campaigns (rules: [`fanloop_domain::campaigns::definition`]). Saved
 //! definitions are validated — their templates rendered with sample data, their audience's
-//! filter parsed, its segment found. Active broadcasts are run by the engine
-//! (`fanloop_engine`); the other triggers are not run yet.
+//! filter parsed, its segment found. Active definitions are run by the engine
+//! (`fanloop_engine`): broadcasts and periodic ones by the hourly runs, event-triggered ones as
+//! their events arrive.
 
 use std::sync::Arc;
 
@@ -75,8 +76,8 @@ pub struct CampaignList {
 ///
 /// Checked when saved: every field, the rules across them (`max_delay_hours` for event
 /// triggers only, `once_per: period` for periodic triggers), and each template rendered with
-/// sample data. An active broadcast is sent by the hourly runs; the other triggers do not send
-/// yet.
+/// sample data. Once active, a broadcast or periodic campaign is sent by the hourly runs, an
+/// event-triggered one as its events arrive.
 #[utoipa::path(post, path = "/campaigns", tag = "campaigns", request_body = NewCampaign,
     responses((status = 201, body = CampaignRecord),
         (status = 409, description = "The campaign_id is taken", body = Problem, content_type = "application/problem+json"),

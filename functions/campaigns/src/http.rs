@@ -28,6 +28,7 @@ pub fn routes(campaigns: Arc<Campaigns>) -> OpenApiRouter<AppState> {
         .routes(routes!(post_run))
         .routes(routes!(get_messages))
         .routes(routes!(post_snapshot))
+        .routes(routes!(crate::report::get_report))
         .merge(crate::definitions::routes())
         .layer(Extension(campaigns))
 }

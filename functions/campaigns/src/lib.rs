@@ -7,6 +7,7 @@
 pub mod aws;
 pub mod definitions;
 pub mod http;
+pub mod report;
 
 pub use fanloop_engine::{Campaigns, Pacer, RecoveryOutcome, RunError};
 pub use http::{public_routes, routes};

@@ -366,6 +366,9 @@ fanloop_domain::wire_struct! {
         /// The customer whose order uses it: a coupon is personal.
         pub customer_id: CustomerId,
         pub order_id: ExternalId,
+        /// The order's amount in minor units of the coupon's currency: the revenue a
+        /// campaign's report credits to its coupon.
+        pub amount_minor: Option<Bounded<0, { MAX_AMOUNT }>>,
     }
 }
 
@@ -388,11 +391,19 @@ async fn post_coupon_redemption(
     let CouponRedemptionInput {
         customer_id: customer,
         order_id: order,
+        amount_minor,
     } = CouponRedemptionInput::parse(body)?;
     let now = state.clock.now();
     match state
         .store
-        .redeem_coupon(&tenant, &code, &customer, &order, now)
+        .redeem_coupon(
+            &tenant,
+            &code,
+            &customer,
+            &order,
+            amount_minor.map(|a| a.get()),
+            now,
+        )
         .await?
     {
         CouponRedemption::Redeemed(c) => {

@@ -282,6 +282,7 @@ pub trait PointsStore: Send + Sync {
         code: &CouponCode,
         customer: &CustomerId,
         order: &ExternalId,
+        amount_minor: Option<u64>,
         now: Timestamp,
     ) -> Result<CouponRedemption, StoreError>;
 }
@@ -372,6 +373,24 @@ pub trait CampaignStore: Send + Sync {
         tenant: &TenantId,
         customer: &CustomerId,
     ) -> Result<Vec<Message>, StoreError>;
+    /// A purchase at `at`: converts the customer's open campaign contacts
+    /// ([`ContactState::convert`](crate::campaigns::ContactState::convert)) and counts them, in
+    /// one atomic step; returns how many it converted (0 when delivered again).
+    async fn attribute_purchase(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        at: Timestamp,
+    ) -> Result<usize, StoreError>;
+    /// The report counters of `campaign` from `from` to `to` (UTC days, inclusive): `(day,
+    /// field, n)`, a day's field possibly in several rows (shards) to be summed.
+    async fn campaign_tallies(
+        &self,
+        tenant: &TenantId,
+        campaign: &crate::campaigns::CampaignRef,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Result<Vec<(jiff::civil::Date, crate::campaigns::tally::TallyField, i64)>, StoreError>;
 }
 
 /// How recording a response went.

@@ -12,6 +12,7 @@ use fanloop_domain::campaigns::broadcast::{BroadcastRule, PERIOD_EVER};
 use fanloop_domain::campaigns::definition::{
     Audience, CampaignId, CampaignRecord, CampaignStatus, NewCampaign, Trigger, TriggerClass,
 };
+use fanloop_domain::campaigns::outcomes::DEFAULT_ATTRIBUTION_DAYS;
 use fanloop_domain::campaigns::{CouponOffer, Recipient, RunReport, SendRule};
 use fanloop_domain::ports::{IndexedRecipient, StoreError, documents};
 use fanloop_domain::segments::{Filter, Segment};
@@ -235,6 +236,9 @@ pub(crate) fn configure(job: &mut Job, id: &CampaignId, c: NewCampaign) {
         .holdout_percent
         .map_or(0, |p| u8::try_from(p.get()).unwrap_or(100));
     job.quiet_hours = c.quiet_hours.or(job.settings.campaigns.quiet_hours);
+    job.attribution_days = c.attribution_days.map_or(DEFAULT_ATTRIBUTION_DAYS, |d| {
+        u16::try_from(d.get()).unwrap_or(90)
+    });
 }
 
 /// A stored definition, read again (it was checked when saved).

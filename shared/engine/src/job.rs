@@ -63,6 +63,7 @@ pub(crate) struct Job {
     pub cap_exempt: bool,
     pub holdout_percent: u8,
     pub quiet_hours: Option<QuietHours>,
+    pub attribution_days: u16,
     pub settings: Arc<TenantSettings>,
     pub due: SendPlanDue,
     pub sender: Mailbox,
@@ -215,6 +216,7 @@ impl Job {
             locale,
             holdout_percent: self.holdout_percent,
             quiet_hours: self.quiet_hours,
+            attribution_days: self.attribution_days,
         };
         if self.dry_run {
             // A hint carries no contact state: the customer's marker for this period decides.

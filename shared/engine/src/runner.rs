@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use fanloop_domain::campaigns::backlog::{LateActive, WINBACK_BACKLOG_PER_RUN, WinbackBacklog};
 use fanloop_domain::campaigns::definition::CampaignStatus;
+use fanloop_domain::campaigns::outcomes::DEFAULT_ATTRIBUTION_DAYS;
 use fanloop_domain::campaigns::schedule::{birthday_index_keys, winback_index_days};
 use fanloop_domain::campaigns::unsubscribe::{PURPOSE_EMAIL_MARKETING, UnsubscribeKey};
 use fanloop_domain::campaigns::{
@@ -372,6 +373,7 @@ impl Campaigns {
             cap_exempt: false,
             holdout_percent: 0,
             quiet_hours: None,
+            attribution_days: DEFAULT_ATTRIBUTION_DAYS,
             due: SendPlanDue::from_settings(&settings, as_of),
             settings,
             sender,

@@ -12,7 +12,7 @@ use fanloop_domain::campaigns::broadcast::PERIOD_EVER;
 use fanloop_domain::campaigns::definition::{
     CampaignRecord, CampaignStatus, OncePer, TriggerClass,
 };
-use fanloop_domain::campaigns::triggers::{EventRule, TriggerRecord, matches};
+use fanloop_domain::campaigns::triggers::{EventRule, TriggerEvent, TriggerRecord, matches};
 use fanloop_domain::campaigns::{Recipient, SendRule, SkipReason};
 use fanloop_domain::ports::{IndexedRecipient, documents};
 use jiff::{SignedDuration, Timestamp};
@@ -30,6 +30,13 @@ pub struct TriggerReport {
     /// A send waits for the end of quiet hours: handle the record again then.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_at: Option<Timestamp>,
+    /// Campaign contacts this purchase converted (counted for the campaigns' reports).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub converted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Parked records handled per tenant and hourly run.
@@ -71,6 +78,14 @@ impl Campaigns {
         record: &TriggerRecord,
     ) -> Result<TriggerReport, RunError> {
         let mut report = TriggerReport::default();
+        if let TriggerEvent::Purchase { .. } = record.event {
+            // Before any send it starts: a thank-you claimed now is not converted by the
+            // purchase it thanks for.
+            report.converted = self
+                .store
+                .attribute_purchase(tenant, &record.customer_id, record.occurred_at)
+                .await?;
+        }
         let definitions: Vec<CampaignRecord> = documents::list(self.store.as_ref(), tenant).await?;
         let mut started = Vec::new();
         for d in definitions {
@@ -155,7 +170,7 @@ impl Campaigns {
         }
         tracing::info!(
             tenant = %tenant, trigger = record.event.kind(),
-            campaigns = ?report.campaigns, "trigger handled"
+            campaigns = ?report.campaigns, converted = report.converted, "trigger handled"
         );
         Ok(report)
     }

@@ -15,17 +15,17 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use fanloop_domain::campaigns::backlog::{LateActive, WinbackBacklog};
+use fanloop_domain::campaigns::tally::{Expect, TallyField, marker_change, skip_marker};
 use fanloop_domain::campaigns::{
-    ContactState, Message, Recipient, SendPlan, SkipReason, decide, send_key,
+    CampaignRef, ContactState, Message, MessageStatus, Recipient, SendPlan, SkipReason, decide,
+    send_key,
 };
 use fanloop_domain::ports::{CampaignStore, ClaimOutcome, IndexedRecipient, StoreError};
 use fanloop_domain::{CustomerId, TenantId};
 
 use crate::item::{Item, av_s, get_n, get_s, item_to_profile};
 use crate::points::{item_to_account, to_json};
-use crate::{
-    DynamoStore, OPTIMISTIC_ATTEMPTS, build_err, cancelled_conditions, key, profile_pk, sdk_err,
-};
+use crate::{DynamoStore, OPTIMISTIC_ATTEMPTS, build_err, key, profile_pk};
 
 pub(crate) const TENANTS_PK: &str = "TENANTS";
 
@@ -73,6 +73,52 @@ fn rev_condition(attr: &str, v: u64) -> String {
 }
 
 impl DynamoStore {
+    /// The put of a send marker, conditioned on the marker it expects to find.
+    fn marker_put(
+        &self,
+        pk: &str,
+        marker: &str,
+        message: &Message,
+        expect: Expect,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut m = key(pk.to_owned(), marker);
+        m.insert("msg".into(), av_s(to_json("message", message)?));
+        m.insert(
+            "attempts".into(),
+            AttributeValue::N(message.attempts.to_string()),
+        );
+        m.insert("status".into(), av_s(message.status.as_str()));
+        if let Some(r) = message.reason {
+            m.insert("skip_reason".into(), av_s(r.as_str()));
+        }
+        let (condition, values): (&str, Vec<(&str, AttributeValue)>) = match expect {
+            Expect::Absent => ("attribute_not_exists(pk)", vec![]),
+            Expect::Attempt(prev) => (
+                "attempts = :prev",
+                vec![(":prev", AttributeValue::N(prev.to_string()))],
+            ),
+            Expect::Skipped(r) => (
+                "#s = :skipped AND skip_reason = :reason",
+                vec![
+                    (":skipped", av_s(MessageStatus::Skipped.as_str())),
+                    (":reason", av_s(r.as_str())),
+                ],
+            ),
+        };
+        let mut put = self.put(m, Some(condition))?;
+        if let Some(p) = put.put.as_mut() {
+            if !values.is_empty() {
+                p.expression_attribute_values =
+                    Some(values.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
+            }
+            if matches!(expect, Expect::Skipped(_)) {
+                p.expression_attribute_names =
+                    Some([("#s".to_owned(), "status".to_owned())].into());
+            }
+        }
+        Ok(put)
+    }
+
     async fn query_index(
         &self,
         index: &str,
@@ -212,7 +258,24 @@ impl CampaignStore for DynamoStore {
             let claim = match decide(plan, &read.recipient, existing.as_ref()) {
                 Ok(c) => c,
                 Err(SkipReason::AlreadySent) if from_index => continue,
-                Err(reason) => return Ok(ClaimOutcome::Skipped(reason)),
+                Err(reason) => {
+                    let Some(m) = skip_marker(plan, reason, existing.as_ref()) else {
+                        return Ok(ClaimOutcome::Skipped(reason));
+                    };
+                    // Recorded once: the marker's condition fails if another run wrote it (or,
+                    // from the index copy, a marker exists): read again and decide again.
+                    let mut items =
+                        vec![self.marker_put(&pk, &marker, &m, Expect::of(existing.as_ref()))?];
+                    items.extend(self.tally_updates(
+                        tenant,
+                        customer,
+                        &marker_change(existing.as_ref(), &m),
+                    )?);
+                    match self.transact_counted(items).await? {
+                        None => return Ok(ClaimOutcome::Skipped(reason)),
+                        Some(_) => continue,
+                    }
+                }
             };
             let revs: Vec<u64> = read
                 .version
@@ -222,27 +285,12 @@ impl CampaignStore for DynamoStore {
             let [rev, account_rev, contact_rev] = revs[..] else {
                 return Err(corrupt("version", "three parts expected"));
             };
-            let mut items: Vec<TransactWriteItem> = Vec::new();
-            let mut m = key(pk.clone(), &marker);
-            m.insert("msg".into(), av_s(to_json("message", &claim.message)?));
-            m.insert(
-                "attempts".into(),
-                AttributeValue::N(claim.message.attempts.to_string()),
-            );
-            m.insert("status".into(), av_s(claim.message.status.as_str()));
-            let put = match claim.retake_of {
-                None => self.put(m, Some("attribute_not_exists(pk)"))?,
-                Some(prev) => {
-                    let mut p = self.put(m, Some("attempts = :prev"))?;
-                    if let Some(put) = p.put.as_mut() {
-                        put.expression_attribute_values = Some(
-                            [(":prev".to_owned(), AttributeValue::N(prev.to_string()))].into(),
-                        );
-                    }
-                    p
-                }
-            };
-            items.push(put);
+            let mut items = vec![self.marker_put(&pk, &marker, &claim.message, claim.expect)?];
+            items.extend(self.tally_updates(
+                tenant,
+                customer,
+                &marker_change(existing.as_ref(), &claim.message),
+            )?);
             if let Some(c) = &claim.coupon {
                 items.extend(self.coupon_items(tenant, c)?);
             }
@@ -271,22 +319,11 @@ impl CampaignStore for DynamoStore {
                 .build()
                 .map_err(build_err)?;
             items.push(TransactWriteItem::builder().update(update).build());
-            match self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items))
-                .send()
-                .await
-            {
-                Ok(_) => return Ok(ClaimOutcome::Claimed(claim, Box::new(read.recipient))),
-                Err(e) => {
-                    if cancelled_conditions(&e).is_none_or(|failed| !failed.iter().any(|f| *f)) {
-                        return Err(sdk_err(e));
-                    }
-                    // Someone else wrote first (another run, an unsubscribe, an activity): read
-                    // again and decide again.
-                }
+            if self.transact_counted(items).await?.is_none() {
+                return Ok(ClaimOutcome::Claimed(claim, Box::new(read.recipient)));
             }
+            // Someone else wrote first (another run, an unsubscribe, an activity): read again
+            // and decide again.
         }
         Err(StoreError::Conflict)
     }
@@ -297,33 +334,35 @@ impl CampaignStore for DynamoStore {
         customer: &CustomerId,
         message: &Message,
     ) -> Result<(), StoreError> {
-        let res = self
-            .client
-            .update_item()
+        // Only the attempt that holds the marker, still pending, may finish it (once: its count
+        // moves from pending with it); a customer erased meanwhile stays erased.
+        let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(
                 profile_pk(tenant, customer),
                 &marker_sk(&message.key()),
             )))
             .update_expression("SET msg = :m, #s = :s")
-            .condition_expression("attempts = :a")
+            .condition_expression("attempts = :a AND #s = :pending")
             .expression_attribute_names("#s", "status")
             .expression_attribute_values(":m", av_s(to_json("message", message)?))
             .expression_attribute_values(":s", av_s(message.status.as_str()))
+            .expression_attribute_values(":pending", av_s(MessageStatus::Pending.as_str()))
             .expression_attribute_values(":a", AttributeValue::N(message.attempts.to_string()))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(()),
-            // Taken over by a later attempt, or the customer was erased: nothing to record.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(sdk_err(e)),
-        }
+            .build()
+            .map_err(build_err)?;
+        let pending = Message {
+            status: MessageStatus::Pending,
+            ..message.clone()
+        };
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        items.extend(self.tally_updates(
+            tenant,
+            customer,
+            &marker_change(Some(&pending), message),
+        )?);
+        // A failed condition: taken over by a later attempt, finished before, or erased.
+        self.transact_counted(items).await.map(|_| ())
     }
 
     async fn messages(
@@ -335,5 +374,57 @@ impl CampaignStore for DynamoStore {
             .query_items(None, profile_pk(tenant, customer), Some("SENT#"), false)
             .await?;
         messages_from(&items)
+    }
+
+    async fn attribute_purchase(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        at: jiff::Timestamp,
+    ) -> Result<usize, StoreError> {
+        let pk = profile_pk(tenant, customer);
+        for _ in 0..OPTIMISTIC_ATTEMPTS {
+            let Some(item) = self.get(pk.clone(), "PROFILE").await? else {
+                return Ok(0);
+            };
+            let Some(doc) = get_s(&item, "contact") else {
+                return Ok(0);
+            };
+            let mut contact: ContactState =
+                serde_json::from_str(doc).map_err(|e| corrupt("contact", e))?;
+            let changes = contact.convert(at);
+            if changes.is_empty() {
+                return Ok(0);
+            }
+            let rev = get_n(&item, "contact_rev").unwrap_or(0);
+            let update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(pk.clone(), "PROFILE")))
+                .update_expression("SET contact = :contact ADD contact_rev :one")
+                .condition_expression(rev_condition("contact_rev", rev))
+                .expression_attribute_values(":contact", av_s(to_json("contact", &contact)?))
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .expression_attribute_values(":contact_rev", AttributeValue::N(rev.to_string()))
+                .build()
+                .map_err(build_err)?;
+            let mut items = vec![TransactWriteItem::builder().update(update).build()];
+            items.extend(self.tally_updates(tenant, customer, &changes)?);
+            // A failed condition: a claim or another delivery changed the contact state; read
+            // again (a redelivery then finds the contacts converted).
+            if self.transact_counted(items).await?.is_none() {
+                return Ok(changes.len());
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
+    async fn campaign_tallies(
+        &self,
+        tenant: &TenantId,
+        campaign: &CampaignRef,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Result<Vec<(jiff::civil::Date, TallyField, i64)>, StoreError> {
+        self.tally_rows(tenant, campaign, from, to).await
     }
 }

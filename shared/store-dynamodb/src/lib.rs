@@ -31,6 +31,7 @@ mod lots;
 mod points;
 mod profiles;
 mod surveys;
+mod tallies;
 mod tenants;
 pub mod triggers;
 mod update;
@@ -334,6 +335,31 @@ impl DynamoStore {
                 return Ok(out);
             }
         }
+    }
+
+    /// The day rows (`D#{YYYY-MM-DD}`) from `from` to `to` of each sharded counter partition
+    /// `pk(shard)`, shard 0 to `shards - 1`, with their days.
+    pub(crate) async fn day_rows(
+        &self,
+        shards: u32,
+        pk: impl Fn(u32) -> String,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Result<Vec<(jiff::civil::Date, Item)>, StoreError> {
+        let mut out = Vec::new();
+        for shard in 0..shards {
+            let items = self
+                .query_between(pk(shard), format!("D#{from}"), format!("D#{to}"))
+                .await?;
+            for item in items {
+                let day = item::get_s(&item, "sk")
+                    .and_then(|sk| sk.strip_prefix("D#"))
+                    .and_then(|d| d.parse().ok())
+                    .ok_or_else(|| StoreError::Corrupt("counter row: bad day".into()))?;
+                out.push((day, item));
+            }
+        }
+        Ok(out)
     }
 
     /// Every item of a partition (keys only when `keys_only`).

@@ -17,9 +17,9 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-    Update,
+    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
+use fanloop_domain::campaigns::tally::coupon_used;
 use fanloop_domain::points::{Coupon, CouponCode, CouponRedemption, CouponUse, LedgerEntry};
 use fanloop_domain::ports::{
     AccountChange, AccountFn, AccountRecord, PointsStore, Posting, StoreError, UpdateError,
@@ -91,6 +91,7 @@ pub(crate) fn item_to_coupon(item: &Item) -> Result<Coupon, StoreError> {
     if let (Some(order), Some(at)) = (get_s(item, "redeemed_order"), get_s(item, "redeemed_at")) {
         coupon.redeemed = Some(CouponUse {
             order_id: ExternalId::parse(order).map_err(|e| corrupt("coupon order", e))?,
+            amount_minor: get_n(item, "redeemed_amount"),
             at: time::parse(at).map_err(|e| corrupt("coupon use", e))?,
         });
     }
@@ -489,37 +490,75 @@ impl PointsStore for DynamoStore {
         code: &CouponCode,
         customer: &CustomerId,
         order: &ExternalId,
+        amount_minor: Option<u64>,
         now: Timestamp,
     ) -> Result<CouponRedemption, StoreError> {
         // One conditional update: this customer's, unused and unexpired (the domain rule, as a
-        // condition); on failure the old item says which, through the same rule.
-        let res = self
-            .client
-            .update_item()
+        // condition); on failure the coupon as stored says which, through the same rule. A
+        // campaign's coupon (read first) is counted for its report in the same transaction.
+        let pk = coupon_pk(tenant, code.as_str());
+        let mut update = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(key(coupon_pk(tenant, code.as_str()), "COUPON")))
+            .set_key(Some(key(pk.clone(), "COUPON")))
             .update_expression("SET redeemed_order = :o, redeemed_at = :now")
             .condition_expression(
                 "attribute_exists(pk) AND customer_id = :c AND attribute_not_exists(redeemed_order) AND expires_at > :now",
             )
             .expression_attribute_values(":c", av_s(customer.as_str()))
             .expression_attribute_values(":o", av_s(order.as_str()))
-            .expression_attribute_values(":now", av_s(time::format(now)))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match res {
-            Ok(out) => Ok(CouponRedemption::Redeemed(item_to_coupon(&out.attributes.unwrap_or_default())?)),
-            Err(e) => match e.as_service_error() {
-                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c)) => {
-                    match c.item() {
-                        Some(item) if !item.is_empty() => Ok(item_to_coupon(item)?.redeem(customer, order, now)),
-                        _ => Ok(CouponRedemption::NotFound),
-                    }
+            .expression_attribute_values(":now", av_s(time::format(now)));
+        if let Some(a) = amount_minor {
+            update = update
+                .update_expression(
+                    "SET redeemed_order = :o, redeemed_at = :now, redeemed_amount = :a",
+                )
+                .expression_attribute_values(":a", AttributeValue::N(a.to_string()));
+        }
+        let Some(stored) = self.get(pk.clone(), "COUPON").await? else {
+            return Ok(CouponRedemption::NotFound);
+        };
+        let stored = item_to_coupon(&stored)?;
+        let outcome = stored.redeem(customer, order, amount_minor, now);
+        let CouponRedemption::Redeemed(used) = outcome else {
+            // Already used, expired or not this customer's: decided on the coupon as read.
+            return Ok(outcome);
+        };
+        let update = update.build().map_err(build_err)?;
+        let tallies = coupon_used(&used, amount_minor);
+        let written = if tallies.is_empty() {
+            // Not a campaign's: the update alone (a transaction would cost twice the writes).
+            let res = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(update.key))
+                .update_expression(update.update_expression)
+                .set_condition_expression(update.condition_expression)
+                .set_expression_attribute_values(update.expression_attribute_values)
+                .send()
+                .await;
+            match res {
+                Ok(_) => true,
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                {
+                    false
                 }
-                _ => Err(sdk_err(e)),
-            },
+                Err(e) => return Err(sdk_err(e)),
+            }
+        } else {
+            let mut items = vec![TransactWriteItem::builder().update(update).build()];
+            items.extend(self.tally_updates(tenant, customer, &tallies)?);
+            self.transact_counted(items).await?.is_none()
+        };
+        if written {
+            return Ok(CouponRedemption::Redeemed(used));
+        }
+        // Used (or changed) since the read: decide on it as it is now.
+        match self.get(pk, "COUPON").await? {
+            Some(item) => Ok(item_to_coupon(&item)?.redeem(customer, order, amount_minor, now)),
+            None => Ok(CouponRedemption::NotFound),
         }
     }
 }

@@ -317,31 +317,20 @@ impl SurveyStore for DynamoStore {
         to: Date,
     ) -> Result<Vec<Tally>, StoreError> {
         let mut out = Vec::new();
-        for shard in 0..SHARDS {
-            let items = self
-                .query_between(
-                    counter_pk(tenant, survey, shard),
-                    format!("D#{from}"),
-                    format!("D#{to}"),
-                )
-                .await?;
-            for item in items {
-                let day = get_s(&item, "sk")
-                    .and_then(|sk| sk.strip_prefix("D#"))
-                    .and_then(|d| d.parse::<Date>().ok())
-                    .ok_or_else(|| corrupt("survey counter", "bad day"))?;
-                let mut t = Tally {
-                    day: Some(day),
-                    ..Tally::default()
-                };
-                for (name, v) in &item {
-                    if let (Some(k), AttributeValue::N(n)) = (name.strip_prefix(COUNTER_PREFIX), v)
-                    {
-                        t.add(k, n.parse().map_err(|e| corrupt("survey counter", e))?);
-                    }
+        for (day, item) in self
+            .day_rows(SHARDS, |shard| counter_pk(tenant, survey, shard), from, to)
+            .await?
+        {
+            let mut t = Tally {
+                day: Some(day),
+                ..Tally::default()
+            };
+            for (name, v) in &item {
+                if let (Some(k), AttributeValue::N(n)) = (name.strip_prefix(COUNTER_PREFIX), v) {
+                    t.add(k, n.parse().map_err(|e| corrupt("survey counter", e))?);
                 }
-                out.push(t);
             }
+            out.push(t);
         }
         Ok(out)
     }

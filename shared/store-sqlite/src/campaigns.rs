@@ -4,13 +4,17 @@
 
 use async_trait::async_trait;
 use fanloop_domain::campaigns::backlog::{LateActive, WinbackBacklog};
-use fanloop_domain::campaigns::{ContactState, Message, Recipient, SendPlan, decide, send_key};
+use fanloop_domain::campaigns::tally::TallyField;
+use fanloop_domain::campaigns::tally::{marker_change, skip_marker};
+use fanloop_domain::campaigns::{
+    CampaignRef, ContactState, Message, Recipient, SendPlan, decide, send_key,
+};
 use fanloop_domain::ports::{CampaignStore, ClaimOutcome, IndexedRecipient, StoreError};
 use fanloop_domain::{CustomerId, TenantId, time};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::points::json;
-use crate::{SqliteStore, backlog, begin, corrupt, db_err};
+use crate::{SqliteStore, backlog, begin, corrupt, db_err, tallies};
 
 fn recipient(
     profile: &str,
@@ -76,7 +80,7 @@ fn load_message(
 fn save_message(conn: &Connection, t: &str, c: &str, m: &Message) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO messages (tenant_id, customer_id, key, message, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (tenant_id, customer_id, key) DO UPDATE SET message = excluded.message",
+         ON CONFLICT (tenant_id, customer_id, key) DO UPDATE SET message = excluded.message, created_at = excluded.created_at",
     )
     .map_err(db_err)?
     .execute(params![t, c, m.key(), json("message", m)?, time::format(m.created_at)])
@@ -202,9 +206,17 @@ impl CampaignStore for SqliteStore {
             let existing = load_message(&tx, &t, &c, &send_key(&plan.campaign, &plan.period))?;
             let claim = match decide(&plan, &r, existing.as_ref()) {
                 Ok(claim) => claim,
-                Err(reason) => return Ok(ClaimOutcome::Skipped(reason)),
+                Err(reason) => {
+                    if let Some(m) = skip_marker(&plan, reason, existing.as_ref()) {
+                        save_message(&tx, &t, &c, &m)?;
+                        tallies::apply(&tx, &t, &marker_change(existing.as_ref(), &m))?;
+                        tx.commit().map_err(db_err)?;
+                    }
+                    return Ok(ClaimOutcome::Skipped(reason));
+                }
             };
             save_message(&tx, &t, &c, &claim.message)?;
+            tallies::apply(&tx, &t, &marker_change(existing.as_ref(), &claim.message))?;
             if let Some(coupon) = &claim.coupon {
                 tx.prepare_cached("INSERT INTO coupons (tenant_id, code, customer_id, coupon) VALUES (?1, ?2, ?3, ?4)")
                     .map_err(db_err)?
@@ -233,8 +245,9 @@ impl CampaignStore for SqliteStore {
             // Only the attempt that holds the marker may finish it; a customer erased meanwhile
             // stays erased.
             let current = load_message(&tx, &t, &c, &m.key())?;
-            if current.is_some_and(|cur| cur.attempts == m.attempts) {
+            if let Some(cur) = current.filter(|cur| cur.attempts == m.attempts) {
                 save_message(&tx, &t, &c, &m)?;
+                tallies::apply(&tx, &t, &marker_change(Some(&cur), &m))?;
             }
             tx.commit().map_err(db_err)
         })
@@ -248,5 +261,56 @@ impl CampaignStore for SqliteStore {
     ) -> Result<Vec<Message>, StoreError> {
         let (t, c) = (tenant.to_string(), customer.to_string());
         self.read(move |conn| load_messages(conn, &t, &c)).await
+    }
+
+    async fn attribute_purchase(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        at: jiff::Timestamp,
+    ) -> Result<usize, StoreError> {
+        let (t, c) = (tenant.to_string(), customer.to_string());
+        self.write(move |conn| {
+            let tx = begin(conn)?;
+            let doc: Option<Option<String>> = tx
+                .prepare_cached(
+                    "SELECT contact FROM customers WHERE tenant_id = ?1 AND customer_id = ?2",
+                )
+                .map_err(db_err)?
+                .query_row(params![t, c], |r| r.get(0))
+                .optional()
+                .map_err(db_err)?;
+            let Some(Some(doc)) = doc else {
+                return Ok(0);
+            };
+            let mut contact: ContactState =
+                serde_json::from_str(&doc).map_err(|e| corrupt("contact", e))?;
+            let changes = contact.convert(at);
+            if changes.is_empty() {
+                return Ok(0);
+            }
+            tx.prepare_cached(
+                "UPDATE customers SET contact = ?3 WHERE tenant_id = ?1 AND customer_id = ?2",
+            )
+            .map_err(db_err)?
+            .execute(params![t, c, json("contact", &contact)?])
+            .map_err(db_err)?;
+            tallies::apply(&tx, &t, &changes)?;
+            tx.commit().map_err(db_err)?;
+            Ok(changes.len())
+        })
+        .await
+    }
+
+    async fn campaign_tallies(
+        &self,
+        tenant: &TenantId,
+        campaign: &CampaignRef,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Result<Vec<(jiff::civil::Date, TallyField, i64)>, StoreError> {
+        let (t, campaign) = (tenant.to_string(), campaign.clone());
+        self.read(move |conn| tallies::rows(conn, &t, &campaign, from, to))
+            .await
     }
 }

@@ -21,6 +21,7 @@ mod points;
 mod profiles;
 mod schema;
 mod surveys;
+mod tallies;
 mod tenants;
 mod triggers;
 

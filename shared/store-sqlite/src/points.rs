@@ -3,6 +3,7 @@
 //! their own table.
 
 use async_trait::async_trait;
+use fanloop_domain::campaigns::tally::coupon_used;
 use fanloop_domain::points::{Coupon, CouponCode, CouponRedemption, LedgerEntry};
 use fanloop_domain::ports::{
     AccountChange, AccountFn, AccountRecord, PointsStore, Posting, StoreError, UpdateError,
@@ -334,6 +335,7 @@ impl PointsStore for SqliteStore {
         code: &CouponCode,
         customer: &CustomerId,
         order: &ExternalId,
+        amount_minor: Option<u64>,
         now: Timestamp,
     ) -> Result<CouponRedemption, StoreError> {
         let (t, code, customer, order) = (
@@ -347,7 +349,7 @@ impl PointsStore for SqliteStore {
             let Some(coupon) = load_coupon(&tx, &t, &code)? else {
                 return Ok(CouponRedemption::NotFound);
             };
-            let outcome = coupon.redeem(&customer, &order, now);
+            let outcome = coupon.redeem(&customer, &order, amount_minor, now);
             if let CouponRedemption::Redeemed(used) = &outcome {
                 tx.prepare_cached(
                     "UPDATE coupons SET coupon = ?1 WHERE tenant_id = ?2 AND code = ?3",
@@ -355,6 +357,7 @@ impl PointsStore for SqliteStore {
                 .map_err(db_err)?
                 .execute(params![json("coupon", used)?, t, code])
                 .map_err(db_err)?;
+                crate::tallies::apply(&tx, &t, &coupon_used(used, amount_minor))?;
                 tx.commit().map_err(db_err)?;
             }
             Ok(outcome)

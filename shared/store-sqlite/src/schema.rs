@@ -208,6 +208,15 @@ const MIGRATIONS: &[&str] = &[
         customer_id TEXT NOT NULL,
         PRIMARY KEY (tenant_id, month, customer_id)
      ) WITHOUT ROWID;",
+    // 14: the campaign reports' counters, per campaign, UTC day and field.
+    "CREATE TABLE campaign_tallies (
+        tenant_id TEXT NOT NULL,
+        campaign TEXT NOT NULL,
+        day TEXT NOT NULL,
+        field TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, campaign, day, field)
+     ) WITHOUT ROWID;",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -24,6 +24,9 @@ pub enum MessageStatus {
     /// In the campaign's control group: recorded, never sent (the same on every run).
     #[serde(rename = "held_out")]
     HeldOut,
+    /// Due and reachable but not mailed, for `reason` (frequency cap, quiet hours, too late);
+    /// not final: a later run decides again and may send it.
+    Skipped,
 }
 
 impl MessageStatus {
@@ -33,6 +36,7 @@ impl MessageStatus {
             Self::Sent => "sent",
             Self::Failed => "failed",
             Self::HeldOut => "held_out",
+            Self::Skipped => "skipped",
         }
     }
 }
@@ -62,6 +66,9 @@ pub struct Message {
     pub attempts: u32,
     /// Why the provider refused it (no personal data).
     pub error: Option<String>,
+    /// Why it was not mailed (status `skipped`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<SkipReason>,
     #[serde(with = "crate::time::serde_ts")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -91,7 +98,29 @@ pub struct ContactState {
     /// The last mail of each campaign: period and time (ms since the epoch).
     #[serde(default)]
     pub last: BTreeMap<CampaignRef, (String, i64)>,
+    /// Mails (and control-group records) whose attribution window is still open, for the
+    /// campaign reports' conversions ([`super::tally`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub touches: Vec<Touch>,
 }
+
+/// A campaign's contact with the customer — mailed, or held out as control — that a purchase
+/// before `until` converts (once).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Touch {
+    pub campaign: CampaignRef,
+    /// When the mail was claimed (ms since the epoch): its report day.
+    pub at: i64,
+    /// The end of the attribution window (ms since the epoch).
+    pub until: i64,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held_out: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub converted: bool,
+}
+
+/// Open attribution windows kept per customer (the oldest go first).
+pub const MAX_TOUCHES: usize = 32;
 
 impl ContactState {
     pub(super) fn sent_since(&self, since: Timestamp) -> usize {
@@ -110,10 +139,35 @@ impl ContactState {
         self.last
             .insert(campaign.clone(), (period.to_owned(), now.as_millisecond()));
     }
+
+    /// Opens the campaign's attribution window of `days` from `now`.
+    pub(super) fn touch(
+        &mut self,
+        campaign: &CampaignRef,
+        now: Timestamp,
+        days: u16,
+        held_out: bool,
+    ) {
+        let at = now.as_millisecond();
+        self.touches.retain(|t| t.until >= at);
+        self.touches.push(Touch {
+            campaign: campaign.clone(),
+            at,
+            until: at + i64::from(days) * 86_400_000,
+            held_out,
+            converted: false,
+        });
+        if self.touches.len() > MAX_TOUCHES {
+            let extra = self.touches.len() - MAX_TOUCHES;
+            self.touches.drain(..extra);
+        }
+    }
 }
 
 /// Why a candidate got no mail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ToSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
     NoConsent,

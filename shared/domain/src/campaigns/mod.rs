@@ -8,10 +8,12 @@ pub mod broadcast;
 pub mod definition;
 pub mod expiring;
 pub mod holdout;
+pub mod outcomes;
 pub mod periodic;
 pub mod quiet;
 pub mod recommend;
 pub mod schedule;
+pub mod tally;
 pub mod triggers;
 pub mod unsubscribe;
 
@@ -22,7 +24,7 @@ mod send;
 mod settings;
 
 pub use kind::{CampaignKind, CampaignRef};
-pub use message::{ContactState, Message, MessageStatus, SkipReason, send_key};
+pub use message::{ContactState, MAX_TOUCHES, Message, MessageStatus, SkipReason, Touch, send_key};
 pub use report::{DryRunRecipient, RunReport, new_message_id};
 pub use send::{
     AS_OF_MAX_AHEAD, MAX_ATTEMPTS, Recipient, SEND_LEASE, SendClaim, SendPlan, SendPlanDue,

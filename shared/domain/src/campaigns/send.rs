@@ -9,6 +9,7 @@ use super::broadcast::BroadcastRule;
 use super::expiring::ExpiringRule;
 use super::periodic::PeriodicRule;
 use super::quiet::QuietHours;
+use super::tally::Expect;
 use super::triggers::EventRule;
 use super::{
     CampaignKind, CampaignRef, ContactState, CouponOffer, FrequencyCap, Message, MessageStatus,
@@ -43,8 +44,9 @@ pub struct SendClaim {
     pub message: Message,
     pub coupon: Option<Coupon>,
     pub contact: ContactState,
-    /// `Some(n)` when this takes over a marker at attempt `n` (crashed or failed send).
-    pub retake_of: Option<u32>,
+    /// How the stored marker must still be for the claim to apply: none yet, the attempt it
+    /// takes over (a crashed or failed send), or a skip marker it replaces.
+    pub expect: Expect,
 }
 
 /// Everything a claim decision needs besides the recipient.
@@ -71,6 +73,8 @@ pub struct SendPlan {
     pub holdout_percent: u8,
     /// Local times in the customer's zone when nothing is sent (a later run sends it).
     pub quiet_hours: Option<QuietHours>,
+    /// Purchases within this many days of the mail convert it (the report's conversions).
+    pub attribution_days: u16,
 }
 
 /// What makes a customer due for a campaign.
@@ -172,7 +176,9 @@ pub fn decide(
     r: &Recipient,
     existing: Option<&Message>,
 ) -> Result<SendClaim, SkipReason> {
-    if let Some(m) = existing {
+    // A skip marker decides nothing: the customer is decided again, and a claim replaces it.
+    let skipped = existing.filter(|m| m.status == MessageStatus::Skipped);
+    if let Some(m) = existing.filter(|m| m.status != MessageStatus::Skipped) {
         let retry = match m.status {
             MessageStatus::Sent => return Err(SkipReason::AlreadySent),
             MessageStatus::HeldOut => return Err(SkipReason::HeldOut),
@@ -187,6 +193,7 @@ pub fn decide(
                 m.attempts < MAX_ATTEMPTS
             }
             MessageStatus::Failed => m.attempts < MAX_ATTEMPTS,
+            MessageStatus::Skipped => true,
         };
         if !retry {
             return Err(SkipReason::Failed);
@@ -202,7 +209,7 @@ pub fn decide(
             message,
             coupon: None,
             contact: r.contact.clone(),
-            retake_of: Some(m.attempts),
+            expect: Expect::Attempt(m.attempts),
         });
     }
     let due = match &plan.rule {
@@ -244,7 +251,10 @@ pub fn decide(
     }
     let customer = r.profile.customer_id.as_str();
     if holdout::held_out(plan.campaign.as_str(), customer, plan.holdout_percent) {
-        // Recorded (the marker, in the log), neither mailed nor counted by the cap.
+        // Recorded (the marker, in the log, and the control's attribution window), neither
+        // mailed nor counted by the cap.
+        let mut contact = r.contact.clone();
+        contact.touch(&plan.campaign, plan.now, plan.attribution_days, true);
         return Ok(SendClaim {
             message: Message {
                 status: MessageStatus::HeldOut,
@@ -252,8 +262,8 @@ pub fn decide(
                 ..new_message(plan)
             },
             coupon: None,
-            contact: r.contact.clone(),
-            retake_of: None,
+            contact,
+            expect: Expect::of(skipped),
         });
     }
     if let Some(q) = &plan.quiet_hours {
@@ -303,6 +313,7 @@ pub fn decide(
     });
     let mut contact = r.contact.clone();
     contact.record(&plan.campaign, &plan.period, plan.now);
+    contact.touch(&plan.campaign, plan.now, plan.attribution_days, false);
     Ok(SendClaim {
         message: Message {
             coupon: coupon.as_ref().map(|c| c.code.clone()),
@@ -310,12 +321,12 @@ pub fn decide(
         },
         coupon,
         contact,
-        retake_of: None,
+        expect: Expect::of(skipped),
     })
 }
 
 /// The marker a new claim writes: pending, first attempt.
-fn new_message(plan: &SendPlan) -> Message {
+pub(super) fn new_message(plan: &SendPlan) -> Message {
     Message {
         id: plan.message_id.clone(),
         campaign: plan.campaign.clone(),
@@ -329,6 +340,7 @@ fn new_message(plan: &SendPlan) -> Message {
         status: MessageStatus::Pending,
         attempts: 1,
         error: None,
+        reason: None,
         created_at: plan.now,
         updated_at: plan.now,
     }

@@ -55,6 +55,7 @@ fn plan(kind: CampaignKind, now: &str) -> SendPlan {
         offer: Some(s.birthday.coupon.clone()),
         holdout_percent: 0,
         quiet_hours: None,
+        attribution_days: 7,
         locale: Locale::parse("en").unwrap(),
         template: "birthday/en".into(),
     }
@@ -120,9 +121,9 @@ fn markers_decide_first_and_crashed_or_failed_sends_are_retaken() {
         (
             retake.message.id.as_str(),
             retake.message.attempts,
-            retake.retake_of
+            retake.expect
         ),
-        (first.id.as_str(), 2, Some(1))
+        (first.id.as_str(), 2, super::tally::Expect::Attempt(1))
     );
     assert!(retake.coupon.is_none(), "the first claim's coupon stays");
     let mut failed = first.clone();
@@ -231,13 +232,43 @@ fn broadcast_claims_apply_holdout_quiet_hours_and_the_cap_unless_exempt() {
     let mut quiet = p.clone();
     quiet.quiet_hours = Some(super::quiet::QuietHours::parse("09:00", "11:00").unwrap());
     assert_eq!(decide(&quiet, &r, None), Err(SkipReason::QuietHours));
+    // The skip leaves a marker; the next run decides afresh and its claim replaces it.
+    let skip = super::tally::skip_marker(&quiet, SkipReason::QuietHours, None).unwrap();
+    assert_eq!(
+        (skip.status, skip.reason, skip.attempts),
+        (MessageStatus::Skipped, Some(SkipReason::QuietHours), 0)
+    );
+    assert_eq!(
+        super::tally::skip_marker(&quiet, SkipReason::QuietHours, Some(&skip)),
+        None,
+        "the same skip again writes nothing"
+    );
+    let after = decide(&p, &r, Some(&skip)).unwrap();
+    assert_eq!(
+        (after.message.status, after.expect),
+        (
+            MessageStatus::Pending,
+            super::tally::Expect::Skipped(SkipReason::QuietHours)
+        )
+    );
     let mut all_held = p.clone();
     all_held.holdout_percent = 100;
     let held = decide(&all_held, &r, None).unwrap();
     assert_eq!(held.message.status, MessageStatus::HeldOut, "recorded");
     assert!(
-        held.coupon.is_none() && held.contact == r.contact,
+        held.coupon.is_none()
+            && held.contact.recent == r.contact.recent
+            && held.contact.last == r.contact.last,
         "no coupon, not capped"
+    );
+    assert_eq!(
+        held.contact
+            .touches
+            .iter()
+            .map(|t| (t.campaign.as_str(), t.held_out))
+            .collect::<Vec<_>>(),
+        vec![("lny", true)],
+        "the control's attribution window is open"
     );
     assert_eq!(
         decide(&all_held, &r, Some(&held.message)),

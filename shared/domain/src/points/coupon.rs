@@ -221,6 +221,9 @@ pub struct Coupon {
 pub struct CouponUse {
     #[schema(value_type = String)]
     pub order_id: crate::ids::ExternalId,
+    /// The order's amount in minor units of the coupon's currency, as the caller gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_minor: Option<u64>,
     #[serde(with = "crate::time::serde_ts")]
     #[schema(value_type = String, format = DateTime)]
     pub at: jiff::Timestamp,
@@ -277,6 +280,7 @@ impl Coupon {
         &self,
         customer: &crate::ids::CustomerId,
         order: &crate::ids::ExternalId,
+        amount_minor: Option<u64>,
         now: jiff::Timestamp,
     ) -> CouponRedemption {
         if customer != &self.customer_id {
@@ -290,6 +294,7 @@ impl Coupon {
                 let mut used = self.clone();
                 used.redeemed = Some(CouponUse {
                     order_id: order.clone(),
+                    amount_minor,
                     at: now,
                 });
                 CouponRedemption::Redeemed(used)
