@@ -8,7 +8,7 @@ endef
 
 .PHONY: build-ProfilesFunction build-PointsFunction build-CampaignsFunction \
 	build-CampaignsApiFunction build-SurveysApiFunction build-SurveysQueueFunction \
-	build-TriggersFunction
+	build-TriggersFunction build-BroadcastsFunction
 
 build-ProfilesFunction:
 	$(call lambda,profiles)
@@ -24,3 +24,5 @@ build-SurveysQueueFunction:
 	$(call lambda,surveys-queue)
 build-TriggersFunction:
 	$(call lambda,triggers)
+build-BroadcastsFunction:
+	$(call lambda,broadcasts)

@@ -189,6 +189,7 @@ pub(crate) fn bench_campaigns(
         default_sender: fanloop_domain::values::Email::parse("bench@fanloop.example").ok(),
         pacer: std::sync::Arc::new(fanloop_campaigns::Pacer::new(0)),
         item_rows: Default::default(),
+        queue: None,
     })
 }
 

@@ -78,6 +78,7 @@ pub fn campaigns(
         default_sender: Some(Email::parse(sender).map_err(|e| format!("FANLOOP_SENDER {e}"))?),
         pacer: Arc::new(Pacer::new(0)),
         item_rows: Default::default(),
+        queue: None,
     })
 }
 

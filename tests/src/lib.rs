@@ -66,6 +66,55 @@ pub fn dynamo_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::from_conf(conf)
 }
 
+/// Saves an active campaign definition straight into the store (checked as the API would).
+pub async fn save_definition(
+    store: &dyn Store,
+    tenant: &TenantId,
+    def: serde_json::Value,
+    at: Timestamp,
+) {
+    use fanloop_domain::campaigns::definition::{CampaignRecord, CampaignStatus, NewCampaign};
+    let c = NewCampaign::read(def.clone()).unwrap();
+    let record = CampaignRecord {
+        campaign_id: c.campaign_id,
+        status: CampaignStatus::Active,
+        definition: def,
+        created_at: at,
+        updated_at: at,
+    };
+    assert!(
+        fanloop_domain::ports::documents::create(store, tenant, &record)
+            .await
+            .unwrap()
+    );
+}
+
+/// An SQS client on the moto endpoint the test script started. Fails loudly without it.
+pub fn sqs_client() -> aws_sdk_sqs::Client {
+    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
+    let endpoint = std::env::var("FANLOOP_TEST_AWS_ENDPOINT").expect(MOTO_HELP);
+    let conf = aws_sdk_sqs::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+        .build();
+    aws_sdk_sqs::Client::from_conf(conf)
+}
+
+/// A new queue on moto (its URL), named `{prefix}-{unique}`.
+pub async fn sqs_queue(client: &aws_sdk_sqs::Client, prefix: &str) -> String {
+    let name = format!("{prefix}-{}", random_hex(8));
+    client
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap()
+}
+
 impl Backend {
     pub fn name(&self) -> &'static str {
         match self {
@@ -174,6 +223,7 @@ pub fn campaigns(
         ),
         pacer: Arc::new(fanloop_campaigns::Pacer::new(0)),
         item_rows: Default::default(),
+        queue: None,
     };
     (Arc::new(c), dir)
 }

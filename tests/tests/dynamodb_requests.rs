@@ -301,17 +301,7 @@ async fn campaign_engine_requests() {
                "trigger": {"type": "purchase"}, "frequency_cap_exempt": true,
                "templates": {"en": {"subject": "Thanks", "html": "<p>Thanks</p>", "text": "Thanks"}}}),
     ] {
-        let c = fanloop_domain::campaigns::definition::NewCampaign::read(def.clone()).unwrap();
-        let record = fanloop_domain::campaigns::definition::CampaignRecord {
-            campaign_id: c.campaign_id,
-            status: fanloop_domain::campaigns::definition::CampaignStatus::Active,
-            definition: def,
-            created_at: at,
-            updated_at: at,
-        };
-        fanloop_domain::ports::documents::create(store.as_ref(), &tenant, &record)
-            .await
-            .unwrap();
+        fanloop_tests::save_definition(store.as_ref(), &tenant, def, at).await;
     }
     let count = |ops: Vec<String>| {
         let mut m: BTreeMap<String, usize> = BTreeMap::new();
@@ -395,5 +385,82 @@ async fn campaign_engine_requests() {
         triggered,
         want(&[("GetItem", 6), ("Query", 1), ("TransactWriteItems", 3),]),
         "triggered send"
+    );
+}
+
+/// The broadcast fan-out's requests on the wire: the planner reads the tenant's customers
+/// and writes nothing per recipient (its batches go to SQS); the sender, per batch, reads the
+/// definition, the tenant and its settings, then per recipient the customer (the batch has ids
+/// only), the claim (customer and marker read again, one transaction) and the finish (one
+/// transaction).
+#[tokio::test]
+async fn broadcast_fan_out_requests() {
+    use std::collections::BTreeMap;
+    let requests = Requests::default();
+    let store = Arc::new(counted_store(&requests));
+    let backend = fanloop_tests::Backend::Dynamo(store.clone());
+    let (tenant, _) = backend.tenant().await;
+    let at = ts("2027-02-10T10:00:00Z");
+    let clock = Arc::new(fanloop_domain::clock::ManualClock::new(at));
+    let (campaigns, _outbox) = fanloop_tests::campaigns(&backend, clock.clone(), None);
+    let patch = ProfilePatch::from_json(
+        json!({"email": "fan@example.com", "consent": {"email_marketing": true}}),
+        jiff::civil::date(2026, 1, 1),
+    )
+    .unwrap();
+    let n = 4;
+    for i in 0..n {
+        let c = CustomerId::parse(format!("fan{i}")).unwrap();
+        store.upsert_profile(&tenant, &c, &patch, at).await.unwrap();
+    }
+    let def = json!({"campaign_id": "drop", "name": "Drop", "status": "active",
+           "trigger": {"type": "broadcast", "at": "2027-02-10T10:00"},
+           "templates": {"en": {"subject": "Hi", "html": "<p>Hi</p>", "text": "Hi"}}});
+    fanloop_tests::save_definition(store.as_ref(), &tenant, def, at).await;
+    let id = fanloop_domain::campaigns::definition::CampaignId::parse("drop").unwrap();
+    let sqs = fanloop_tests::sqs_client();
+    let url = fanloop_tests::sqs_queue(&sqs, "broadcasts").await;
+    let mut planner = (*campaigns).clone();
+    planner.queue = Some(Arc::new(fanloop_engine::sqs::SqsQueue::new(
+        sqs.clone(),
+        url.clone(),
+    )));
+    let count = |ops: Vec<String>| {
+        let mut m: BTreeMap<String, usize> = BTreeMap::new();
+        for o in ops {
+            *m.entry(o).or_default() += 1;
+        }
+        m
+    };
+    let want = |pairs: &[(&str, usize)]| -> BTreeMap<String, usize> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+    };
+    requests.take();
+    let r = planner
+        .run_defined(&tenant, &id, None, false)
+        .await
+        .unwrap();
+    assert_eq!((r.queued, r.sent), (n as u64, 0));
+    // The definition, the tenant, the settings; the pass (8 Query + 1 BatchGetItem per 96).
+    assert_eq!(
+        count(requests.take()),
+        want(&[("BatchGetItem", 1), ("GetItem", 3), ("Query", 8)]),
+        "planner"
+    );
+    let m = sqs
+        .receive_message()
+        .queue_url(&url)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default();
+    let batch: fanloop_engine::SendBatch = serde_json::from_str(m[0].body().unwrap()).unwrap();
+    let r = campaigns.send_batch(&batch).await.unwrap();
+    assert_eq!(r.sent, n as u64);
+    assert_eq!(
+        count(requests.take()),
+        want(&[("GetItem", 3 + 3 * n), ("TransactWriteItems", 2 * n)]),
+        "sender"
     );
 }

@@ -1,5 +1,5 @@
 //! The Lambda path end to end: the function binaries themselves (`profiles`, `points`,
-//! `campaigns`, `surveys-queue`, `triggers`) run against a local Lambda Runtime API
+//! `campaigns`, `surveys-queue`, `triggers`, `broadcasts`) run against a local Lambda Runtime API
 //! (`fanloop_tests::runtime_api`), configured as on AWS (table, SES, the unsubscribe secret in
 //! Secrets Manager — all on moto), and driven with real event JSON: API Gateway HTTP API v2
 //! requests, an EventBridge Scheduler input, an SQS batch and a DynamoDB Streams batch.
@@ -192,7 +192,6 @@ fn lambda_bench_measures_every_function_and_counts_requests() {
 /// the same batch delivered again sends nothing more.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn triggers_function_sends_a_thank_you_once_from_a_stream_event() {
-    use fanloop_domain::campaigns::definition::{CampaignRecord, CampaignStatus, NewCampaign};
     let backend = dynamodb();
     let (tenant, _) = backend.tenant().await;
     let store = backend.store();
@@ -201,19 +200,7 @@ async fn triggers_function_sends_a_thank_you_once_from_a_stream_event() {
         "trigger": {"type": "purchase"},
         "templates": {"en": {"subject": "Thanks", "html": "<p>Thanks for {{ purchase.item }}</p>",
                              "text": "Thanks for {{ purchase.item }}"}}});
-    NewCampaign::read(def.clone()).unwrap();
-    let record = CampaignRecord {
-        campaign_id: fanloop_domain::campaigns::definition::CampaignId::parse("thank-you").unwrap(),
-        status: CampaignStatus::Active,
-        definition: def,
-        created_at: now,
-        updated_at: now,
-    };
-    assert!(
-        fanloop_domain::ports::documents::create(store.as_ref(), &tenant, &record)
-            .await
-            .unwrap()
-    );
+    fanloop_tests::save_definition(store.as_ref(), &tenant, def, now).await;
     let buyer = fanloop_domain::CustomerId::parse("buyer").unwrap();
     store
         .upsert_profile(
@@ -298,6 +285,90 @@ async fn triggers_function_sends_a_thank_you_once_from_a_stream_event() {
         "the address is in the log"
     );
     let _ = std::fs::remove_file(&log);
+}
+
+/// The broadcast fan-out through the binaries: the `campaigns` function's hourly input plans an
+/// active broadcast into the SQS queue (moto), and the `broadcasts` function fed those messages
+/// as an SQS event (the fixture's shape) mails each recipient once through moto's SES; the same
+/// event again sends nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn planner_queues_and_the_broadcasts_function_sends_once() {
+    let backend = dynamodb();
+    let (tenant, _) = backend.tenant().await;
+    let store = backend.store();
+    let now = jiff::Timestamp::now();
+    // Due now in the tenant's zone (UTC): its moment was a minute ago.
+    let at = (now - jiff::SignedDuration::from_mins(1))
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .datetime()
+        .strftime("%Y-%m-%dT%H:%M")
+        .to_string();
+    let def = json!({"campaign_id": "drop", "name": "Drop", "status": "active",
+        "trigger": {"type": "broadcast", "at": at},
+        "templates": {"en": {"subject": "The drop", "html": "<p>Hi</p>", "text": "Hi"}}});
+    fanloop_tests::save_definition(store.as_ref(), &tenant, def, now).await;
+    let fans = ["fan-a", "fan-b", "fan-c"];
+    for id in fans {
+        store
+            .upsert_profile(
+                &tenant,
+                &fanloop_domain::CustomerId::parse(id).unwrap(),
+                &ProfilePatch::from_json(
+                    json!({"email": format!("{id}@example.com"), "consent": {"email_marketing": true}}),
+                    jiff::civil::date(2026, 1, 1),
+                )
+                .unwrap(),
+                now,
+            )
+            .await
+            .unwrap();
+    }
+    let sqs = fanloop_tests::sqs_client();
+    let url = fanloop_tests::sqs_queue(&sqs, "broadcasts").await;
+    let mut env = aws_env().await;
+    let endpoint = std::env::var("FANLOOP_TEST_AWS_ENDPOINT").unwrap();
+    env.push(("FANLOOP_BROADCAST_QUEUE_URL", url.clone()));
+    env.push(("FANLOOP_SQS_ENDPOINT", endpoint));
+    let planner = Function::start(&binary("campaigns"), &env).await;
+    let planned = planner
+        .invoke(json!({"kind": "campaigns", "tenant": tenant.to_string()}))
+        .await
+        .unwrap();
+    drop(planner);
+    assert_eq!(planned["runs"][0]["report"]["queued"], 3, "{planned}");
+    assert_eq!(planned["runs"][0]["report"]["sent"], 0, "{planned}");
+    let messages = sqs
+        .receive_message()
+        .queue_url(&url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default();
+    assert_eq!(messages.len(), 1);
+    let fixture: Value =
+        serde_json::from_str(include_str!("../fixtures/sqs-broadcast-batch.json")).unwrap();
+    let mut r = fixture["Records"][0].clone();
+    r["messageId"] = json!(messages[0].message_id().unwrap());
+    r["body"] = json!(messages[0].body().unwrap());
+    let event = json!({"Records": [r]});
+    let sender = Function::start(&binary("broadcasts"), &env).await;
+    let first = sender.invoke(event.clone()).await.unwrap();
+    assert_eq!(first["batchItemFailures"], json!([]), "{first}");
+    let again = sender.invoke(event).await.unwrap();
+    assert_eq!(again["batchItemFailures"], json!([]), "{again}");
+    drop(sender);
+    let data = moto_get("/moto-api/data.json").await;
+    for id in fans {
+        let log = store
+            .messages(&tenant, &fanloop_domain::CustomerId::parse(id).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(log.len(), 1, "{id}: {log:?}");
+        assert_eq!(log[0].provider.as_deref(), Some("ses"));
+        assert!(data.contains(&log[0].id), "{id}'s mail is in moto's SES");
+    }
 }
 
 /// The profiles function at debug level: a profile with e-mail, name and phone and a search by

@@ -78,6 +78,10 @@ fn run_error(e: RunError) -> ApiError {
                 errors: vec![],
             },
             RunError::Store(e) => e.into(),
+            RunError::Queue(e) => {
+                tracing::error!(error = %e, "broadcast batches not queued");
+                ApiError::Unavailable
+            }
         }
     }
 }

@@ -5,6 +5,8 @@
 
 #[cfg(feature = "lambda")]
 pub mod aws;
+#[cfg(feature = "lambda")]
+pub mod broadcasts;
 pub mod definitions;
 pub mod http;
 pub mod report;

@@ -73,8 +73,10 @@ pub async fn fetch_unsubscribe_key(
 /// `FANLOOP_TABLE`, `FANLOOP_PUBLIC_URL` (https), the unsubscribe key
 /// ([`unsubscribe_key_from_env`]),
 /// `FANLOOP_SENDER` (an address of the verified SES identity), optional `FANLOOP_SEND_RATE`
-/// (mails per second, default 14: SES's starting rate), `FANLOOP_SES_CONFIGURATION_SET`, and
-/// the endpoints `FANLOOP_DYNAMODB_ENDPOINT` / `FANLOOP_SES_ENDPOINT` (tests).
+/// (mails per second, default 14: SES's starting rate), `FANLOOP_SES_CONFIGURATION_SET`,
+/// optional `FANLOOP_BROADCAST_QUEUE_URL` (broadcast runs queue their batches there for the
+/// `broadcasts` function instead of sending them), and the endpoints
+/// `FANLOOP_DYNAMODB_ENDPOINT` / `FANLOOP_SES_ENDPOINT` / `FANLOOP_SQS_ENDPOINT` (tests).
 pub async fn campaigns_from_env() -> Result<Campaigns, ConfigError> {
     let table = var("FANLOOP_TABLE")?;
     let public_url = var("FANLOOP_PUBLIC_URL")?;
@@ -105,6 +107,18 @@ pub async fn campaigns_from_env() -> Result<Campaigns, ConfigError> {
         std::env::var("FANLOOP_SES_CONFIGURATION_SET").ok(),
     )
     .await;
+    let queue = match std::env::var("FANLOOP_BROADCAST_QUEUE_URL") {
+        Ok(url) if !url.is_empty() => {
+            let q = crate::sqs::SqsQueue::connect(
+                &conf,
+                url,
+                std::env::var("FANLOOP_SQS_ENDPOINT").ok(),
+            )
+            .await;
+            Some(Arc::new(q) as Arc<dyn crate::fanout::SendQueue>)
+        }
+        _ => None,
+    };
     Ok(Campaigns {
         store: Arc::new(store),
         mailer: Arc::new(mailer),
@@ -115,5 +129,6 @@ pub async fn campaigns_from_env() -> Result<Campaigns, ConfigError> {
         default_sender: Some(sender),
         pacer: Arc::new(Pacer::new(rate)),
         item_rows: Default::default(),
+        queue,
     })
 }

@@ -10,7 +10,8 @@ use fanloop_domain::TenantId;
 use fanloop_domain::campaigns::audience::AudienceCheck;
 use fanloop_domain::campaigns::broadcast::{BroadcastRule, PERIOD_EVER};
 use fanloop_domain::campaigns::definition::{
-    Audience, CampaignId, CampaignRecord, CampaignStatus, NewCampaign, Trigger, TriggerClass,
+    Audience, CampaignId, CampaignRecord, CampaignStatus, LocalDateTime, NewCampaign, Trigger,
+    TriggerClass,
 };
 use fanloop_domain::campaigns::outcomes::DEFAULT_ATTRIBUTION_DAYS;
 use fanloop_domain::campaigns::{CouponOffer, Recipient, RunReport, SendRule};
@@ -20,6 +21,7 @@ use jiff::Timestamp;
 
 use fanloop_domain::campaigns::periodic::{INACTIVITY_COOLDOWN_DAYS, Periodic};
 
+use crate::fanout::batches;
 use crate::job::{Job, Source};
 use crate::runner::finish_report;
 use crate::{Campaigns, RunError};
@@ -73,18 +75,12 @@ impl Campaigns {
         if !BroadcastRule::may_be_due(&at, as_of) {
             return Ok(RunReport::new(id.into(), as_of, dry_run));
         }
-        let audience = self.audience(tenant, c.audience.as_ref()).await?;
-        let mut job = self.job_base(tenant, as_of, dry_run).await?;
-        let rule = Arc::new(BroadcastRule {
-            at,
-            audience: AudienceCheck {
-                filter: audience,
-                settings: job.settings.clone(),
-            },
-        });
-        job.rule = SendRule::Broadcast(rule.clone());
-        configure(&mut job, id, c);
+        let (job, rule) = self
+            .broadcast_job(tenant, id, c, at, as_of, dry_run)
+            .await?;
         let job = Arc::new(job);
+        // Sent here by in-process workers, or queued for the senders when a queue is set.
+        let queue = self.queue.as_ref().filter(|_| !dry_run);
 
         let mut report = RunReport::new(id.into(), as_of, dry_run);
         let default_tz = job.settings.timezone.clone();
@@ -111,7 +107,10 @@ impl Campaigns {
                 })
                 .collect();
             report.candidates += due.len() as u64;
-            if let Some(e) = job.claim_all(due, &mut report).await {
+            if let Some(q) = queue {
+                q.enqueue(&batches(tenant, id, as_of, &due)).await?;
+                report.queued += due.len() as u64;
+            } else if let Some(e) = job.claim_all(due, &mut report).await {
                 return Err(e.into());
             }
             cursor = next;
@@ -186,6 +185,31 @@ impl Campaigns {
             Some(e) => Err(e),
             None => Ok(out),
         }
+    }
+
+    /// A broadcast's job and rule as of `as_of`: the tenant's settings, the audience, the
+    /// definition's wording, offer, holdout and quiet hours.
+    pub(crate) async fn broadcast_job(
+        &self,
+        tenant: &TenantId,
+        id: &CampaignId,
+        c: NewCampaign,
+        at: LocalDateTime,
+        as_of: Timestamp,
+        dry_run: bool,
+    ) -> Result<(Job, Arc<BroadcastRule>), RunError> {
+        let audience = self.audience(tenant, c.audience.as_ref()).await?;
+        let mut job = self.job_base(tenant, as_of, dry_run).await?;
+        let rule = Arc::new(BroadcastRule {
+            at,
+            audience: AudienceCheck {
+                filter: audience,
+                settings: job.settings.clone(),
+            },
+        });
+        job.rule = SendRule::Broadcast(rule.clone());
+        configure(&mut job, id, c);
+        Ok((job, rule))
     }
 
     pub(crate) async fn definition(

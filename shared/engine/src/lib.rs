@@ -7,15 +7,19 @@
 pub mod aws;
 mod defined;
 mod expiring;
+pub mod fanout;
 pub mod items;
 mod job;
 pub mod pacer;
 mod periodic;
 pub mod runner;
 pub mod snapshot;
+#[cfg(feature = "aws")]
+pub mod sqs;
 mod triggered;
 mod worker;
 
+pub use fanout::{SendBatch, SendQueue};
 pub use pacer::Pacer;
 pub use runner::{Campaigns, RecoveryOutcome, RunError};
 pub use triggered::TriggerReport;

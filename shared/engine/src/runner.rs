@@ -46,6 +46,8 @@ pub enum RunError {
     NoSegment(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Queue(#[from] crate::fanout::QueueError),
 }
 
 /// What a campaign run needs, built once per process and shared.
@@ -63,6 +65,9 @@ pub struct Campaigns {
     pub pacer: Arc<Pacer>,
     /// The item counters recommendations rank from, cached per tenant.
     pub item_rows: crate::items::ItemRows,
+    /// Where broadcast runs queue their batches for the senders (AWS: SQS); `None`: the run
+    /// sends them itself.
+    pub queue: Option<Arc<dyn crate::fanout::SendQueue>>,
 }
 
 impl Campaigns {

@@ -19,6 +19,9 @@ pub struct RunReport {
     pub dry_run: bool,
     pub candidates: u64,
     pub sent: u64,
+    /// Handed to the broadcast queue's senders (AWS), who send or skip each.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub queued: u64,
     /// Every reason, with 0 when none.
     #[schema(value_type = Object)]
     pub skipped: BTreeMap<SkipReason, u64>,
@@ -34,6 +37,10 @@ pub struct DryRunRecipient {
     pub period: String,
     #[schema(value_type = String)]
     pub locale: Locale,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl RunReport {
