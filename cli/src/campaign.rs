@@ -3,6 +3,7 @@
 
 use fanloop_domain::TenantId;
 use fanloop_domain::campaigns::CampaignKind;
+use fanloop_domain::campaigns::definition::builtin::{builtin_kind, builtin_record};
 use fanloop_domain::campaigns::definition::{CampaignId, CampaignRecord};
 use fanloop_domain::ports::{Store, StoreError, documents};
 use serde_json::{Value, json};
@@ -22,37 +23,31 @@ fn tenant_id(t: &str) -> Result<TenantId, CampaignError> {
     TenantId::parse(t).map_err(|e| CampaignError::Tenant(e.to_string()))
 }
 
-/// One line per campaign: the built-ins with their switch, then the definitions by id.
+/// One line per campaign: the built-ins, then the definitions by id.
 pub async fn list(store: &dyn Store, tenant: &str) -> Result<Vec<Value>, CampaignError> {
     let tenant = tenant_id(tenant)?;
-    let settings = store.settings(&tenant).await?.settings;
-    let mut out: Vec<Value> = CampaignKind::ALL
+    let (created, settings) = builtin_source(store, &tenant).await?;
+    let builtins = CampaignKind::ALL
         .into_iter()
-        .map(|k| {
-            json!({"campaign_id": k.as_str(), "built_in": true,
-                   "status": if settings.campaigns.enabled(k) { "active" } else { "off" }})
-        })
-        .collect();
+        .map(|k| builtin_record(k, &settings.campaigns, created));
     let defs: Vec<CampaignRecord> = documents::list(store, &tenant).await?;
-    for d in defs {
-        out.push(
-            json!({"campaign_id": d.campaign_id, "built_in": false, "status": d.status,
-                        "name": d.definition["name"], "trigger": d.definition["trigger"]["type"]}),
-        );
-    }
-    Ok(out)
+    Ok(builtins
+        .chain(defs)
+        .map(|d| {
+            json!({"campaign_id": d.campaign_id, "built_in": d.definition["builtin"] == true,
+                   "status": d.status, "name": d.definition["name"],
+                   "trigger": d.definition["trigger"]["type"]})
+        })
+        .collect())
 }
 
-/// A built-in's settings section, or a definition's stored record.
+/// A campaign's record: a built-in's from the settings, a definition's as stored.
 pub async fn show(store: &dyn Store, tenant: &str, id: &str) -> Result<Value, CampaignError> {
     let tenant = tenant_id(tenant)?;
-    if let Some(k) = CampaignKind::ALL.into_iter().find(|k| k.as_str() == id) {
-        let settings = store.settings(&tenant).await?.settings;
-        let section = serde_json::to_value(&settings.campaigns)
-            .ok()
-            .and_then(|v| v.get(k.as_str()).cloned())
-            .unwrap_or(Value::Null);
-        return Ok(json!({"campaign_id": id, "built_in": true, "settings": section}));
+    if let Some(k) = builtin_kind(id) {
+        let (created, settings) = builtin_source(store, &tenant).await?;
+        let record = builtin_record(k, &settings.campaigns, created);
+        return Ok(serde_json::to_value(record).unwrap_or(Value::Null));
     }
     let missing = || CampaignError::NotFound(id.to_owned());
     let cid = CampaignId::parse(id).map_err(|_| missing())?;
@@ -60,4 +55,16 @@ pub async fn show(store: &dyn Store, tenant: &str, id: &str) -> Result<Value, Ca
         .await?
         .ok_or_else(missing)?;
     Ok(serde_json::to_value(record).unwrap_or(Value::Null))
+}
+
+/// What the built-ins' records are made of: the tenant's creation and its settings.
+async fn builtin_source(
+    store: &dyn Store,
+    tenant: &TenantId,
+) -> Result<(jiff::Timestamp, fanloop_domain::settings::TenantSettings), CampaignError> {
+    let t = store
+        .tenant(tenant)
+        .await?
+        .ok_or_else(|| CampaignError::Tenant(format!("{tenant}: no such tenant")))?;
+    Ok((t.created_at, store.settings(tenant).await?.settings))
 }

@@ -878,7 +878,11 @@ fn campaign_list_show_and_run_a_broadcast_definition() {
         .map(|l| l["campaign_id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["birthday", "winback", "recovery", "flash"], "{out}");
-    assert_eq!(lines[2]["status"], "off", "recovery is off by default");
+    assert_eq!(lines[2]["status"], "paused", "recovery is off by default");
+    assert_eq!(
+        (lines[1]["built_in"].as_bool(), lines[1]["trigger"].as_str()),
+        (Some(true), Some("inactivity"))
+    );
     assert_eq!(
         (lines[3]["trigger"].as_str(), lines[3]["status"].as_str()),
         (Some("broadcast"), Some("active"))
@@ -890,7 +894,12 @@ fn campaign_list_show_and_run_a_broadcast_definition() {
     assert_eq!(shown["definition"]["name"], "Flash sale");
     let (ok, out, _) = campaign_cmd(&dir, &["show", "winback", "--tenant", "demo"]);
     assert!(ok);
-    assert!(out.contains("inactive_days"), "{out}");
+    let winback: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        winback["definition"]["trigger"],
+        serde_json::json!({"type": "inactivity", "days": 30, "cooldown_days": 90}),
+        "{out}"
+    );
     let (ok, _, err) = campaign_cmd(&dir, &["show", "nope", "--tenant", "demo"]);
     assert!(!ok && err.contains("no campaign nope"), "{err}");
 

@@ -11,6 +11,8 @@ use axum::Json;
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use fanloop_domain::TenantId;
+use fanloop_domain::campaigns::CampaignKind;
+use fanloop_domain::campaigns::definition::builtin::{builtin_kind, builtin_patch, builtin_record};
 use fanloop_domain::campaigns::definition::{
     Audience, CampaignId, CampaignRecord, CampaignStatus, NewCampaign,
 };
@@ -68,8 +70,24 @@ async fn read(
 
 #[derive(Serialize, ToSchema)]
 pub struct CampaignList {
-    /// By id, archived ones included.
+    /// The built-in campaigns (`definition.builtin: true`: birthday, winback, recovery), then
+    /// the tenant's definitions by id, archived ones included.
     pub campaigns: Vec<CampaignRecord>,
+}
+
+/// The built-in `kind` as a definition, from the tenant's settings.
+async fn builtin(
+    state: &AppState,
+    tenant: &TenantId,
+    kind: CampaignKind,
+) -> Result<CampaignRecord, ApiError> {
+    let t = state
+        .store
+        .tenant(tenant)
+        .await?
+        .ok_or_else(|| ApiError::not_found("The tenant"))?;
+    let s = state.store.settings(tenant).await?.settings;
+    Ok(builtin_record(kind, &s.campaigns, t.created_at))
 }
 
 /// Save a campaign definition.
@@ -108,18 +126,23 @@ pub(crate) async fn post_campaign(
     Ok((StatusCode::CREATED, Json(record)))
 }
 
-/// The tenant's campaign definitions.
+/// The tenant's campaigns: the built-in ones and the definitions.
 #[utoipa::path(get, path = "/campaigns", tag = "campaigns",
     responses((status = 200, body = CampaignList)), security(("api_key" = [])))]
 pub(crate) async fn get_campaigns(
     State(state): State<AppState>,
     AuthTenant(tenant): AuthTenant,
 ) -> Result<Json<CampaignList>, ApiError> {
-    let campaigns = documents::list(state.store.as_ref(), &tenant).await?;
+    let mut campaigns = Vec::new();
+    for k in CampaignKind::ALL {
+        campaigns.push(builtin(&state, &tenant, k).await?);
+    }
+    campaigns.extend(documents::list::<CampaignRecord>(state.store.as_ref(), &tenant).await?);
     Ok(Json(CampaignList { campaigns }))
 }
 
-/// One campaign definition.
+/// One campaign definition (`birthday`, `winback`, `recovery`: a built-in one, from settings
+/// `campaigns.*`).
 #[utoipa::path(get, path = "/campaigns/{campaign_id}", tag = "campaigns",
     params(("campaign_id" = CampaignId, Path)),
     responses((status = 200, body = CampaignRecord),
@@ -132,12 +155,22 @@ pub(crate) async fn get_campaign(
     Path(raw): Path<String>,
 ) -> Result<Json<CampaignRecord>, ApiError> {
     let id = campaign_id(raw)?;
+    if let Some(k) = builtin_kind(id.as_str()) {
+        return Ok(Json(builtin(&state, &tenant, k).await?));
+    }
     let found: Option<CampaignRecord> =
         documents::get(state.store.as_ref(), &tenant, id.as_str()).await?;
     found.map(Json).ok_or_else(not_found)
 }
 
 /// Replace a campaign definition (the whole body, `campaign_id` as in the path).
+///
+/// A built-in campaign (`birthday`, `winback`, `recovery`) takes the body its `GET` returns:
+/// `status` (`active` | `paused`), `offer`, `templates` (by locale; absent parts keep the
+/// built-in wording), win-back's `trigger.days`, `trigger.cooldown_days` and
+/// `value_minor_by_tier`, recovery's `cooldown_days`. What the body names changes in settings
+/// `campaigns.{id}` (templates rendered with sample data first); the rest stays; any other
+/// field is 422.
 #[utoipa::path(put, path = "/campaigns/{campaign_id}", tag = "campaigns",
     params(("campaign_id" = CampaignId, Path)), request_body = NewCampaign,
     responses((status = 200, body = CampaignRecord),
@@ -152,6 +185,11 @@ pub(crate) async fn put_campaign(
     JsonBody(body): JsonBody,
 ) -> Result<Json<CampaignRecord>, ApiError> {
     let id = campaign_id(raw)?;
+    if let Some(k) = builtin_kind(id.as_str()) {
+        return put_builtin(&state, &campaigns, &tenant, k, &body)
+            .await
+            .map(Json);
+    }
     let c = read(&campaigns, &tenant, body.clone()).await?;
     if c.campaign_id != id {
         return Err(ApiError::field("campaign_id", "must be the id in the path"));
@@ -171,11 +209,58 @@ pub(crate) async fn put_campaign(
     Ok(Json(record))
 }
 
-/// Archive a campaign definition (it stays readable, with status `archived`).
+/// A built-in campaign's change: a merge patch of its settings section, validated whole (and
+/// its templates rendered) before it is saved; re-applied when a concurrent change wins.
+async fn put_builtin(
+    state: &AppState,
+    campaigns: &Campaigns,
+    tenant: &TenantId,
+    kind: CampaignKind,
+    body: &Value,
+) -> Result<CampaignRecord, ApiError> {
+    let patch = builtin_patch(kind, body)?;
+    // Errors of the settings section named as the body's fields.
+    let prefix = format!("campaigns.{}.", kind.as_str());
+    let named = |mut e: fanloop_domain::ValidationErrors| {
+        for f in &mut e.0 {
+            if let Some(rest) = f.field.strip_prefix(&prefix) {
+                f.field = match rest.split_once('.') {
+                    Some(("coupon", more)) => format!("offer.{more}"),
+                    _ if rest == "coupon" => "offer".to_owned(),
+                    _ if rest == "inactive_days" => "trigger.days".to_owned(),
+                    _ => rest.to_owned(),
+                };
+            }
+        }
+        ApiError::from(e)
+    };
+    for _ in 0..5 {
+        let current = state.store.settings(tenant).await?;
+        let merged = current.settings.merged(patch.clone()).map_err(named)?;
+        campaigns.templates.validate(&merged).map_err(named)?;
+        match state
+            .store
+            .put_settings(tenant, &merged, current.version)
+            .await
+        {
+            Ok(_) => {
+                state.forget_settings(tenant);
+                return builtin(state, tenant, kind).await;
+            }
+            Err(fanloop_domain::ports::StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(fanloop_domain::ports::StoreError::Conflict.into())
+}
+
+/// Archive a campaign definition (it stays readable, with status `archived`). A built-in
+/// campaign is not archived: pause it (409 `builtin-campaign`).
 #[utoipa::path(delete, path = "/campaigns/{campaign_id}", tag = "campaigns",
     params(("campaign_id" = CampaignId, Path)),
     responses((status = 204, description = "Archived"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "builtin-campaign", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]
 pub(crate) async fn delete_campaign(
@@ -184,6 +269,14 @@ pub(crate) async fn delete_campaign(
     Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = campaign_id(raw)?;
+    if builtin_kind(id.as_str()).is_some() {
+        return Err(ApiError::Conflict {
+            slug: "builtin-campaign",
+            detail: "A built-in campaign is not archived: pause it (PUT with status paused)."
+                .into(),
+            errors: vec![],
+        });
+    }
     let stored: CampaignRecord = documents::get(state.store.as_ref(), &tenant, id.as_str())
         .await?
         .ok_or_else(not_found)?;

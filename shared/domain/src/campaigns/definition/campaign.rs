@@ -29,6 +29,13 @@ crate::string_newtype!(
 /// The ids of the built-in campaigns.
 pub const RESERVED_IDS: [&str; 3] = ["birthday", "winback", "recovery"];
 
+impl From<crate::campaigns::CampaignKind> for CampaignId {
+    /// A built-in campaign's id (its name, a valid id the tenant's definitions cannot take).
+    fn from(k: crate::campaigns::CampaignKind) -> Self {
+        Self(k.as_str().to_owned())
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CampaignStatus {
