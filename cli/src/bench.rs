@@ -80,7 +80,7 @@ pub async fn run(dir: &Path, n: usize) -> Result<(), String> {
                 name: "bench".into(),
                 created_at: now,
             },
-            &key.hash(),
+            &key,
         )
         .await
         .map_err(|e| e.to_string())?;
@@ -403,7 +403,7 @@ async fn import_rows(dir: &Path, store: &SqliteStore, n: usize) -> Result<(), St
         created_at: jiff::Timestamp::now(),
     };
     store
-        .create_tenant(&t, &key.hash())
+        .create_tenant(&t, &key)
         .await
         .map_err(|e| e.to_string())?;
     let file = dir.join("import.csv");

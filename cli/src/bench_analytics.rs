@@ -71,7 +71,7 @@ pub async fn run(store: &SqliteStore, events: usize) -> Result<(), String> {
         created_at: start,
     };
     store
-        .create_tenant(&t, &key.hash())
+        .create_tenant(&t, &key)
         .await
         .map_err(|e| e.to_string())?;
     let customers: Vec<CustomerId> = (0..CUSTOMERS)

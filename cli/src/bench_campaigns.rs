@@ -39,7 +39,7 @@ async fn tenant(store: &SqliteStore, name: &str, at: jiff::Timestamp) -> Result<
                 name: name.into(),
                 created_at: at,
             },
-            &key.hash(),
+            &key,
         )
         .await
         .map_err(err)?;

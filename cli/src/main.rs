@@ -11,6 +11,7 @@ mod bench_analytics;
 mod bench_campaigns;
 mod campaign;
 mod import;
+mod key;
 mod local;
 mod segment;
 
@@ -105,6 +106,40 @@ enum Command {
     Tenant {
         #[command(subcommand)]
         command: TenantCommand,
+    },
+    /// Manage a tenant's API keys (scopes: ingest, redeem, read, admin).
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Create a key and print its secret (alone, on stdout; it is not shown again).
+    Create {
+        /// What the key is for.
+        #[arg(long)]
+        name: String,
+        /// One or more of ingest, redeem, read, admin (comma-separated).
+        #[arg(long, value_delimiter = ',', required = true)]
+        scopes: Vec<String>,
+        /// RFC 3339; the key is refused after it.
+        #[arg(long)]
+        expires_at: Option<String>,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// The tenant's keys, one JSON line each (never a secret).
+    List {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Revoke a key by its id (`k_…`, from `key list`).
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        target: Target,
     },
 }
 
@@ -206,6 +241,55 @@ fn open_store(dir: &Path) -> Result<SqliteStore, String> {
     SqliteStore::open(&dir.join("fanloop.db")).map_err(|e| format!("cannot open the database: {e}"))
 }
 
+async fn run_key(data_dir: &std::path::Path, command: KeyCommand) -> Result<(), String> {
+    let target = match &command {
+        KeyCommand::Create { target, .. }
+        | KeyCommand::List { target }
+        | KeyCommand::Revoke { target, .. } => target,
+    };
+    let store = open_any(data_dir, target.store, target.table.clone()).await?;
+    let store = store.as_ref();
+    match &command {
+        KeyCommand::Create {
+            name,
+            scopes,
+            expires_at,
+            target,
+        } => {
+            let (key, secret) = key::create(
+                store,
+                &SystemClock,
+                &target.tenant,
+                name,
+                scopes,
+                expires_at.as_deref(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            eprintln!(
+                "Created key {} ({}); its secret, once:",
+                key.key_id, key.prefix
+            );
+            println!("{}", secret.expose());
+        }
+        KeyCommand::List { target } => {
+            for k in key::list(store, &target.tenant)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                println!("{k}");
+            }
+        }
+        KeyCommand::Revoke { id, target } => {
+            let k = key::revoke(store, &SystemClock, &target.tenant, id)
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!("Revoked {} (refused everywhere within 60 s).", k.key_id);
+        }
+    }
+    Ok(())
+}
+
 async fn create_tenant(
     store: &dyn TenantStore,
     id: TenantId,
@@ -221,7 +305,7 @@ async fn create_tenant(
         id,
         created_at: clock.now(),
     };
-    store.create_tenant(&tenant, &key.hash()).await?;
+    store.create_tenant(&tenant, &key).await?;
     Ok(key)
 }
 
@@ -240,12 +324,17 @@ async fn bootstrap_demo(store: &SqliteStore, configured: Option<String>) -> Resu
                 name: "demo".into(),
                 created_at: clock.now(),
             };
-            match store.create_tenant(&tenant, &key.hash()).await {
+            match store.create_tenant(&tenant, &key).await {
                 Ok(()) | Err(CreateTenantError::Exists) => {}
                 Err(CreateTenantError::Store(e)) => return Err(e.to_string()),
             }
+            // Every scope, as a tenant's first key (a no-op when it is stored already).
             store
-                .add_api_key(&demo, &key.hash(), clock.now())
+                .create_key(
+                    &demo,
+                    &fanloop_domain::keys::KeyInfo::first(&demo, &key, clock.now()),
+                    &key.hash(),
+                )
                 .await
                 .map_err(|e| e.to_string())?;
             tracing::info!(
@@ -484,6 +573,7 @@ async fn main() -> ExitCode {
                 Err(e) => Err(e.to_string()),
             },
         },
+        Command::Key { command } => run_key(&cli.data_dir, command).await,
         Command::Tenant {
             command: TenantCommand::Create { name, store, table },
         } => {

@@ -147,6 +147,72 @@ fn tenant_create_prints_only_the_key() {
 }
 
 #[test]
+fn key_create_list_revoke() {
+    let dir = data_dir("keys");
+    let run = |args: &[&str]| {
+        let out = fanloop(&dir).args(args).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, admin, err) = run(&["tenant", "create", "studio"]);
+    assert!(ok, "{err}");
+    let admin = admin.trim().to_owned();
+    let (ok, secret, err) = run(&[
+        "key",
+        "create",
+        "--tenant",
+        "studio",
+        "--name",
+        "backend",
+        "--scopes",
+        "ingest,read",
+    ]);
+    assert!(ok, "{err}");
+    let secret = secret.trim().to_owned();
+    assert!(
+        is_key(&secret) && !err.contains(&secret),
+        "the secret alone, on stdout"
+    );
+    let (ok, list, _) = run(&["key", "list", "--tenant", "studio"]);
+    assert!(ok);
+    let keys: Vec<serde_json::Value> = list
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(keys.len(), 2, "{list}");
+    assert!(!list.contains(&secret) && !list.contains(&admin));
+    let made = keys.iter().find(|k| k["name"] == "backend").unwrap();
+    assert_eq!(made["scopes"], serde_json::json!(["ingest", "read"]));
+    let id = made["key_id"].as_str().unwrap().to_owned();
+
+    let port = free_port();
+    let (server, _) = serve(&dir, port, None);
+    let (status, body) = http(port, "GET", "/v1/settings", &secret, "");
+    assert_eq!(status, 200, "read: {body}");
+    let (status, body) = http(port, "PUT", "/v1/settings", &secret, "{}");
+    assert_eq!(status, 403, "no admin scope: {body}");
+    drop(server);
+
+    let (ok, _, err) = run(&["key", "revoke", &id, "--tenant", "studio"]);
+    assert!(ok, "{err}");
+    let (server, _) = serve(&dir, port, None);
+    let (status, _) = http(port, "GET", "/v1/settings", &secret, "");
+    assert_eq!(status, 401, "revoked");
+    let (status, _) = http(port, "GET", "/v1/settings", &admin, "");
+    assert_eq!(status, 200, "the first key has every scope");
+    drop(server);
+    let (ok, _, err) = run(&[
+        "key", "create", "--tenant", "studio", "--name", "x", "--scopes", "root",
+    ]);
+    assert!(!ok && err.contains("scopes"), "{err}");
+    let (ok, _, err) = run(&["key", "revoke", "k_0000000000000000", "--tenant", "studio"]);
+    assert!(!ok && err.contains("no key"), "{err}");
+}
+
+#[test]
 fn serve_starts_fast_and_serves_the_api_with_the_configured_key() {
     let dir = data_dir("serve");
     let key = format!("flk_{}", "ab".repeat(32));

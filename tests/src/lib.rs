@@ -159,10 +159,7 @@ impl Backend {
             name: id.to_string(),
             created_at: Timestamp::now(),
         };
-        self.store()
-            .create_tenant(&tenant, &key.hash())
-            .await
-            .unwrap();
+        self.store().create_tenant(&tenant, &key).await.unwrap();
         (id, key)
     }
 }

@@ -77,7 +77,7 @@ async fn requests_per_operation() {
                 name: "count".into(),
                 created_at: ts("2026-01-01T00:00:00Z"),
             },
-            &key.hash(),
+            &key,
         )
         .await
         .unwrap();

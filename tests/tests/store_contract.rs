@@ -40,12 +40,17 @@ fn ident(p: &str, e: &str) -> Identity {
 }
 
 async fn tenants_and_api_keys(b: Backend) {
+    use fanloop_domain::keys::{KeyInfo, Scope, key_id};
     let store = b.store();
     let (tenant, key) = b.tenant().await;
+    let first = store.key(&key.hash()).await.unwrap().unwrap();
+    assert_eq!(first.tenant.as_ref(), Some(&tenant));
     assert_eq!(
-        store.tenant_for_key(&key.hash()).await.unwrap(),
-        Some(tenant.clone())
+        first.scopes,
+        Scope::ALL.into(),
+        "the first key has every scope"
     );
+    assert!(key.expose().starts_with(&first.prefix) && first.prefix.len() == 12);
     assert_eq!(
         store.tenant(&tenant).await.unwrap().unwrap().name,
         tenant.to_string()
@@ -58,25 +63,92 @@ async fn tenants_and_api_keys(b: Backend) {
     };
     let other_key = ApiKey::generate(&OsRandom).unwrap();
     assert!(matches!(
-        store.create_tenant(&again, &other_key.hash()).await,
+        store.create_tenant(&again, &other_key).await,
         Err(CreateTenantError::Exists)
     ));
     assert_eq!(
-        store.tenant_for_key(&other_key.hash()).await.unwrap(),
+        store.key(&other_key.hash()).await.unwrap(),
         None,
         "a refused tenant adds no key"
     );
 
+    // A scoped key: stored, listed (without the secret), used, revoked once.
+    let now = ts("2030-06-01T00:00:00Z");
+    let ingest = KeyInfo::new(
+        &tenant,
+        &other_key,
+        "game backend".into(),
+        [Scope::Ingest].into(),
+        now,
+        Some(ts("2031-06-01T00:00:00Z")),
+    );
     store
-        .add_api_key(&tenant, &other_key.hash(), ts("2026-01-01T00:00:00Z"))
+        .create_key(&tenant, &ingest, &other_key.hash())
+        .await
+        .unwrap();
+    store
+        .create_key(&tenant, &ingest, &other_key.hash())
         .await
         .unwrap();
     assert_eq!(
-        store.tenant_for_key(&other_key.hash()).await.unwrap(),
-        Some(tenant)
+        store.key(&other_key.hash()).await.unwrap().as_ref(),
+        Some(&ingest)
+    );
+    let listed = store.keys(&tenant).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|k| k.key_id.as_str()).collect::<Vec<_>>(),
+        [first.key_id.as_str(), ingest.key_id.as_str()],
+        "oldest first, once each"
+    );
+    let later = ts("2030-06-02T00:00:00Z");
+    store.key_used(&other_key.hash(), later).await.unwrap();
+    assert_eq!(
+        store
+            .key(&other_key.hash())
+            .await
+            .unwrap()
+            .unwrap()
+            .last_used_at,
+        Some(later)
+    );
+    let (revoked, hash) = store
+        .revoke_key(&tenant, &key_id(&other_key.hash()), later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((revoked.revoked_at, hash), (Some(later), other_key.hash()));
+    let (again, _) = store
+        .revoke_key(&tenant, &ingest.key_id, ts("2030-07-01T00:00:00Z"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.revoked_at, Some(later), "the first revocation stands");
+    assert!(
+        !store
+            .key(&other_key.hash())
+            .await
+            .unwrap()
+            .unwrap()
+            .usable(later)
+    );
+    // Another tenant's key id, or none: not found.
+    let (stranger, _) = b.tenant().await;
+    assert!(
+        store
+            .revoke_key(&stranger, &ingest.key_id, later)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .revoke_key(&tenant, "k_0000000000000000", later)
+            .await
+            .unwrap()
+            .is_none()
     );
     let unknown = ApiKey::generate(&OsRandom).unwrap();
-    assert_eq!(store.tenant_for_key(&unknown.hash()).await.unwrap(), None);
+    assert_eq!(store.key(&unknown.hash()).await.unwrap(), None);
 }
 
 async fn settings_are_versioned(b: Backend) {

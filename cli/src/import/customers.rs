@@ -48,12 +48,7 @@ pub fn check_headers(headers: &[String]) -> Result<(), ImportError> {
 }
 
 fn refused(e: ValidationErrors) -> RowOutcome {
-    RowOutcome::Refused(
-        e.0.iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-    )
+    RowOutcome::Refused(e.summary())
 }
 
 /// The row as the body of a profile upsert, and its customer id.

@@ -25,6 +25,7 @@ use utoipa_axum::routes;
 
 mod analytics;
 pub mod events;
+mod keys;
 mod search;
 pub mod segments;
 mod timeline;
@@ -59,6 +60,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_identity))
         .routes(routes!(delete_identity))
         .routes(routes!(get_settings, put_settings))
+        .routes(routes!(keys::post_key, keys::get_keys))
+        .routes(routes!(keys::delete_key))
 }
 
 /// The built-in campaign templates, compiled once per process.

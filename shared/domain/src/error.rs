@@ -31,6 +31,15 @@ impl ValidationErrors {
         });
     }
 
+    /// `field: message; …`, for a command line.
+    pub fn summary(&self) -> String {
+        self.0
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -9,6 +9,7 @@ pub mod events;
 pub mod export;
 pub mod ids;
 pub mod input;
+pub mod keys;
 pub mod lifecycle;
 pub mod lookup;
 pub mod points;

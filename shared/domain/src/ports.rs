@@ -11,11 +11,12 @@ use crate::campaigns::{Message, Recipient, SendClaim, SendPlan, SkipReason};
 use crate::events::{BehaviourEvent, StoredEvent};
 use crate::export::CustomerExport;
 use crate::ids::{CustomerId, ExternalId, TenantId};
+use crate::keys::KeyInfo;
 use crate::points::{Account, Coupon, CouponCode, CouponRedemption, LedgerEntry};
 use crate::profile::{IDENTITIES_MAX, Identity, Profile, ProfilePatch};
 use crate::settings::TenantSettings;
 use crate::surveys::{FollowUp, FollowUpStatus, SurveyId, SurveyResponse, Tally};
-use crate::tenant::{ApiKeyHash, Tenant};
+use crate::tenant::{ApiKey, ApiKeyHash, Tenant};
 
 /// Failures every store call can have. The text is for logs, never for responses.
 #[derive(Debug, thiserror::Error)]
@@ -62,20 +63,33 @@ pub struct VersionedSettings {
 
 #[async_trait]
 pub trait TenantStore: Send + Sync {
-    /// Creates a tenant with its first API key; `Exists` if the id is taken.
-    async fn create_tenant(
-        &self,
-        tenant: &Tenant,
-        key: &ApiKeyHash,
-    ) -> Result<(), CreateTenantError>;
-    async fn add_api_key(
+    /// Creates a tenant with its first API key (every scope:
+    /// [`KeyInfo::first`](crate::keys::KeyInfo::first)); `Exists` if the id is taken.
+    async fn create_tenant(&self, tenant: &Tenant, key: &ApiKey) -> Result<(), CreateTenantError>;
+    async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError>;
+    /// The key with this hash, with its tenant (a key stored before keys had scopes: every
+    /// scope, [`KeyInfo::legacy`](crate::keys::KeyInfo::legacy)).
+    async fn key(&self, hash: &ApiKeyHash) -> Result<Option<KeyInfo>, StoreError>;
+    /// Stores a new key of `tenant`.
+    async fn create_key(
         &self,
         tenant: &TenantId,
-        key: &ApiKeyHash,
-        at: Timestamp,
+        key: &KeyInfo,
+        hash: &ApiKeyHash,
     ) -> Result<(), StoreError>;
-    async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError>;
-    async fn tenant_for_key(&self, key: &ApiKeyHash) -> Result<Option<TenantId>, StoreError>;
+    /// The tenant's keys, oldest first, revoked ones included.
+    async fn keys(&self, tenant: &TenantId) -> Result<Vec<KeyInfo>, StoreError>;
+    /// Revokes the tenant's key `key_id` at `at` (a second revoke keeps the first time) and
+    /// returns it with the hash it is stored under; `None` if the tenant has no such key.
+    async fn revoke_key(
+        &self,
+        tenant: &TenantId,
+        key_id: &str,
+        at: Timestamp,
+    ) -> Result<Option<(KeyInfo, ApiKeyHash)>, StoreError>;
+    /// Records that the key was used at `at` (best effort: the auth cache calls it once per
+    /// fill, so "last used" is right to the cache's lifetime).
+    async fn key_used(&self, hash: &ApiKeyHash, at: Timestamp) -> Result<(), StoreError>;
     async fn settings(&self, tenant: &TenantId) -> Result<VersionedSettings, StoreError>;
     /// Saves settings if they are still at `expected_version`; `Conflict` otherwise.
     async fn put_settings(

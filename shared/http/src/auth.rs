@@ -1,17 +1,20 @@
-//! API-key authentication: `Authorization: Bearer <key>` on every `/v1` route. The key is
-//! hashed and looked up; resolved keys are cached briefly so a warm function makes no extra
-//! store round trip per request (a revoked key stops working within `CACHE_TTL`).
+//! API-key authentication and scopes: `Authorization: Bearer <key>` on every `/v1` route. The
+//! key is hashed and looked up; resolved keys are cached briefly so a warm function makes no
+//! extra store round trip per request. A revoked key stops working at once on the instance that
+//! revoked it and within `CACHE_TTL` (60 s) everywhere else; an expired one at its expiry. A
+//! key without the scope the route needs ([`required_scope`]) is 403 naming the scope.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use fanloop_domain::TenantId;
+use fanloop_domain::keys::{KeyInfo, required_scope};
 use fanloop_domain::tenant::{ApiKey, ApiKeyHash};
 
 use crate::problem::ApiError;
@@ -21,17 +24,17 @@ pub const CACHE_TTL: Duration = Duration::from_secs(60);
 const CACHE_MAX: usize = 10_000;
 
 #[derive(Default)]
-pub struct KeyCache(Mutex<HashMap<ApiKeyHash, (TenantId, Instant)>>);
+pub struct KeyCache(Mutex<HashMap<ApiKeyHash, (KeyInfo, Instant)>>);
 
 impl KeyCache {
-    fn get(&self, key: &ApiKeyHash) -> Option<TenantId> {
+    fn get(&self, key: &ApiKeyHash) -> Option<KeyInfo> {
         let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         map.get(key)
             .filter(|(_, at)| at.elapsed() < CACHE_TTL)
-            .map(|(t, _)| t.clone())
+            .map(|(k, _)| k.clone())
     }
 
-    fn put(&self, key: ApiKeyHash, tenant: TenantId) {
+    fn put(&self, key: ApiKeyHash, info: KeyInfo) {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() >= CACHE_MAX {
             map.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
@@ -39,9 +42,18 @@ impl KeyCache {
                 map.clear();
             }
         }
-        map.insert(key, (tenant, Instant::now()));
+        map.insert(key, (info, Instant::now()));
+    }
+
+    /// Forgets a key at once (revoked on this instance).
+    pub fn forget(&self, key: &ApiKeyHash) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
     }
 }
+
+/// The key that authenticated a request (its record: scopes, id).
+#[derive(Clone, Debug)]
+pub struct AuthKey(pub KeyInfo);
 
 /// The authenticated tenant of a request.
 #[derive(Clone, Debug)]
@@ -79,18 +91,30 @@ fn presented_key(req: &Request) -> Result<ApiKey, ApiError> {
     ApiKey::parse(token.trim()).map_err(|_| ApiError::Unauthorized("The API key is malformed."))
 }
 
-async fn resolve(state: &AppState, key: ApiKey) -> Result<TenantId, ApiError> {
+async fn resolve(state: &AppState, key: ApiKey) -> Result<KeyInfo, ApiError> {
     let hash = key.hash();
-    if let Some(t) = state.keys.get(&hash) {
-        return Ok(t);
+    let info = match state.keys.get(&hash) {
+        Some(k) => k,
+        None => {
+            let k = state
+                .store
+                .key(&hash)
+                .await?
+                .ok_or(ApiError::Unauthorized("The API key is not valid."))?;
+            // Once per cache fill: "last used" to the cache's lifetime, not a write per request.
+            if k.usable(state.clock.now())
+                && let Err(e) = state.store.key_used(&hash, state.clock.now()).await
+            {
+                tracing::warn!(key_id = %k.key_id, error = %e, "key use not recorded");
+            }
+            state.keys.put(hash, k.clone());
+            k
+        }
+    };
+    if !info.usable(state.clock.now()) {
+        return Err(ApiError::Unauthorized("The API key is revoked or expired."));
     }
-    let tenant = state
-        .store
-        .tenant_for_key(&hash)
-        .await?
-        .ok_or(ApiError::Unauthorized("The API key is not valid."))?;
-    state.keys.put(hash, tenant.clone());
-    Ok(tenant)
+    Ok(info)
 }
 
 pub async fn require_api_key(
@@ -102,11 +126,22 @@ pub async fn require_api_key(
         Ok(k) => k,
         Err(e) => return e.into_response(),
     };
-    match resolve(&state, key).await {
-        Ok(tenant) => {
-            req.extensions_mut().insert(AuthTenant(tenant));
-            next.run(req).await
-        }
-        Err(e) => e.into_response(),
+    let info = match resolve(&state, key).await {
+        Ok(k) => k,
+        Err(e) => return e.into_response(),
+    };
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| req.uri().path().to_owned(), |m| m.as_str().to_owned());
+    let needed = required_scope(req.method().as_str(), &route);
+    if !info.scopes.contains(&needed) {
+        return ApiError::Forbidden(needed).into_response();
     }
+    let Some(tenant) = info.tenant.clone() else {
+        return ApiError::Internal.into_response();
+    };
+    req.extensions_mut().insert(AuthTenant(tenant));
+    req.extensions_mut().insert(AuthKey(info));
+    next.run(req).await
 }

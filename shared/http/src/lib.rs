@@ -11,7 +11,7 @@ pub mod state;
 pub mod telemetry;
 
 pub use app::{BODY_LIMIT, assemble};
-pub use auth::AuthTenant;
+pub use auth::{AuthKey, AuthTenant};
 pub use extract::{JsonBody, QueryParams, parse_path};
 pub use paging::{PageQuery, cursor};
 pub use problem::{ApiError, Problem};

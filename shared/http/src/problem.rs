@@ -18,6 +18,9 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
+    /// For 403: the scope the request needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<&'static str>,
     /// For 422: every invalid field.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
@@ -30,6 +33,8 @@ pub enum ApiError {
     UnsupportedMediaType,
     PayloadTooLarge,
     Unauthorized(&'static str),
+    /// The key is valid but lacks the scope the request needs.
+    Forbidden(fanloop_domain::keys::Scope),
     NotFound(String),
     MethodNotAllowed,
     Conflict {
@@ -72,6 +77,7 @@ impl ApiError {
                 "Payload too large",
             ),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             ApiError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -108,6 +114,13 @@ impl ApiError {
                 vec![],
             ),
             ApiError::Unauthorized(why) => ((*why).to_owned(), vec![]),
+            ApiError::Forbidden(scope) => (
+                format!(
+                    "This API key lacks the `{}` scope this request needs.",
+                    scope.as_str()
+                ),
+                vec![],
+            ),
             ApiError::NotFound(what) => (format!("{what} was not found."), vec![]),
             ApiError::MethodNotAllowed => (
                 "This method is not allowed on this resource.".to_owned(),
@@ -128,6 +141,10 @@ impl ApiError {
             title: title.to_owned(),
             status: status.as_u16(),
             detail,
+            scope: match self {
+                ApiError::Forbidden(s) => Some(s.as_str()),
+                _ => None,
+            },
             errors,
         }
     }

@@ -26,6 +26,7 @@ mod campaigns;
 mod documents;
 mod events;
 mod item;
+mod keys;
 mod lookups;
 mod lots;
 mod points;
@@ -142,7 +143,7 @@ pub(crate) fn tenant_pk(tenant: &TenantId) -> String {
     format!("T#{tenant}")
 }
 
-fn key_pk(key: &ApiKeyHash) -> String {
+pub(crate) fn key_pk(key: &ApiKeyHash) -> String {
     format!("KEY#{}", key.as_str())
 }
 

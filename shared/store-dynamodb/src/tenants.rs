@@ -1,50 +1,41 @@
 //! Tenants, API keys and settings: `T#{tenant}` / `TENANT` and `KEY#{sha256}` / `KEY`.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::AttributeValue;
+use fanloop_domain::keys::KeyInfo;
 use fanloop_domain::ports::{CreateTenantError, StoreError, TenantStore, VersionedSettings};
 use fanloop_domain::settings::TenantSettings;
-use fanloop_domain::tenant::{ApiKeyHash, Tenant};
+use fanloop_domain::tenant::{ApiKey, ApiKeyHash, Tenant};
 use fanloop_domain::{TenantId, time};
 use jiff::Timestamp;
 
 use crate::item::{self, av_s, get_s};
-use crate::{
-    DynamoStore, build_err, campaigns, cancelled_conditions, key, key_pk, sdk_err, tenant_pk,
-};
+use crate::{DynamoStore, campaigns, cancelled_conditions, key, sdk_err, tenant_pk};
 
 #[async_trait]
 impl TenantStore for DynamoStore {
     async fn create_tenant(
         &self,
         tenant: &Tenant,
-        key_hash: &ApiKeyHash,
+        api_key: &ApiKey,
     ) -> Result<(), CreateTenantError> {
         let at = av_s(time::format(tenant.created_at));
         let mut t = key(tenant_pk(&tenant.id), "TENANT");
         t.insert("tenant".into(), av_s(tenant.id.as_str()));
         t.insert("name".into(), av_s(tenant.name.clone()));
-        t.insert("created_at".into(), at.clone());
+        t.insert("created_at".into(), at);
         t.insert("settings_version".into(), AttributeValue::N("0".into()));
         let lookup_key =
             fanloop_domain::lookup::LookupKey::generate(&fanloop_domain::tenant::OsRandom)
                 .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         t.insert("lookup_key".into(), av_s(lookup_key.to_hex()));
-        let mut k = key(key_pk(key_hash), "KEY");
-        k.insert("tenant".into(), av_s(tenant.id.as_str()));
-        k.insert("created_at".into(), at);
-        let put = |item| {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map(|p| TransactWriteItem::builder().put(p).build())
-                .map_err(build_err)
-        };
+        let first = KeyInfo::first(&tenant.id, api_key, tenant.created_at);
+        let key_items = self.key_puts(&tenant.id, &first, &api_key.hash())?;
+        let put = |item| self.put_new(item);
         let mut registry = key(campaigns::TENANTS_PK.to_owned(), &tenant_pk(&tenant.id));
         registry.insert("tenant".into(), av_s(tenant.id.as_str()));
-        let items = vec![put(t)?, put(k)?, put(registry)?];
+        let mut items = vec![put(t)?, put(registry)?];
+        items.extend(key_items);
         match self
             .client
             .transact_write_items()
@@ -60,16 +51,50 @@ impl TenantStore for DynamoStore {
         }
     }
 
-    async fn add_api_key(
+    async fn create_key(
         &self,
         tenant: &TenantId,
-        key_hash: &ApiKeyHash,
-        at: Timestamp,
+        k: &KeyInfo,
+        hash: &ApiKeyHash,
     ) -> Result<(), StoreError> {
-        let mut k = key(key_pk(key_hash), "KEY");
-        k.insert("tenant".into(), av_s(tenant.as_str()));
-        k.insert("created_at".into(), av_s(time::format(at)));
-        self.put_item(k).await
+        let items = self.key_puts(tenant, k, hash)?;
+        // Already there (the same key again): nothing to do.
+        self.transact_applied(items).await.map(|_| ())
+    }
+
+    async fn key(&self, hash: &ApiKeyHash) -> Result<Option<KeyInfo>, StoreError> {
+        Ok(self.key_by_hash(hash).await?.map(|(k, _)| k))
+    }
+
+    async fn keys(&self, tenant: &TenantId) -> Result<Vec<KeyInfo>, StoreError> {
+        Ok(self
+            .tenant_keys(tenant)
+            .await?
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect())
+    }
+
+    async fn revoke_key(
+        &self,
+        tenant: &TenantId,
+        key_id: &str,
+        at: Timestamp,
+    ) -> Result<Option<(KeyInfo, ApiKeyHash)>, StoreError> {
+        self.revoke(tenant, key_id, at).await
+    }
+
+    async fn key_used(&self, hash: &ApiKeyHash, at: Timestamp) -> Result<(), StoreError> {
+        let Some((mut k, legacy)) = self.key_by_hash(hash).await? else {
+            return Ok(());
+        };
+        k.last_used_at = Some(at);
+        if legacy {
+            // Its first use since keys have records: write its record and its pointer.
+            self.adopt_key(&k, hash).await
+        } else {
+            self.save_key(&k, hash).await
+        }
     }
 
     async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
@@ -84,16 +109,6 @@ impl TenantStore for DynamoStore {
             name,
             created_at,
         }))
-    }
-
-    async fn tenant_for_key(&self, key_hash: &ApiKeyHash) -> Result<Option<TenantId>, StoreError> {
-        let Some(item) = self.get(key_pk(key_hash), "KEY").await? else {
-            return Ok(None);
-        };
-        let t = get_s(&item, "tenant").unwrap_or_default();
-        TenantId::parse(t)
-            .map(Some)
-            .map_err(|e| StoreError::Corrupt(format!("api key tenant: {e}")))
     }
 
     async fn settings(&self, tenant: &TenantId) -> Result<VersionedSettings, StoreError> {

@@ -15,6 +15,7 @@ mod campaigns;
 mod conn;
 mod documents;
 mod events;
+mod keys;
 mod lookups;
 mod lots;
 mod points;

@@ -217,6 +217,10 @@ const MIGRATIONS: &[&str] = &[
         n INTEGER NOT NULL,
         PRIMARY KEY (tenant_id, campaign, day, field)
      ) WITHOUT ROWID;",
+    // 15: scoped keys — each key's record (name, scopes, prefix, expiry, revocation, last use)
+    // as JSON; a key from before has none and keeps every scope.
+    "ALTER TABLE api_keys ADD COLUMN info TEXT;
+     CREATE INDEX api_keys_tenant ON api_keys (tenant_id, created_at);",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -1,27 +1,27 @@
 //! Tenants, API keys and settings.
 
 use async_trait::async_trait;
+use fanloop_domain::keys::KeyInfo;
 use fanloop_domain::ports::{CreateTenantError, StoreError, TenantStore, VersionedSettings};
 use fanloop_domain::settings::TenantSettings;
-use fanloop_domain::tenant::{ApiKeyHash, Tenant};
+use fanloop_domain::tenant::{ApiKey, ApiKeyHash, Tenant};
 use fanloop_domain::{TenantId, time};
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 
-use crate::{SqliteStore, begin, corrupt, db_err};
+use crate::{SqliteStore, begin, corrupt, db_err, keys};
 
 #[async_trait]
 impl TenantStore for SqliteStore {
-    async fn create_tenant(
-        &self,
-        tenant: &Tenant,
-        key: &ApiKeyHash,
-    ) -> Result<(), CreateTenantError> {
-        let (id, name, at, key) = (
+    async fn create_tenant(&self, tenant: &Tenant, key: &ApiKey) -> Result<(), CreateTenantError> {
+        let (id, name, at) = (
             tenant.id.to_string(),
             tenant.name.clone(),
             time::format(tenant.created_at),
-            key.as_str().to_owned(),
+        );
+        let (first, hash) = (
+            KeyInfo::first(&tenant.id, key, tenant.created_at),
+            key.hash(),
         );
         let lookup_key =
             fanloop_domain::lookup::LookupKey::generate(&fanloop_domain::tenant::OsRandom)
@@ -38,32 +38,64 @@ impl TenantStore for SqliteStore {
             if inserted == 0 {
                 return Err(CreateTenantError::Exists);
             }
-            tx.execute("INSERT INTO api_keys (key_hash, tenant_id, created_at) VALUES (?1, ?2, ?3)", params![key, id, at])
-                .map_err(db_err)?;
+            keys::insert(&tx, &first, &hash)?;
             tx.commit().map_err(db_err)?;
             Ok(())
         })
         .await
     }
 
-    async fn add_api_key(
+    async fn create_key(
         &self,
         tenant: &TenantId,
-        key: &ApiKeyHash,
-        at: Timestamp,
+        key: &KeyInfo,
+        hash: &ApiKeyHash,
     ) -> Result<(), StoreError> {
-        let (id, key, at) = (
-            tenant.to_string(),
-            key.as_str().to_owned(),
-            time::format(at),
-        );
+        let mut k = key.clone();
+        k.tenant = Some(tenant.clone());
+        let hash = hash.clone();
+        self.write(move |conn| keys::insert(conn, &k, &hash)).await
+    }
+
+    async fn key(&self, hash: &ApiKeyHash) -> Result<Option<KeyInfo>, StoreError> {
+        let hash = hash.clone();
+        self.read(move |conn| keys::by_hash(conn, &hash)).await
+    }
+
+    async fn keys(&self, tenant: &TenantId) -> Result<Vec<KeyInfo>, StoreError> {
+        let t = tenant.clone();
+        self.read(move |conn| {
+            Ok(keys::of_tenant(conn, &t)?
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect())
+        })
+        .await
+    }
+
+    async fn revoke_key(
+        &self,
+        tenant: &TenantId,
+        key_id: &str,
+        at: Timestamp,
+    ) -> Result<Option<(KeyInfo, ApiKeyHash)>, StoreError> {
+        let (t, id) = (tenant.clone(), key_id.to_owned());
         self.write(move |conn| {
-            conn.execute(
-                "INSERT INTO api_keys (key_hash, tenant_id, created_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (key_hash) DO NOTHING",
-                params![key, id, at],
-            )
-            .map_err(db_err)?;
+            let tx = begin(conn)?;
+            let out = keys::revoke(&tx, &t, &id, at)?;
+            tx.commit().map_err(db_err)?;
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn key_used(&self, hash: &ApiKeyHash, at: Timestamp) -> Result<(), StoreError> {
+        let hash = hash.clone();
+        self.write(move |conn| {
+            if let Some(mut k) = keys::by_hash(conn, &hash)? {
+                k.last_used_at = Some(at);
+                keys::save(conn, &k, &hash)?;
+            }
             Ok(())
         })
         .await
@@ -88,23 +120,6 @@ impl TenantStore for SqliteStore {
                 })
             })
             .transpose()
-        })
-        .await
-    }
-
-    async fn tenant_for_key(&self, key: &ApiKeyHash) -> Result<Option<TenantId>, StoreError> {
-        let key = key.as_str().to_owned();
-        self.read(move |conn| {
-            let id: Option<String> = conn
-                .query_row(
-                    "SELECT tenant_id FROM api_keys WHERE key_hash = ?1",
-                    params![key],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(db_err)?;
-            id.map(|id| TenantId::parse(id).map_err(|e| corrupt("api key", e)))
-                .transpose()
         })
         .await
     }

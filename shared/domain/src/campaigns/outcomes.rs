@@ -15,7 +15,7 @@ pub const DEFAULT_ATTRIBUTION_DAYS: u16 = 7;
 
 /// One day's figures, or the range's totals.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
-pub struct Figures {
+pub struct CampaignFigures {
     /// The UTC day (absent on the totals).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = Date)]
@@ -47,7 +47,7 @@ pub struct Figures {
     pub lift: Option<f64>,
 }
 
-impl Figures {
+impl CampaignFigures {
     fn add(&mut self, field: TallyField, n: i64) {
         let n = u64::try_from(n).unwrap_or(0);
         match field {
@@ -86,9 +86,9 @@ pub struct CampaignReport {
     #[schema(value_type = String, format = Date)]
     pub to: Date,
     pub attribution_days: u16,
-    pub totals: Figures,
+    pub totals: CampaignFigures,
     /// Every UTC day from `from` to `to`.
-    pub days: Vec<Figures>,
+    pub days: Vec<CampaignFigures>,
 }
 
 /// The report of `campaign` from its counter rows `(day, field, n)` (any order, repeats
@@ -104,13 +104,13 @@ pub fn report(
     for (d, f, n) in rows.iter().filter(|(d, _, _)| (from..=to).contains(d)) {
         *by_day.entry(*d).or_default().entry(*f).or_default() += n;
     }
-    let mut totals = Figures::default();
+    let mut totals = CampaignFigures::default();
     let mut days = Vec::new();
     let mut day = from;
     loop {
-        let mut f = Figures {
+        let mut f = CampaignFigures {
             day: Some(day),
-            ..Figures::default()
+            ..CampaignFigures::default()
         };
         for (field, n) in by_day.get(&day).into_iter().flatten() {
             f.add(*field, *n);
