@@ -89,6 +89,24 @@ pub async fn save_definition(
     );
 }
 
+/// The table's item `(pk, sk)` as stored (DynamoDB tests that check the wire format).
+pub async fn raw_item(
+    d: &DynamoStore,
+    pk: String,
+    sk: &str,
+) -> Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    d.client()
+        .get_item()
+        .table_name(d.table())
+        .key("pk", AttributeValue::S(pk))
+        .key("sk", AttributeValue::S(sk.to_owned()))
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
 /// An SQS client on the moto endpoint the test script started. Fails loudly without it.
 pub fn sqs_client() -> aws_sdk_sqs::Client {
     use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
@@ -374,6 +392,18 @@ impl TestApp {
 
     pub async fn post(&self, uri: &str, body: Value) -> Reply {
         self.json(Method::POST, uri, Some(body)).await
+    }
+
+    /// A new API key of the tenant with these scopes (its secret).
+    pub async fn new_key(&self, scopes: &[&str]) -> String {
+        let r = self
+            .post(
+                "/v1/keys",
+                serde_json::json!({"name": "test key", "scopes": scopes}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body["secret"].as_str().unwrap_or_default().to_owned()
     }
 
     /// `POST /v1/campaigns/{id}/runs` with the clock at `at`; the run's report (200 asserted).

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 both_stores!(
     a_key_does_what_its_scopes_allow_until_revoked_or_expired,
     bad_key_requests_name_the_field,
+    each_key_is_held_to_the_tenants_rate,
 );
 
 async fn with_key(
@@ -180,6 +181,44 @@ async fn bad_key_requests_name_the_field(b: Backend) {
         1,
         "nothing created"
     );
+}
+
+async fn each_key_is_held_to_the_tenants_rate(b: Backend) {
+    let app = TestApp::new(b).await;
+    app.clock.set(ts("2026-11-22T08:00:00Z"));
+    let other = app.new_key(&["read"]).await;
+    let r = app
+        .put("/v1/settings", json!({"api": {"rate_per_s": 3}}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    for _ in 0..3 {
+        assert_eq!(app.get("/v1/settings").await.status, StatusCode::OK);
+    }
+    let r = app.get("/v1/settings").await;
+    r.assert_problem(429, "rate-limited");
+    assert_eq!(
+        r.headers.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    let ok = with_key(&app, &other, Method::GET, "/v1/settings", None).await;
+    assert_eq!(ok.status, StatusCode::OK, "another key has its own bucket");
+    app.clock.set(ts("2026-11-22T08:00:01Z"));
+    assert_eq!(
+        app.get("/v1/settings").await.status,
+        StatusCode::OK,
+        "refilled"
+    );
+    let r = app
+        .put("/v1/settings", json!({"api": {"rate_per_s": 0}}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    for _ in 0..10 {
+        assert_eq!(
+            app.get("/v1/settings").await.status,
+            StatusCode::OK,
+            "0: no limit"
+        );
+    }
 }
 
 /// A key stored before keys had records (DynamoDB: a `KEY#` item with no `info`, no pointer):

@@ -2,6 +2,7 @@
 //! and coupons. One axum router, served on Lambda by `main.rs` and locally by `fanloop serve`.
 
 mod corrections;
+mod coupons;
 pub mod service;
 
 use axum::Json;
@@ -38,6 +39,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_ledger))
         .routes(routes!(get_coupon))
         .routes(routes!(post_coupon_redemption))
+        .routes(routes!(coupons::post_void))
+        .routes(routes!(coupons::get_customer_coupons))
 }
 
 pub(crate) fn customer_id(raw: String) -> Result<CustomerId, ApiError> {
@@ -325,19 +328,19 @@ fn coupon_code(raw: String) -> Result<CouponCode, ApiError> {
 pub struct CouponView {
     #[serde(flatten)]
     pub coupon: Coupon,
-    /// `active`, `redeemed` or `expired`.
+    /// `active`, `redeemed`, `voided` or `expired`.
     pub status: &'static str,
+    /// The campaign whose mail carried it, if a campaign minted it.
+    #[schema(value_type = Option<String>)]
+    pub campaign: Option<fanloop_domain::campaigns::CampaignRef>,
 }
 
-fn coupon_view(coupon: Coupon, now: jiff::Timestamp) -> CouponView {
-    let status = if coupon.redeemed.is_some() {
-        "redeemed"
-    } else if now >= coupon.expires_at {
-        "expired"
-    } else {
-        "active"
-    };
-    CouponView { coupon, status }
+pub(crate) fn coupon_view(coupon: Coupon, now: jiff::Timestamp) -> CouponView {
+    CouponView {
+        status: coupon.status(now),
+        campaign: fanloop_domain::campaigns::tally::coupon_campaign(&coupon),
+        coupon,
+    }
 }
 
 /// Look a coupon up by its code (a malformed code is 422; a mistyped one, whose check symbol
@@ -378,7 +381,7 @@ fanloop_domain::wire_struct! {
     request_body = CouponRedemptionInput,
     responses((status = 201, body = CouponView), (status = 200, description = "This order already used it", body = CouponView),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "coupon-used or coupon-expired", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "coupon-used, coupon-expired or coupon-voided", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]
 async fn post_coupon_redemption(
@@ -417,6 +420,7 @@ async fn post_coupon_redemption(
             "The coupon was already used by another order.",
         )),
         CouponRedemption::Expired => Err(conflict("coupon-expired", "The coupon has expired.")),
+        CouponRedemption::Voided => Err(conflict("coupon-voided", "The coupon was voided.")),
         CouponRedemption::NotFound => Err(ApiError::not_found("The coupon")),
     }
 }

@@ -42,6 +42,22 @@ impl Scope {
     }
 }
 
+/// The scopes that open a route, any one of them (`route`: the matched path template,
+/// `/v1/customers/{customer_id}`); the first is the one a refusal names.
+pub fn accepted_scopes(method: &str, route: &str) -> &'static [Scope] {
+    let r = route.strip_prefix("/v1").unwrap_or(route);
+    match (method, r) {
+        // Support staff void a coupon as the shop's backend may.
+        ("POST", "/coupons/{code}/void") => &[Scope::Redeem, Scope::Admin],
+        _ => match required_scope(method, route) {
+            Scope::Ingest => &[Scope::Ingest],
+            Scope::Redeem => &[Scope::Redeem],
+            Scope::Read => &[Scope::Read],
+            Scope::Admin => &[Scope::Admin],
+        },
+    }
+}
+
 /// The scope a route needs (`route`: the matched path template, `/v1/customers/{customer_id}`).
 /// A write not listed needs `admin`: a new route is closed until it is placed here.
 pub fn required_scope(method: &str, route: &str) -> Scope {
@@ -240,7 +256,12 @@ mod tests {
         ];
         for (m, r, want) in cases {
             assert_eq!(required_scope(m, r), want, "{m} {r}");
+            assert_eq!(accepted_scopes(m, r), [want], "{m} {r}");
         }
+        assert_eq!(
+            accepted_scopes("POST", "/v1/coupons/{code}/void"),
+            [Scope::Redeem, Scope::Admin]
+        );
     }
 
     #[test]
@@ -271,5 +292,75 @@ mod tests {
         let fields: Vec<_> = e.0.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["scopes", "expires_at"]);
         assert!(NewKey::read(serde_json::json!({"name": "b", "scopes": ["root"]}), now).is_err());
+    }
+}
+
+/// Settings section `api`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiSettings {
+    /// Requests per second each API key may make (per running instance: a burst of one
+    /// second's worth, refilled continuously); 0, the default, is no limit.
+    pub rate_per_s: u32,
+}
+
+/// A token bucket: `rate` requests a second, up to `rate` at once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bucket {
+    tokens: f64,
+    at: Timestamp,
+}
+
+impl Bucket {
+    pub fn full(rate: u32, now: Timestamp) -> Self {
+        Self {
+            tokens: f64::from(rate),
+            at: now,
+        }
+    }
+
+    /// Takes one request's token, or says how long until one is there.
+    pub fn take(&mut self, rate: u32, now: Timestamp) -> Result<(), jiff::SignedDuration> {
+        let rate_f = f64::from(rate.max(1));
+        let elapsed = (now - self.at)
+            .total(jiff::Unit::Second)
+            .unwrap_or(0.0)
+            .max(0.0);
+        self.tokens = (self.tokens + elapsed * rate_f).min(rate_f);
+        self.at = self.at.max(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = (1.0 - self.tokens) / rate_f;
+            Err(jiff::SignedDuration::from_secs_f64(wait))
+        }
+    }
+}
+
+#[cfg(test)]
+mod bucket_tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_allows_a_seconds_burst_then_refills_at_the_rate() {
+        let t0: Timestamp = "2027-01-01T00:00:00Z".parse().unwrap();
+        let mut b = Bucket::full(5, t0);
+        for _ in 0..5 {
+            assert!(b.take(5, t0).is_ok());
+        }
+        let wait = b.take(5, t0).unwrap_err();
+        assert_eq!(wait, jiff::SignedDuration::from_millis(200));
+        let later = t0 + jiff::SignedDuration::from_millis(200);
+        assert!(b.take(5, later).is_ok(), "one token back after 1/rate s");
+        assert!(b.take(5, later).is_err());
+        let much_later = t0 + jiff::SignedDuration::from_secs(60);
+        for _ in 0..5 {
+            assert!(b.take(5, much_later).is_ok());
+        }
+        assert!(
+            b.take(5, much_later).is_err(),
+            "never more than a second's burst"
+        );
     }
 }

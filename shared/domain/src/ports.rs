@@ -299,6 +299,20 @@ pub trait PointsStore: Send + Sync {
         amount_minor: Option<u64>,
         now: Timestamp,
     ) -> Result<CouponRedemption, StoreError>;
+    /// Voids a coupon, atomically (rule: [`Coupon::void`](crate::points::Coupon::void)).
+    async fn void_coupon(
+        &self,
+        tenant: &TenantId,
+        code: &CouponCode,
+        now: Timestamp,
+    ) -> Result<crate::points::CouponVoid, StoreError>;
+    /// The customer's coupons, newest first (expired ones until the store deletes them, at
+    /// the earliest [`COUPON_GRACE_DAYS`](crate::points::COUPON_GRACE_DAYS) after expiry).
+    async fn customer_coupons(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<Vec<Coupon>, StoreError>;
 }
 
 /// The result of a send claim.

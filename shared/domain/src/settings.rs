@@ -62,6 +62,8 @@ pub struct TenantSettings {
     /// What the tenant sells (`{sku, name, category?, url?, image?}`, at most 1,000): what a
     /// thank-you recommends from.
     pub catalogue: Vec<crate::campaigns::recommend::CatalogueItem>,
+    /// The HTTP API's limits.
+    pub api: crate::keys::ApiSettings,
 }
 
 impl Default for TenantSettings {
@@ -78,6 +80,7 @@ impl Default for TenantSettings {
             events: Default::default(),
             rfm: Default::default(),
             catalogue: Vec::new(),
+            api: Default::default(),
         }
     }
 }

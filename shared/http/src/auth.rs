@@ -2,7 +2,7 @@
 //! key is hashed and looked up; resolved keys are cached briefly so a warm function makes no
 //! extra store round trip per request. A revoked key stops working at once on the instance that
 //! revoked it and within `CACHE_TTL` (60 s) everywhere else; an expired one at its expiry. A
-//! key without the scope the route needs ([`required_scope`]) is 403 naming the scope.
+//! key without the scope the route needs ([`accepted_scopes`]) is 403 naming the scope.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -14,7 +14,7 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use fanloop_domain::TenantId;
-use fanloop_domain::keys::{KeyInfo, required_scope};
+use fanloop_domain::keys::{Bucket, KeyInfo, Scope, accepted_scopes};
 use fanloop_domain::tenant::{ApiKey, ApiKeyHash};
 
 use crate::problem::ApiError;
@@ -48,6 +48,27 @@ impl KeyCache {
     /// Forgets a key at once (revoked on this instance).
     pub fn forget(&self, key: &ApiKeyHash) {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    }
+}
+
+/// Each key's token bucket on this instance (settings `api.rate_per_s`).
+#[derive(Default)]
+pub struct RateLimiter(Mutex<HashMap<String, Bucket>>);
+
+impl RateLimiter {
+    /// One request of `key_id` at `now`, or the whole seconds to wait.
+    fn take(&self, key_id: &str, rate: u32, now: jiff::Timestamp) -> Result<(), u64> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= CACHE_MAX && !map.contains_key(key_id) {
+            map.clear();
+        }
+        let b = map
+            .entry(key_id.to_owned())
+            .or_insert_with(|| Bucket::full(rate, now));
+        b.take(rate, now).map_err(|wait| {
+            let ms = u64::try_from(wait.as_millis()).unwrap_or(1000);
+            ms.div_ceil(1000).max(1)
+        })
     }
 }
 
@@ -134,13 +155,23 @@ pub async fn require_api_key(
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| req.uri().path().to_owned(), |m| m.as_str().to_owned());
-    let needed = required_scope(req.method().as_str(), &route);
-    if !info.scopes.contains(&needed) {
-        return ApiError::Forbidden(needed).into_response();
+    let accepted = accepted_scopes(req.method().as_str(), &route);
+    if !accepted.iter().any(|s| info.scopes.contains(s)) {
+        return ApiError::Forbidden(accepted.first().copied().unwrap_or(Scope::Admin))
+            .into_response();
     }
     let Some(tenant) = info.tenant.clone() else {
         return ApiError::Internal.into_response();
     };
+    let rate = match state.settings(&tenant).await {
+        Ok(s) => s.api.rate_per_s,
+        Err(e) => return e.into_response(),
+    };
+    if rate > 0
+        && let Err(secs) = state.limits.take(&info.key_id, rate, state.clock.now())
+    {
+        return ApiError::RateLimited(secs).into_response();
+    }
     req.extensions_mut().insert(AuthTenant(tenant));
     req.extensions_mut().insert(AuthKey(info));
     next.run(req).await

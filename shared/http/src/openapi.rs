@@ -56,7 +56,15 @@ fn document_errors(op: &mut Operation) {
     // Every route reads the store, which may be unavailable.
     add("503", "The store is unavailable; retry later");
     if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
-        add("401", "Missing or unknown API key");
+        add("401", "Missing, unknown, revoked or expired API key");
+        add(
+            "403",
+            "The API key lacks the scope this route needs (`scope` names it)",
+        );
+        add(
+            "429",
+            "The API key's rate (settings api.rate_per_s) is used up; see Retry-After",
+        );
     }
     if op.request_body.is_some() {
         add("400", "The body is not JSON");

@@ -35,6 +35,8 @@ pub enum ApiError {
     Unauthorized(&'static str),
     /// The key is valid but lacks the scope the request needs.
     Forbidden(fanloop_domain::keys::Scope),
+    /// The key's rate (settings `api.rate_per_s`) is used up: retry after these seconds.
+    RateLimited(u64),
     NotFound(String),
     MethodNotAllowed,
     Conflict {
@@ -78,6 +80,11 @@ impl ApiError {
             ),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            ApiError::RateLimited(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+            ),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             ApiError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -119,6 +126,10 @@ impl ApiError {
                     "This API key lacks the `{}` scope this request needs.",
                     scope.as_str()
                 ),
+                vec![],
+            ),
+            ApiError::RateLimited(secs) => (
+                format!("This API key's request rate is used up; retry in {secs} s."),
                 vec![],
             ),
             ApiError::NotFound(what) => (format!("{what} was not found."), vec![]),
@@ -193,6 +204,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let ApiError::RateLimited(secs) = self
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
         if matches!(self, ApiError::Unauthorized(_)) {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -24,6 +24,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub keys: Arc<KeyCache>,
+    /// Per-key request rates (settings `api.rate_per_s`), on this instance.
+    pub limits: Arc<crate::auth::RateLimiter>,
     pub settings: Arc<SettingsCache>,
     /// Where copies of sent mail live outside the store (local mode's outbox), for erasure.
     pub mail_copies: Arc<dyn MailCopies>,
@@ -35,6 +37,7 @@ impl AppState {
             store,
             clock,
             keys: Arc::new(KeyCache::default()),
+            limits: Arc::default(),
             settings: Arc::new(SettingsCache::default()),
             mail_copies: Arc::new(NoMailCopies),
         }

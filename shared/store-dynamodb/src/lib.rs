@@ -40,7 +40,7 @@ mod update;
 use item::{Item, av_s};
 
 /// How often an optimistic read-modify-write is retried when a concurrent write wins.
-const OPTIMISTIC_ATTEMPTS: usize = 8;
+pub(crate) const OPTIMISTIC_ATTEMPTS: usize = 8;
 
 #[derive(Clone, Debug)]
 pub struct DynamoStore {

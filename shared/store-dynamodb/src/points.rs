@@ -20,7 +20,9 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use fanloop_domain::campaigns::tally::coupon_used;
-use fanloop_domain::points::{Coupon, CouponCode, CouponRedemption, CouponUse, LedgerEntry};
+use fanloop_domain::points::{
+    Coupon, CouponCode, CouponRedemption, CouponUse, CouponVoid, LedgerEntry,
+};
 use fanloop_domain::ports::{
     AccountChange, AccountFn, AccountRecord, PointsStore, Posting, StoreError, UpdateError,
 };
@@ -88,6 +90,9 @@ pub(crate) fn item_to_entry(item: &Item) -> Result<LedgerEntry, StoreError> {
 pub(crate) fn item_to_coupon(item: &Item) -> Result<Coupon, StoreError> {
     let mut coupon: Coupon = serde_json::from_str(get_s(item, "coupon").unwrap_or_default())
         .map_err(|e| corrupt("coupon", e))?;
+    if let Some(at) = get_s(item, "voided_at") {
+        coupon.voided_at = Some(time::parse(at).map_err(|e| corrupt("coupon void", e))?);
+    }
     if let (Some(order), Some(at)) = (get_s(item, "redeemed_order"), get_s(item, "redeemed_at")) {
         coupon.redeemed = Some(CouponUse {
             order_id: ExternalId::parse(order).map_err(|e| corrupt("coupon order", e))?,
@@ -310,12 +315,17 @@ impl DynamoStore {
         let mut main = key(coupon_pk(tenant, code), "COUPON");
         main.insert("coupon".into(), av_s(to_json("coupon", coupon)?));
         main.insert("customer_id".into(), av_s(coupon.customer_id.as_str()));
-        main.insert("expires_at".into(), av_s(time::format(coupon.expires_at)));
+        // `valid_until` is what a use is conditioned on; `expires_at` (epoch seconds, the
+        // table's TTL attribute) lets DynamoDB delete the coupon a grace period after it.
+        main.insert("valid_until".into(), av_s(time::format(coupon.expires_at)));
+        let ttl = AttributeValue::N(coupon.delete_after().to_string());
+        main.insert("expires_at".into(), ttl.clone());
         let mut pointer = key(
             profile_pk(tenant, &coupon.customer_id),
             &format!("COUPON#{code}"),
         );
         pointer.insert("code".into(), av_s(code));
+        pointer.insert("expires_at".into(), ttl);
         Ok(vec![
             self.put(main, Some("attribute_not_exists(pk)"))?,
             self.put(pointer, None)?,
@@ -501,8 +511,10 @@ impl PointsStore for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(key(pk.clone(), "COUPON")))
             .update_expression("SET redeemed_order = :o, redeemed_at = :now")
+            // Coupons minted before `valid_until` keep their expiry as a time string in
+            // `expires_at`.
             .condition_expression(
-                "attribute_exists(pk) AND customer_id = :c AND attribute_not_exists(redeemed_order) AND expires_at > :now",
+                "attribute_exists(pk) AND customer_id = :c AND attribute_not_exists(redeemed_order) AND attribute_not_exists(voided_at) AND (valid_until > :now OR (attribute_not_exists(valid_until) AND expires_at > :now))",
             )
             .expression_attribute_values(":c", av_s(customer.as_str()))
             .expression_attribute_values(":o", av_s(order.as_str()))
@@ -560,6 +572,68 @@ impl PointsStore for DynamoStore {
             Some(item) => Ok(item_to_coupon(&item)?.redeem(customer, order, amount_minor, now)),
             None => Ok(CouponRedemption::NotFound),
         }
+    }
+
+    async fn void_coupon(
+        &self,
+        tenant: &TenantId,
+        code: &CouponCode,
+        now: Timestamp,
+    ) -> Result<CouponVoid, StoreError> {
+        let pk = coupon_pk(tenant, code.as_str());
+        for _ in 0..crate::OPTIMISTIC_ATTEMPTS {
+            let Some(item) = self.get(pk.clone(), "COUPON").await? else {
+                return Ok(CouponVoid::NotFound);
+            };
+            let outcome = item_to_coupon(&item)?.void(now);
+            if !matches!(outcome, CouponVoid::Voided(_)) {
+                return Ok(outcome);
+            }
+            let res = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(pk.clone(), "COUPON")))
+                .update_expression("SET voided_at = :now")
+                .condition_expression(
+                    "attribute_exists(pk) AND attribute_not_exists(redeemed_order) AND attribute_not_exists(voided_at)",
+                )
+                .expression_attribute_values(":now", av_s(time::format(now)))
+                .send()
+                .await;
+            match res {
+                Ok(_) => return Ok(outcome),
+                // Used or voided since the read: decide again on it as it is.
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_conditional_check_failed_exception()) => {}
+                Err(e) => return Err(sdk_err(e)),
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
+    async fn customer_coupons(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<Vec<Coupon>, StoreError> {
+        let pointers = self
+            .query_items(None, profile_pk(tenant, customer), Some("COUPON#"), false)
+            .await?;
+        let keys = pointers
+            .iter()
+            .filter_map(|p| get_s(p, "code"))
+            .map(|code| key(coupon_pk(tenant, code), "COUPON"))
+            .collect();
+        let mut out = self
+            .batch_get(keys)
+            .await?
+            .iter()
+            .map(item_to_coupon)
+            .collect::<Result<Vec<_>, _>>()?;
+        out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.code.cmp(&b.code)));
+        Ok(out)
     }
 }
 

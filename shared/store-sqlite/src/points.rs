@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use fanloop_domain::campaigns::tally::coupon_used;
-use fanloop_domain::points::{Coupon, CouponCode, CouponRedemption, LedgerEntry};
+use fanloop_domain::points::{Coupon, CouponCode, CouponRedemption, CouponVoid, LedgerEntry};
 use fanloop_domain::ports::{
     AccountChange, AccountFn, AccountRecord, PointsStore, Posting, StoreError, UpdateError,
 };
@@ -361,6 +361,60 @@ impl PointsStore for SqliteStore {
                 tx.commit().map_err(db_err)?;
             }
             Ok(outcome)
+        })
+        .await
+    }
+
+    async fn void_coupon(
+        &self,
+        tenant: &TenantId,
+        code: &CouponCode,
+        now: Timestamp,
+    ) -> Result<CouponVoid, StoreError> {
+        let (t, code) = (tenant.to_string(), code.to_string());
+        self.write(move |conn| {
+            let tx = begin(conn)?;
+            let Some(coupon) = load_coupon(&tx, &t, &code)? else {
+                return Ok(CouponVoid::NotFound);
+            };
+            let outcome = coupon.void(now);
+            if let CouponVoid::Voided(c) = &outcome {
+                tx.prepare_cached(
+                    "UPDATE coupons SET coupon = ?1 WHERE tenant_id = ?2 AND code = ?3",
+                )
+                .map_err(db_err)?
+                .execute(params![json("coupon", c)?, t, code])
+                .map_err(db_err)?;
+                tx.commit().map_err(db_err)?;
+            }
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn customer_coupons(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<Vec<Coupon>, StoreError> {
+        let (t, c) = (tenant.to_string(), customer.to_string());
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT coupon FROM coupons WHERE tenant_id = ?1 AND customer_id = ?2",
+                )
+                .map_err(db_err)?;
+            let rows = stmt
+                .query_map(params![t, c], |r| r.get::<_, String>(0))
+                .map_err(db_err)?;
+            let mut out = rows
+                .map(|r| {
+                    let d = r.map_err(db_err)?;
+                    serde_json::from_str::<Coupon>(&d).map_err(|e| corrupt("coupon", e))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.code.cmp(&b.code)));
+            Ok(out)
         })
         .await
     }

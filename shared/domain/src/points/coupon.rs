@@ -215,6 +215,14 @@ pub struct Coupon {
     #[schema(value_type = String, format = DateTime)]
     pub expires_at: jiff::Timestamp,
     pub redeemed: Option<CouponUse>,
+    /// Voided by the tenant (support, fraud): never usable again.
+    #[serde(
+        with = "crate::time::serde_ts::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub voided_at: Option<jiff::Timestamp>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -238,8 +246,25 @@ pub enum CouponRedemption {
     AlreadyByThisOrder(Coupon),
     UsedByAnotherOrder,
     Expired,
+    Voided,
     NotFound,
 }
+
+/// The result of voiding a coupon.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CouponVoid {
+    /// Voided now.
+    Voided(Coupon),
+    /// Voided before (a retry): as it was.
+    AlreadyVoided(Coupon),
+    /// Used on an order: a used coupon is not voided (reverse the order's points instead).
+    Redeemed,
+    NotFound,
+}
+
+/// How long after its expiry a coupon is kept (for the customer's list and exports) before
+/// the store may delete it (DynamoDB: its TTL).
+pub const COUPON_GRACE_DAYS: i64 = 90;
 
 impl Coupon {
     /// A new coupon for a customer, valid `valid_days` from `now`, and the event that says so.
@@ -268,12 +293,43 @@ impl Coupon {
                 created_at: now,
                 expires_at,
                 redeemed: None,
+                voided_at: None,
             },
             event,
         )
     }
 
     /// The rule of a coupon use by `customer` at `now`, shared by both stores. A coupon is
+    /// Voids the coupon at `now`, unless it was used (rule for both stores).
+    pub fn void(&self, now: jiff::Timestamp) -> CouponVoid {
+        match (&self.redeemed, self.voided_at) {
+            (Some(_), _) => CouponVoid::Redeemed,
+            (None, Some(_)) => CouponVoid::AlreadyVoided(self.clone()),
+            (None, None) => CouponVoid::Voided(Self {
+                voided_at: Some(now),
+                ..self.clone()
+            }),
+        }
+    }
+
+    /// `active`, `redeemed`, `voided` or `expired` at `now`.
+    pub fn status(&self, now: jiff::Timestamp) -> &'static str {
+        if self.redeemed.is_some() {
+            "redeemed"
+        } else if self.voided_at.is_some() {
+            "voided"
+        } else if now >= self.expires_at {
+            "expired"
+        } else {
+            "active"
+        }
+    }
+
+    /// When the store may delete it: [`COUPON_GRACE_DAYS`] after its expiry (epoch seconds).
+    pub fn delete_after(&self) -> i64 {
+        self.expires_at.as_second() + COUPON_GRACE_DAYS * 86_400
+    }
+
     /// personal: to anyone but the customer it was minted for it does not exist (so a code
     /// cannot be probed through someone else's order).
     pub fn redeem(
@@ -285,6 +341,9 @@ impl Coupon {
     ) -> CouponRedemption {
         if customer != &self.customer_id {
             return CouponRedemption::NotFound;
+        }
+        if self.voided_at.is_some() {
+            return CouponRedemption::Voided;
         }
         match &self.redeemed {
             Some(u) if &u.order_id == order => CouponRedemption::AlreadyByThisOrder(self.clone()),

@@ -16,6 +16,6 @@ pub use account::{
     Account, AccrualOutcome, ExpiringLot, LedgerEntry, LedgerKind, PointsView, RedeemOutcome,
 };
 pub use corrections::{AdjustmentInput, CorrectionOutcome, ReversalInput};
-pub use coupon::{Coupon, CouponCode, CouponRedemption, CouponUse};
+pub use coupon::{COUPON_GRACE_DAYS, Coupon, CouponCode, CouponRedemption, CouponUse, CouponVoid};
 pub use facts::{Context, Facts, Item};
 pub use rules::{AccrualKind, AccrualRequest, PointsSettings, ReversalMode, TierRule};
