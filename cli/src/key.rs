@@ -1,11 +1,12 @@
 //! `fanloop key create|list|revoke`: a tenant's API keys from the command line (as `/v1/keys`
 //! does over HTTP). `create` prints the new key's secret alone on stdout, once.
 
-use fanloop_domain::TenantId;
+use clap::Subcommand;
 use fanloop_domain::keys::{KeyInfo, NewKey};
 use fanloop_domain::ports::{Store, StoreError};
 use fanloop_domain::tenant::{ApiKey, OsRandom};
 use fanloop_domain::{Clock, ValidationErrors};
+use fanloop_domain::{SystemClock, TenantId};
 use serde_json::{Value, json};
 
 #[derive(Debug, thiserror::Error)]
@@ -79,4 +80,83 @@ pub async fn revoke(
         .await?
         .map(|(k, _)| k)
         .ok_or_else(|| KeyError::NotFound(id.to_owned()))
+}
+
+#[derive(Subcommand)]
+pub enum KeyCommand {
+    /// Create a key and print its secret (alone, on stdout; it is not shown again).
+    Create {
+        /// What the key is for.
+        #[arg(long)]
+        name: String,
+        /// One or more of ingest, redeem, read, admin (comma-separated).
+        #[arg(long, value_delimiter = ',', required = true)]
+        scopes: Vec<String>,
+        /// RFC 3339; the key is refused after it.
+        #[arg(long)]
+        expires_at: Option<String>,
+        #[command(flatten)]
+        target: crate::Target,
+    },
+    /// The tenant's keys, one JSON line each (never a secret).
+    List {
+        #[command(flatten)]
+        target: crate::Target,
+    },
+    /// Revoke a key by its id (`k_…`, from `key list`).
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        target: crate::Target,
+    },
+}
+
+/// Runs a `fanloop key` command.
+pub async fn run(data_dir: &std::path::Path, command: KeyCommand) -> Result<(), String> {
+    let target = match &command {
+        KeyCommand::Create { target, .. }
+        | KeyCommand::List { target }
+        | KeyCommand::Revoke { target, .. } => target,
+    };
+    let store = crate::open_any(data_dir, target.store, target.table.clone()).await?;
+    let store = store.as_ref();
+    match &command {
+        KeyCommand::Create {
+            name,
+            scopes,
+            expires_at,
+            target,
+        } => {
+            let (key, secret) = create(
+                store,
+                &SystemClock,
+                &target.tenant,
+                name,
+                scopes,
+                expires_at.as_deref(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            eprintln!(
+                "Created key {} ({}); its secret, once:",
+                key.key_id, key.prefix
+            );
+            println!("{}", secret.expose());
+        }
+        KeyCommand::List { target } => {
+            for k in list(store, &target.tenant)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                println!("{k}");
+            }
+        }
+        KeyCommand::Revoke { id, target } => {
+            let k = revoke(store, &SystemClock, &target.tenant, id)
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!("Revoked {} (refused everywhere within 60 s).", k.key_id);
+        }
+    }
+    Ok(())
 }

@@ -110,36 +110,7 @@ enum Command {
     /// Manage a tenant's API keys (scopes: ingest, redeem, read, admin).
     Key {
         #[command(subcommand)]
-        command: KeyCommand,
-    },
-}
-
-#[derive(Subcommand)]
-enum KeyCommand {
-    /// Create a key and print its secret (alone, on stdout; it is not shown again).
-    Create {
-        /// What the key is for.
-        #[arg(long)]
-        name: String,
-        /// One or more of ingest, redeem, read, admin (comma-separated).
-        #[arg(long, value_delimiter = ',', required = true)]
-        scopes: Vec<String>,
-        /// RFC 3339; the key is refused after it.
-        #[arg(long)]
-        expires_at: Option<String>,
-        #[command(flatten)]
-        target: Target,
-    },
-    /// The tenant's keys, one JSON line each (never a secret).
-    List {
-        #[command(flatten)]
-        target: Target,
-    },
-    /// Revoke a key by its id (`k_…`, from `key list`).
-    Revoke {
-        id: String,
-        #[command(flatten)]
-        target: Target,
+        command: key::KeyCommand,
     },
 }
 
@@ -239,55 +210,6 @@ fn open_store(dir: &Path) -> Result<SqliteStore, String> {
     std::fs::create_dir_all(dir)
         .map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
     SqliteStore::open(&dir.join("fanloop.db")).map_err(|e| format!("cannot open the database: {e}"))
-}
-
-async fn run_key(data_dir: &std::path::Path, command: KeyCommand) -> Result<(), String> {
-    let target = match &command {
-        KeyCommand::Create { target, .. }
-        | KeyCommand::List { target }
-        | KeyCommand::Revoke { target, .. } => target,
-    };
-    let store = open_any(data_dir, target.store, target.table.clone()).await?;
-    let store = store.as_ref();
-    match &command {
-        KeyCommand::Create {
-            name,
-            scopes,
-            expires_at,
-            target,
-        } => {
-            let (key, secret) = key::create(
-                store,
-                &SystemClock,
-                &target.tenant,
-                name,
-                scopes,
-                expires_at.as_deref(),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-            eprintln!(
-                "Created key {} ({}); its secret, once:",
-                key.key_id, key.prefix
-            );
-            println!("{}", secret.expose());
-        }
-        KeyCommand::List { target } => {
-            for k in key::list(store, &target.tenant)
-                .await
-                .map_err(|e| e.to_string())?
-            {
-                println!("{k}");
-            }
-        }
-        KeyCommand::Revoke { id, target } => {
-            let k = key::revoke(store, &SystemClock, &target.tenant, id)
-                .await
-                .map_err(|e| e.to_string())?;
-            eprintln!("Revoked {} (refused everywhere within 60 s).", k.key_id);
-        }
-    }
-    Ok(())
 }
 
 async fn create_tenant(
@@ -573,7 +495,7 @@ async fn main() -> ExitCode {
                 Err(e) => Err(e.to_string()),
             },
         },
-        Command::Key { command } => run_key(&cli.data_dir, command).await,
+        Command::Key { command } => key::run(&cli.data_dir, command).await,
         Command::Tenant {
             command: TenantCommand::Create { name, store, table },
         } => {

@@ -295,12 +295,16 @@ mod tests {
     }
 }
 
+/// The highest `api.rate_per_s` a tenant may set.
+pub const MAX_RATE_PER_S: u32 = 100_000;
+
 /// Settings section `api`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ApiSettings {
     /// Requests per second each API key may make (per running instance: a burst of one
     /// second's worth, refilled continuously); 0, the default, is no limit.
+    #[schema(minimum = 0, maximum = 100_000)]
     pub rate_per_s: u32,
 }
 

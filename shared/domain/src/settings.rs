@@ -139,6 +139,12 @@ impl TenantSettings {
 
     fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errs = ValidationErrors::default();
+        if self.api.rate_per_s > crate::keys::MAX_RATE_PER_S {
+            errs.push(
+                "api.rate_per_s",
+                format!("must be at most {}", crate::keys::MAX_RATE_PER_S),
+            );
+        }
         let l = &self.lifecycle;
         if l.growth_after_days == 0 || l.growth_after_days >= l.maturity_after_days {
             errs.push(
