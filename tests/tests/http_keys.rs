@@ -188,7 +188,10 @@ async fn each_key_is_held_to_the_tenants_rate(b: Backend) {
     app.clock.set(ts("2026-11-22T08:00:00Z"));
     let other = app.new_key(&["read"]).await;
     let r = app
-        .put("/v1/settings", json!({"api": {"rate_per_s": 2_147_483_648u64}}))
+        .put(
+            "/v1/settings",
+            json!({"api": {"rate_per_s": 2_147_483_648u64}}),
+        )
         .await;
     r.assert_problem(422, "validation-error");
     assert_eq!(r.fields(), ["api.rate_per_s"], "{}", r.body);
