@@ -89,6 +89,31 @@ pub async fn save_definition(
     );
 }
 
+/// The tenant's current ingest secret (made with the tenant).
+pub async fn ingest_secret(
+    store: &dyn Store,
+    tenant: &TenantId,
+) -> fanloop_domain::ingest::IngestSecret {
+    store
+        .ingest_secrets(tenant)
+        .await
+        .unwrap()
+        .pop()
+        .expect("a tenant is made with an ingest secret")
+}
+
+/// Signs every record of an SQS event (`messageAttributes.signature`) as a producer does.
+pub fn sign_sqs_event(event: &mut Value, secret: &fanloop_domain::ingest::IngestSecret) {
+    if let Some(records) = event["Records"].as_array_mut() {
+        for r in records {
+            let sig = secret.sign(r["body"].as_str().unwrap_or_default().as_bytes());
+            r["messageAttributes"]["signature"] = serde_json::json!({
+                "stringValue": sig, "stringListValues": [], "binaryListValues": [],
+                "dataType": "String"});
+        }
+    }
+}
+
 /// The table's item `(pk, sk)` as stored (DynamoDB tests that check the wire format).
 pub async fn raw_item(
     d: &DynamoStore,

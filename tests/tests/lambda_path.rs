@@ -123,6 +123,9 @@ async fn profile_accrual_birthday_and_survey_batch_through_the_function_binaries
         }
         b
     };
+    let mut batch_now = batch_now;
+    let secret = fanloop_tests::ingest_secret(backend.store().as_ref(), &tenant).await;
+    fanloop_tests::sign_sqs_event(&mut batch_now, &secret);
     let result = queue.invoke(batch_now).await.unwrap();
     let failed: Vec<&str> = result["batchItemFailures"]
         .as_array()

@@ -6,13 +6,24 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use fanloop_tests::{Backend, TestApp, both_stores, dynamo_client};
-use serde_json::json;
+use serde_json::{Value, json};
 
-both_stores!(a_batch_reports_exactly_the_failed_messages);
+both_stores!(
+    a_batch_reports_exactly_the_failed_messages,
+    unsigned_or_wrongly_signed_messages_are_refused_not_retried,
+);
 
-fn event(tenant: &str) -> SqsEvent {
+/// The fixture's batch for `tenant`, each message signed with `secret` as a producer does.
+fn signed(tenant: &str, secret: &fanloop_domain::ingest::IngestSecret) -> Value {
     let raw = include_str!("../fixtures/sqs-survey-batch.json").replace("{{TENANT}}", tenant);
-    serde_json::from_str(&raw).unwrap()
+    let mut v: Value = serde_json::from_str(&raw).unwrap();
+    fanloop_tests::sign_sqs_event(&mut v, secret);
+    v
+}
+
+async fn event_of(app: &TestApp) -> SqsEvent {
+    let secret = fanloop_tests::ingest_secret(app.backend.store().as_ref(), &app.tenant).await;
+    serde_json::from_value(signed(app.tenant.as_str(), &secret)).unwrap()
 }
 
 fn failures(response: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec<String> {
@@ -39,7 +50,7 @@ const INVALID: [&str; 5] = [
 async fn a_batch_reports_exactly_the_failed_messages(b: Backend) {
     let app = TestApp::new(b).await;
     app.put("/v1/customers/viewer-1", json!({})).await;
-    let first = fanloop_surveys::handle_sqs(&app.campaigns, event(app.tenant.as_str())).await;
+    let first = fanloop_surveys::handle_sqs(&app.campaigns, event_of(&app).await).await;
     assert_eq!(failures(&first), INVALID.to_vec());
 
     let s = app
@@ -67,7 +78,7 @@ async fn a_batch_reports_exactly_the_failed_messages(b: Backend) {
     );
 
     // SQS delivers the batch again (at-least-once): nothing counts twice, the same failures.
-    let again = fanloop_surveys::handle_sqs(&app.campaigns, event(app.tenant.as_str())).await;
+    let again = fanloop_surveys::handle_sqs(&app.campaigns, event_of(&app).await).await;
     assert_eq!(failures(&again), INVALID.to_vec());
     let s2 = app
         .get("/v1/surveys/after-the-final/summary?from=2026-11-22&to=2026-11-22")
@@ -83,6 +94,63 @@ async fn a_batch_reports_exactly_the_failed_messages(b: Backend) {
     );
 }
 
+/// A message without a valid signature (none, another secret's, another body's) is refused:
+/// not recorded and not listed for another delivery (SQS deletes it); a correctly signed one
+/// in the same batch is recorded; after a rotation the previous secret still works.
+async fn unsigned_or_wrongly_signed_messages_are_refused_not_retried(b: Backend) {
+    let app = TestApp::new(b).await;
+    app.put("/v1/customers/viewer-1", json!({})).await;
+    let store = app.backend.store();
+    let secret = fanloop_tests::ingest_secret(store.as_ref(), &app.tenant).await;
+    let mut v = signed(app.tenant.as_str(), &secret);
+    let records = v["Records"].as_array_mut().unwrap();
+    records.truncate(2);
+    // 001 unsigned; 002 signed by another secret.
+    records[0]["messageAttributes"]
+        .as_object_mut()
+        .unwrap()
+        .remove("signature");
+    let stranger =
+        fanloop_domain::ingest::IngestSecret::generate(&fanloop_domain::tenant::OsRandom, ts())
+            .unwrap();
+    let body = records[1]["body"].as_str().unwrap().to_owned();
+    records[1]["messageAttributes"]["signature"]["stringValue"] =
+        json!(stranger.sign(body.as_bytes()));
+    let refused =
+        fanloop_surveys::handle_sqs(&app.campaigns, serde_json::from_value(v).unwrap()).await;
+    assert!(failures(&refused).is_empty(), "refused, not retried");
+    let s = app
+        .get("/v1/surveys/after-the-final/summary?from=2026-11-22&to=2026-11-22")
+        .await
+        .body;
+    assert_eq!(s["responses"], 0, "nothing recorded: {s}");
+
+    // A rotation: the new secret and the previous one both sign; the first is retired later.
+    let r = app.post("/v1/ingest-secrets", json!({})).await;
+    assert_eq!(r.status, axum::http::StatusCode::CREATED, "{}", r.body);
+    assert!(r.body["secret"].as_str().unwrap().len() == 64);
+    let listed = app.get("/v1/ingest-secrets").await.body;
+    assert_eq!(listed["secrets"].as_array().unwrap().len(), 2, "{listed}");
+    assert!(
+        !listed.to_string().contains(&secret.secret),
+        "never the secret"
+    );
+    let ok = fanloop_surveys::handle_sqs(
+        &app.campaigns,
+        serde_json::from_value(signed(app.tenant.as_str(), &secret)).unwrap(),
+    )
+    .await;
+    assert_eq!(
+        failures(&ok),
+        INVALID.to_vec(),
+        "the previous secret still signs"
+    );
+}
+
+fn ts() -> jiff::Timestamp {
+    "2026-11-22T08:00:00Z".parse().unwrap()
+}
+
 /// When the store fails, every message of the batch is listed for another delivery.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dynamodb_store_failures_are_retried() {
@@ -92,9 +160,9 @@ async fn dynamodb_store_failures_are_retried() {
         fanloop_store_dynamodb::DynamoStore::new(dynamo_client(&endpoint), "no-such-table");
     let mut campaigns = (*app.campaigns).clone();
     campaigns.store = Arc::new(broken);
-    let response =
-        fanloop_surveys::handle_sqs(&Arc::new(campaigns), event(app.tenant.as_str())).await;
-    let all: Vec<String> = event(app.tenant.as_str())
+    let response = fanloop_surveys::handle_sqs(&Arc::new(campaigns), event_of(&app).await).await;
+    let all: Vec<String> = event_of(&app)
+        .await
         .records
         .iter()
         .map(|r| r.message_id.clone().unwrap())

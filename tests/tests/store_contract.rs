@@ -149,6 +149,18 @@ async fn tenants_and_api_keys(b: Backend) {
     );
     let unknown = ApiKey::generate(&OsRandom).unwrap();
     assert_eq!(store.key(&unknown.hash()).await.unwrap(), None);
+
+    // Made with one ingest secret; replaced whole.
+    let secrets = store.ingest_secrets(&tenant).await.unwrap();
+    assert_eq!(secrets.len(), 1);
+    let next = fanloop_domain::ingest::IngestSecret::generate(&OsRandom, later).unwrap();
+    let both = fanloop_domain::ingest::rotated(secrets.clone(), next.clone());
+    store.put_ingest_secrets(&tenant, &both).await.unwrap();
+    assert_eq!(store.ingest_secrets(&tenant).await.unwrap(), both);
+    assert!(
+        store.ingest_secrets(&stranger).await.unwrap() != both,
+        "another tenant's are its own"
+    );
 }
 
 async fn settings_are_versioned(b: Backend) {

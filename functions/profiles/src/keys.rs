@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
+use fanloop_domain::ingest::{IngestSecret, IngestSecretInfo, rotated};
 use fanloop_domain::keys::{KeyInfo, NewKey};
 use fanloop_domain::tenant::{ApiKey, OsRandom};
 use fanloop_http::{ApiError, AppState, AuthKey, AuthTenant, JsonBody, Problem};
@@ -96,4 +97,58 @@ pub(crate) async fn delete_key(
     state.keys.forget(&hash);
     tracing::info!(tenant = %tenant, key_id = %key.key_id, "api key revoked");
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedIngestSecret {
+    #[serde(flatten)]
+    pub info: IngestSecretInfo,
+    /// Sign each queue message's body with it (HMAC-SHA-256, hex, in the `signature`
+    /// attribute as `v1=…`): shown this once.
+    pub secret: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IngestSecretList {
+    /// Oldest first: at most two, both accepted (the newest and the one before it).
+    pub secrets: Vec<IngestSecretInfo>,
+}
+
+/// Rotate the tenant's ingest secret: a new one (its secret in the answer, once) is accepted
+/// at once beside the previous one; the oldest beyond two is retired.
+#[utoipa::path(post, path = "/ingest-secrets", tag = "keys",
+    responses((status = 201, body = CreatedIngestSecret)),
+    security(("api_key" = [])))]
+pub(crate) async fn post_ingest_secret(
+    State(state): State<AppState>,
+    AuthTenant(tenant): AuthTenant,
+) -> Result<(StatusCode, Json<CreatedIngestSecret>), ApiError> {
+    let new =
+        IngestSecret::generate(&OsRandom, state.clock.now()).map_err(|_| ApiError::Internal)?;
+    let current = state.store.ingest_secrets(&tenant).await?;
+    state
+        .store
+        .put_ingest_secrets(&tenant, &rotated(current, new.clone()))
+        .await?;
+    tracing::info!(tenant = %tenant, secret_id = %new.id, "ingest secret rotated");
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedIngestSecret {
+            info: new.info(),
+            secret: new.secret,
+        }),
+    ))
+}
+
+/// The tenant's ingest secrets: ids and times, never a secret.
+#[utoipa::path(get, path = "/ingest-secrets", tag = "keys",
+    responses((status = 200, body = IngestSecretList)), security(("api_key" = [])))]
+pub(crate) async fn get_ingest_secrets(
+    State(state): State<AppState>,
+    AuthTenant(tenant): AuthTenant,
+) -> Result<Json<IngestSecretList>, ApiError> {
+    let secrets = state.store.ingest_secrets(&tenant).await?;
+    Ok(Json(IngestSecretList {
+        secrets: secrets.iter().map(IngestSecret::info).collect(),
+    }))
 }

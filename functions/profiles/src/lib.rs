@@ -62,6 +62,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_settings, put_settings))
         .routes(routes!(keys::post_key, keys::get_keys))
         .routes(routes!(keys::delete_key))
+        .routes(routes!(keys::post_ingest_secret, keys::get_ingest_secrets))
 }
 
 /// The built-in campaign templates, compiled once per process.

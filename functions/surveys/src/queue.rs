@@ -1,7 +1,9 @@
 //! SQS ingestion: each message body is one response with its `survey_id`; the tenant is the
-//! message attribute `tenant` (the queue is Fanloop's own, written by trusted producers with
-//! IAM `sqs:SendMessage`). A batch is processed concurrently and answered with partial batch
-//! failures (`ReportBatchItemFailures`): recorded and duplicate messages are done; a message
+//! message attribute `tenant`, and the attribute `signature` (`v1=` + hex HMAC-SHA-256 of the
+//! body under one of the tenant's ingest secrets, [`fanloop_domain::ingest`]) proves the
+//! producer holds that tenant's secret: a message without a valid one is refused — deleted,
+//! logged with `refused = "signature"` (a metric on AWS), never recorded. A batch is processed
+//! concurrently and answered with partial batch failures (`ReportBatchItemFailures`): recorded and duplicate messages are done; a message
 //! that failed on the store is listed and comes back; an invalid one is listed too — it cannot
 //! succeed, so the queue's redrive policy moves it to the dead-letter queue after
 //! `maxReceiveCount` receives instead of retrying it forever.
@@ -11,6 +13,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use fanloop_domain::TenantId;
+use fanloop_domain::ingest::{SIGNATURE_ATTRIBUTE, verify};
 use fanloop_domain::ports::StoreError;
 use fanloop_engine::Campaigns;
 use serde_json::Value;
@@ -29,10 +32,13 @@ pub enum Failure {
     Transient,
 }
 
+/// A message as received: its index in the batch, id, raw body and `signature` attribute.
+type Received = (usize, String, String, Option<String>);
+
 pub async fn handle_sqs(campaigns: &Arc<Campaigns>, event: SqsEvent) -> SqsBatchResponse {
     let now = campaigns.clock.now();
     let mut failures: Vec<(String, Failure, String)> = Vec::new();
-    let mut by_tenant: BTreeMap<TenantId, Vec<(usize, String, Value)>> = BTreeMap::new();
+    let mut by_tenant: BTreeMap<TenantId, Vec<Received>> = BTreeMap::new();
     let ids: Vec<String> = event
         .records
         .iter()
@@ -53,10 +59,15 @@ pub async fn handle_sqs(campaigns: &Arc<Campaigns>, event: SqsEvent) -> SqsBatch
                 continue;
             }
         };
-        match serde_json::from_str::<Value>(m.body.as_deref().unwrap_or("")) {
-            Ok(body) => by_tenant.entry(tenant).or_default().push((i, id, body)),
-            Err(_) => failures.push((id, Failure::Permanent, "body is not JSON".into())),
-        }
+        let signature = m
+            .message_attributes
+            .get(SIGNATURE_ATTRIBUTE)
+            .and_then(|a| a.string_value.clone());
+        let body = m.body.unwrap_or_default();
+        by_tenant
+            .entry(tenant)
+            .or_default()
+            .push((i, id, body, signature));
     }
     for (tenant, messages) in by_tenant {
         let settings = match campaigns.store.tenant(&tenant).await {
@@ -68,7 +79,7 @@ pub async fn handle_sqs(campaigns: &Arc<Campaigns>, event: SqsEvent) -> SqsBatch
                 }
             },
             Ok(None) => {
-                for (_, id, _) in messages {
+                for (_, id, _, _) in messages {
                     failures.push((id, Failure::Permanent, "unknown tenant".into()));
                 }
                 continue;
@@ -79,13 +90,37 @@ pub async fn handle_sqs(campaigns: &Arc<Campaigns>, event: SqsEvent) -> SqsBatch
             }
         };
         let Some(settings) = settings else {
-            for (_, id, _) in messages {
+            for (_, id, _, _) in messages {
                 failures.push((id, Failure::Transient, "store unavailable".into()));
             }
             continue;
         };
+        let secrets = match campaigns.store.ingest_secrets(&tenant).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(tenant = %tenant, error = %e, "ingest secrets unavailable");
+                for (_, id, _, _) in messages {
+                    failures.push((id, Failure::Transient, "store unavailable".into()));
+                }
+                continue;
+            }
+        };
         let mut valid = Vec::new();
-        for (i, id, body) in messages {
+        for (i, id, raw, signature) in messages {
+            // Refused, not retried: deleted from the queue and counted (the log metric
+            // `refused`), never recorded.
+            if !signature.is_some_and(|sig| verify(&secrets, raw.as_bytes(), &sig)) {
+                tracing::warn!(message_id = %id, tenant = %tenant, refused = "signature",
+                    "survey message refused: unsigned or wrongly signed");
+                continue;
+            }
+            let body = match serde_json::from_str::<Value>(&raw) {
+                Ok(b) => b,
+                Err(_) => {
+                    failures.push((id, Failure::Permanent, "body is not JSON".into()));
+                    continue;
+                }
+            };
             match fanloop_domain::surveys::ResponseInput::from_json(body, "", now, true) {
                 Ok((Some(survey), input)) => valid.push((i, survey, input)),
                 Ok((None, _)) => failures.push((id, Failure::Permanent, "survey_id".into())),

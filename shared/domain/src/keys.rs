@@ -64,7 +64,7 @@ pub fn required_scope(method: &str, route: &str) -> Scope {
     let r = route.strip_prefix("/v1").unwrap_or(route);
     match method {
         "GET" | "HEAD" => match r {
-            "/keys" | "/customers/{customer_id}/export" => Scope::Admin,
+            "/keys" | "/ingest-secrets" | "/customers/{customer_id}/export" => Scope::Admin,
             _ => Scope::Read,
         },
         "PUT" | "PATCH" if r == "/customers/{customer_id}" => Scope::Ingest,
@@ -228,6 +228,8 @@ mod tests {
             ("GET", "/v1/customers/{customer_id}", Scope::Read),
             ("GET", "/v1/analytics/overview", Scope::Read),
             ("GET", "/v1/keys", Scope::Admin),
+            ("GET", "/v1/ingest-secrets", Scope::Admin),
+            ("POST", "/v1/ingest-secrets", Scope::Admin),
             ("GET", "/v1/customers/{customer_id}/export", Scope::Admin),
             ("PUT", "/v1/customers/{customer_id}", Scope::Ingest),
             (

@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod export;
 pub mod ids;
+pub mod ingest;
 pub mod input;
 pub mod keys;
 pub mod lifecycle;

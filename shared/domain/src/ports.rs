@@ -87,6 +87,17 @@ pub trait TenantStore: Send + Sync {
         key_id: &str,
         at: Timestamp,
     ) -> Result<Option<(KeyInfo, ApiKeyHash)>, StoreError>;
+    /// The tenant's ingest secrets, oldest first (none for a tenant made before them).
+    async fn ingest_secrets(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<crate::ingest::IngestSecret>, StoreError>;
+    /// Replaces the tenant's ingest secrets.
+    async fn put_ingest_secrets(
+        &self,
+        tenant: &TenantId,
+        secrets: &[crate::ingest::IngestSecret],
+    ) -> Result<(), StoreError>;
     /// Records that the key was used at `at` (best effort: the auth cache calls it once per
     /// fill, so "last used" is right to the cache's lifetime).
     async fn key_used(&self, hash: &ApiKeyHash, at: Timestamp) -> Result<(), StoreError>;

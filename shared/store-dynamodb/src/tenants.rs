@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
+use fanloop_domain::ingest::IngestSecret;
 use fanloop_domain::keys::KeyInfo;
 use fanloop_domain::ports::{CreateTenantError, StoreError, TenantStore, VersionedSettings};
 use fanloop_domain::settings::TenantSettings;
@@ -29,6 +30,12 @@ impl TenantStore for DynamoStore {
             fanloop_domain::lookup::LookupKey::generate(&fanloop_domain::tenant::OsRandom)
                 .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         t.insert("lookup_key".into(), av_s(lookup_key.to_hex()));
+        let ingest = IngestSecret::generate(&fanloop_domain::tenant::OsRandom, tenant.created_at)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        t.insert(
+            "ingest_secrets".into(),
+            av_s(crate::points::to_json("ingest secrets", &[ingest])?),
+        );
         let first = KeyInfo::first(&tenant.id, api_key, tenant.created_at);
         let key_items = self.key_puts(&tenant.id, &first, &api_key.hash())?;
         let put = |item| self.put_new(item);
@@ -82,6 +89,36 @@ impl TenantStore for DynamoStore {
         at: Timestamp,
     ) -> Result<Option<(KeyInfo, ApiKeyHash)>, StoreError> {
         self.revoke(tenant, key_id, at).await
+    }
+
+    async fn ingest_secrets(&self, tenant: &TenantId) -> Result<Vec<IngestSecret>, StoreError> {
+        let item = self.get(tenant_pk(tenant), "TENANT").await?;
+        match item.as_ref().and_then(|i| get_s(i, "ingest_secrets")) {
+            Some(doc) => serde_json::from_str(doc)
+                .map_err(|e| StoreError::Corrupt(format!("ingest secrets: {e}"))),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn put_ingest_secrets(
+        &self,
+        tenant: &TenantId,
+        secrets: &[IngestSecret],
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(tenant_pk(tenant), "TENANT")))
+            .update_expression("SET ingest_secrets = :s")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(
+                ":s",
+                av_s(crate::points::to_json("ingest secrets", &secrets)?),
+            )
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        Ok(())
     }
 
     async fn key_used(&self, hash: &ApiKeyHash, at: Timestamp) -> Result<(), StoreError> {

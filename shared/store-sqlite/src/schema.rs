@@ -221,6 +221,8 @@ const MIGRATIONS: &[&str] = &[
     // as JSON; a key from before has none and keeps every scope.
     "ALTER TABLE api_keys ADD COLUMN info TEXT;
      CREATE INDEX api_keys_tenant ON api_keys (tenant_id, created_at);",
+    // 16: the tenant's ingest secrets (JSON), that queue messages are signed with.
+    "ALTER TABLE tenants ADD COLUMN ingest_secrets TEXT;",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -1,6 +1,7 @@
 //! Tenants, API keys and settings.
 
 use async_trait::async_trait;
+use fanloop_domain::ingest::IngestSecret;
 use fanloop_domain::keys::KeyInfo;
 use fanloop_domain::ports::{CreateTenantError, StoreError, TenantStore, VersionedSettings};
 use fanloop_domain::settings::TenantSettings;
@@ -27,12 +28,15 @@ impl TenantStore for SqliteStore {
             fanloop_domain::lookup::LookupKey::generate(&fanloop_domain::tenant::OsRandom)
                 .map_err(|e| StoreError::Unavailable(e.to_string()))?
                 .to_hex();
+        let ingest = IngestSecret::generate(&fanloop_domain::tenant::OsRandom, tenant.created_at)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let ingest = crate::points::json("ingest secrets", &[ingest])?;
         self.write(move |conn| {
             let tx = begin(conn)?;
             let inserted = tx
                 .execute(
-                    "INSERT INTO tenants (id, name, created_at, lookup_key) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
-                    params![id, name, at, lookup_key],
+                    "INSERT INTO tenants (id, name, created_at, lookup_key, ingest_secrets) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
+                    params![id, name, at, lookup_key, ingest],
                 )
                 .map_err(db_err)?;
             if inserted == 0 {
@@ -85,6 +89,45 @@ impl TenantStore for SqliteStore {
             let out = keys::revoke(&tx, &t, &id, at)?;
             tx.commit().map_err(db_err)?;
             Ok(out)
+        })
+        .await
+    }
+
+    async fn ingest_secrets(&self, tenant: &TenantId) -> Result<Vec<IngestSecret>, StoreError> {
+        let t = tenant.to_string();
+        self.read(move |conn| {
+            let doc: Option<Option<String>> = conn
+                .query_row(
+                    "SELECT ingest_secrets FROM tenants WHERE id = ?1",
+                    params![t],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db_err)?;
+            match doc.flatten() {
+                Some(d) => serde_json::from_str(&d).map_err(|e| corrupt("ingest secrets", e)),
+                None => Ok(Vec::new()),
+            }
+        })
+        .await
+    }
+
+    async fn put_ingest_secrets(
+        &self,
+        tenant: &TenantId,
+        secrets: &[IngestSecret],
+    ) -> Result<(), StoreError> {
+        let (t, doc) = (
+            tenant.to_string(),
+            crate::points::json("ingest secrets", &secrets)?,
+        );
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE tenants SET ingest_secrets = ?2 WHERE id = ?1",
+                params![t, doc],
+            )
+            .map_err(db_err)?;
+            Ok(())
         })
         .await
     }

@@ -165,6 +165,10 @@ fn api(key: &str, method: &str, route: &'static str, path: String, body: Value) 
     apigw(method, route, &path, key, body)
 }
 
+/// The bench tenant's ingest secret, that its SQS batches are signed with.
+static INGEST: std::sync::OnceLock<fanloop_domain::ingest::IngestSecret> =
+    std::sync::OnceLock::new();
+
 fn sqs(tenant: &str, responses: &[Value]) -> Value {
     let records: Vec<Value> = responses
         .iter()
@@ -188,7 +192,11 @@ fn sqs(tenant: &str, responses: &[Value]) -> Value {
             })
         })
         .collect();
-    json!({ "Records": records })
+    let mut event = json!({ "Records": records });
+    if let Some(secret) = INGEST.get() {
+        fanloop_tests::sign_sqs_event(&mut event, secret);
+    }
+    event
 }
 
 fn cases(tenant: &str, key: &str) -> Vec<Case> {
@@ -671,6 +679,7 @@ async fn main() {
     let backend = dynamodb();
     let store = backend.store();
     let (tenant, key) = backend.tenant().await;
+    let _ = INGEST.set(fanloop_tests::ingest_secret(store.as_ref(), &tenant).await);
     let key = key.expose().to_owned();
     let moto = std::env::var("FANLOOP_TEST_AWS_ENDPOINT").unwrap_or_default();
     let counter = DynamoCounter::start(&moto).await;
