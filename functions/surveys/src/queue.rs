@@ -3,10 +3,10 @@
 //! body under one of the tenant's ingest secrets, [`fanloop_domain::ingest`]) proves the
 //! producer holds that tenant's secret: a message without a valid one is refused — deleted,
 //! logged with `refused = "signature"` (a metric on AWS), never recorded. A batch is processed
-//! concurrently and answered with partial batch failures (`ReportBatchItemFailures`): recorded and duplicate messages are done; a message
-//! that failed on the store is listed and comes back; an invalid one is listed too — it cannot
-//! succeed, so the queue's redrive policy moves it to the dead-letter queue after
-//! `maxReceiveCount` receives instead of retrying it forever.
+//! concurrently and answered with partial batch failures (`ReportBatchItemFailures`): recorded
+//! and duplicate messages are done; a message that failed on the store is listed and comes
+//! back; an invalid one is listed too — it cannot succeed, so the queue's redrive policy moves
+//! it to the dead-letter queue after `maxReceiveCount` receives instead of retrying it forever.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
