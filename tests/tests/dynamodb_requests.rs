@@ -276,7 +276,6 @@ async fn requests_per_operation() {
 /// the customer, the claim, the finish). Counted as operation → number; never a Scan.
 #[tokio::test]
 async fn campaign_engine_requests() {
-    use std::collections::BTreeMap;
     let requests = Requests::default();
     let store = Arc::new(counted_store(&requests));
     let backend = fanloop_tests::Backend::Dynamo(store.clone());
@@ -303,13 +302,6 @@ async fn campaign_engine_requests() {
     ] {
         fanloop_tests::save_definition(store.as_ref(), &tenant, def, at).await;
     }
-    let count = |ops: Vec<String>| {
-        let mut m: BTreeMap<String, usize> = BTreeMap::new();
-        for o in ops {
-            *m.entry(o).or_default() += 1;
-        }
-        m
-    };
     requests.take();
     let id = fanloop_domain::campaigns::definition::CampaignId::parse("lny").unwrap();
     let r = campaigns
@@ -323,9 +315,6 @@ async fn campaign_engine_requests() {
     // the customer and the marker; 1 TransactWriteItems) and the finish (1 TransactWriteItems:
     // the marker and its report counter).
     let n = 3;
-    let want = |pairs: &[(&str, usize)]| -> BTreeMap<String, usize> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
-    };
     assert_eq!(
         broadcast,
         want(&[
@@ -395,7 +384,6 @@ async fn campaign_engine_requests() {
 /// transaction).
 #[tokio::test]
 async fn broadcast_fan_out_requests() {
-    use std::collections::BTreeMap;
     let requests = Requests::default();
     let store = Arc::new(counted_store(&requests));
     let backend = fanloop_tests::Backend::Dynamo(store.clone());
@@ -425,16 +413,6 @@ async fn broadcast_fan_out_requests() {
         sqs.clone(),
         url.clone(),
     )));
-    let count = |ops: Vec<String>| {
-        let mut m: BTreeMap<String, usize> = BTreeMap::new();
-        for o in ops {
-            *m.entry(o).or_default() += 1;
-        }
-        m
-    };
-    let want = |pairs: &[(&str, usize)]| -> BTreeMap<String, usize> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
-    };
     requests.take();
     let r = planner
         .run_defined(&tenant, &id, None, false)
@@ -463,4 +441,18 @@ async fn broadcast_fan_out_requests() {
         want(&[("GetItem", 3 + 3 * n), ("TransactWriteItems", 2 * n)]),
         "sender"
     );
+}
+
+/// Operation → how many times it was sent.
+fn count(ops: Vec<String>) -> std::collections::BTreeMap<String, usize> {
+    let mut m = std::collections::BTreeMap::new();
+    for o in ops {
+        *m.entry(o).or_default() += 1;
+    }
+    m
+}
+
+/// The expected counts, as [`count`] gives them.
+fn want(pairs: &[(&str, usize)]) -> std::collections::BTreeMap<String, usize> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
 }

@@ -83,43 +83,67 @@ impl DynamoStore {
         counters: &Counters,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let shard = shard_of(customer.as_str()) % SHARDS;
-        let mut out = Vec::new();
-        for (k, d) in &counters.rows {
-            let mut names = HashMap::new();
-            let mut values = HashMap::new();
-            let mut adds = Vec::new();
-            for (i, (key_, by)) in d.add.iter().enumerate() {
-                names.insert(format!("#c{i}"), format!("{COUNTER}{key_}"));
-                values.insert(format!(":c{i}"), AttributeValue::N(by.to_string()));
-                adds.push(format!("#c{i} :c{i}"));
-            }
-            let mut sets = Vec::new();
-            for (i, (name, value)) in d.labels.iter().enumerate() {
-                names.insert(format!("#l{i}"), format!("{LABEL}{name}"));
-                values.insert(format!(":l{i}"), av_s(value.clone()));
-                sets.push(format!("#l{i} = :l{i}"));
-            }
-            let mut expr = String::new();
-            if !adds.is_empty() {
-                expr.push_str(&format!("ADD {}", adds.join(", ")));
-            }
-            if !sets.is_empty() {
-                expr.push_str(&format!(" SET {}", sets.join(", ")));
-            }
-            let update = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(
-                    stats_pk(tenant, k.scope, shard),
-                    &row_sk(k.day, &k.dim),
-                )))
-                .update_expression(expr.trim())
-                .set_expression_attribute_names(Some(names))
-                .set_expression_attribute_values(Some(values))
-                .build()
-                .map_err(build_err)?;
-            out.push(TransactWriteItem::builder().update(update).build());
+        counters
+            .rows
+            .iter()
+            .map(|(k, d)| {
+                let adds: Vec<(String, i64)> = d
+                    .add
+                    .iter()
+                    .map(|(name, by)| (format!("{COUNTER}{name}"), *by))
+                    .collect();
+                let labels: Vec<(String, String)> = d
+                    .labels
+                    .iter()
+                    .map(|(name, v)| (format!("{LABEL}{name}"), v.clone()))
+                    .collect();
+                self.counter_update(
+                    key(stats_pk(tenant, k.scope, shard), &row_sk(k.day, &k.dim)),
+                    &adds,
+                    &labels,
+                )
+            })
+            .collect()
+    }
+
+    /// An `Update` of one counter item for a transaction: `ADD` each `(attribute, n)`, `SET`
+    /// each `(attribute, value)`.
+    pub(crate) fn counter_update(
+        &self,
+        item_key: HashMap<String, AttributeValue>,
+        adds: &[(String, i64)],
+        sets: &[(String, String)],
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut names = HashMap::new();
+        let mut values = HashMap::new();
+        let mut add = Vec::new();
+        for (i, (attr, by)) in adds.iter().enumerate() {
+            names.insert(format!("#c{i}"), attr.clone());
+            values.insert(format!(":c{i}"), AttributeValue::N(by.to_string()));
+            add.push(format!("#c{i} :c{i}"));
         }
-        Ok(out)
+        let mut set = Vec::new();
+        for (i, (attr, value)) in sets.iter().enumerate() {
+            names.insert(format!("#l{i}"), attr.clone());
+            values.insert(format!(":l{i}"), av_s(value.clone()));
+            set.push(format!("#l{i} = :l{i}"));
+        }
+        let mut expr = String::new();
+        if !add.is_empty() {
+            expr.push_str(&format!("ADD {}", add.join(", ")));
+        }
+        if !set.is_empty() {
+            expr.push_str(&format!(" SET {}", set.join(", ")));
+        }
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(item_key))
+            .update_expression(expr.trim())
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(build_err)?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 }
 

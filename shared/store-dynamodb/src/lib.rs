@@ -42,6 +42,9 @@ use item::{Item, av_s};
 /// How often an optimistic read-modify-write is retried when a concurrent write wins.
 pub(crate) const OPTIMISTIC_ATTEMPTS: usize = 8;
 
+/// Attempts of a transaction that only collides with other writers of a counter item.
+const CONFLICT_ATTEMPTS: usize = 12;
+
 #[derive(Clone, Debug)]
 pub struct DynamoStore {
     pub(crate) client: Client,
@@ -304,6 +307,40 @@ impl DynamoStore {
                 None => Err(sdk_err(e)),
             },
         }
+    }
+
+    /// Sends a transaction, backing off (jittered) while it only collides with other
+    /// transactions on the same items (`TransactionConflict`, as counter shards do under a
+    /// burst). `Ok(None)`: written; `Ok(Some(failed))`: a condition failed (`failed[i]` for the
+    /// i-th item), nothing written.
+    pub(crate) async fn transact_counted(
+        &self,
+        items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+    ) -> Result<Option<Vec<bool>>, StoreError> {
+        let mut delay_ms = 10;
+        for _ in 0..CONFLICT_ATTEMPTS {
+            let res = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let Err(e) = res else {
+                return Ok(None);
+            };
+            match cancelled_conditions(&e) {
+                None => return Err(sdk_err(e)),
+                Some(failed) if failed.iter().any(|f| *f) => return Ok(Some(failed)),
+                Some(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(crate::points::jitter(
+                        delay_ms,
+                    )))
+                    .await;
+                    delay_ms = (delay_ms * 2).min(256);
+                }
+            }
+        }
+        Err(StoreError::Conflict)
     }
 
     /// Every item of partition `pk` with a sort key from `lo` to `hi` (both included), all

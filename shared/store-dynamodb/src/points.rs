@@ -632,7 +632,7 @@ impl PointsStore for DynamoStore {
             .iter()
             .map(item_to_coupon)
             .collect::<Result<Vec<_>, _>>()?;
-        out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.code.cmp(&b.code)));
+        Coupon::newest_first(&mut out);
         Ok(out)
     }
 }

@@ -28,14 +28,11 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 
 use crate::item::{Item, av_s, get_s};
-use crate::points::{jitter, to_json};
-use crate::{
-    DynamoStore, OPTIMISTIC_ATTEMPTS, build_err, cancelled_conditions, key, profile_pk, sdk_err,
-};
+use crate::points::to_json;
+use crate::{DynamoStore, OPTIMISTIC_ATTEMPTS, build_err, key, profile_pk, sdk_err};
 
 pub(crate) const FOLLOWUP_INDEX: &str = "by-followup-status";
 const COUNTER_PREFIX: &str = "c:";
-const RECORD_ATTEMPTS: usize = 12;
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
@@ -265,33 +262,20 @@ impl SurveyStore for DynamoStore {
         response: &SurveyResponse,
     ) -> Result<Recorded, RecordError> {
         let items = self.record_items(tenant, response)?;
-        // Writers of one counter shard collide (`TransactionConflict`); they back off and retry.
-        let mut delay_ms = 10;
-        for _ in 0..RECORD_ATTEMPTS {
-            let res = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
-            let Err(e) = res else {
-                return Ok(Recorded::Created);
+        // Writers of one counter shard collide (`TransactionConflict`): `transact_counted`
+        // backs off and retries them.
+        let Some(failed) = self.transact_counted(items).await? else {
+            return Ok(Recorded::Created);
+        };
+        if failed.first().copied().unwrap_or(false) {
+            let pk = response_pk(tenant, &response.survey_id, response.response_id.as_str());
+            return match self.get(pk, "RESPONSE").await? {
+                Some(item) => Ok(Recorded::Duplicate(Box::new(item_to_response(&item)?))),
+                None => Err(StoreError::Conflict.into()),
             };
-            let Some(failed) = cancelled_conditions(&e) else {
-                return Err(RecordError::Store(sdk_err(e)));
-            };
-            if failed.first().copied().unwrap_or(false) {
-                let pk = response_pk(tenant, &response.survey_id, response.response_id.as_str());
-                return match self.get(pk, "RESPONSE").await? {
-                    Some(item) => Ok(Recorded::Duplicate(Box::new(item_to_response(&item)?))),
-                    None => Err(StoreError::Conflict.into()),
-                };
-            }
-            if response.customer_id.is_some() && failed.get(2).copied().unwrap_or(false) {
-                return Err(RecordError::UnknownCustomer);
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(jitter(delay_ms))).await;
-            delay_ms = (delay_ms * 2).min(256);
+        }
+        if response.customer_id.is_some() && failed.get(2).copied().unwrap_or(false) {
+            return Err(RecordError::UnknownCustomer);
         }
         Err(StoreError::Conflict.into())
     }

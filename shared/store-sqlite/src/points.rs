@@ -413,7 +413,7 @@ impl PointsStore for SqliteStore {
                     serde_json::from_str::<Coupon>(&d).map_err(|e| corrupt("coupon", e))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.code.cmp(&b.code)));
+            Coupon::newest_first(&mut out);
             Ok(out)
         })
         .await

@@ -325,6 +325,11 @@ impl Coupon {
         }
     }
 
+    /// A customer's list order: newest first, then by code.
+    pub fn newest_first(coupons: &mut [Coupon]) {
+        coupons.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.code.cmp(&b.code)));
+    }
+
     /// When the store may delete it: [`COUPON_GRACE_DAYS`] after its expiry (epoch seconds).
     pub fn delete_after(&self) -> i64 {
         self.expires_at.as_second() + COUPON_GRACE_DAYS * 86_400
