@@ -8,7 +8,9 @@ use fanloop_domain::points::{AccrualRequest, AdjustmentInput, LedgerKind, Revers
 use fanloop_domain::ports::{Store, StoreError};
 use fanloop_domain::settings::TenantSettings;
 use fanloop_domain::{CustomerId, ExternalId, TenantId};
-use fanloop_points::service::{self, CorrectionResult, Outcome, PointsError, RedemptionRequest};
+use fanloop_points::service::{
+    self, CorrectionResult, Outcome, PointsError, RedemptionRequest, Spend,
+};
 use fanloop_tests::{Backend, both_stores, ts};
 
 use serde_json::{Value, json};
@@ -274,8 +276,10 @@ async fn earn_spend_reverse(
     accrue(store, s, t, c, purchase("o1", 5_000)).await;
     let spend = RedemptionRequest {
         redemption_id: ExternalId::parse("r1").unwrap(),
-        points: 400,
-        reward: None,
+        spend: Spend::Points {
+            points: 400,
+            reward: None,
+        },
     };
     service::redeem(store, s, t, c, spend, ts(NOW))
         .await
@@ -296,8 +300,10 @@ async fn a_reversal_after_spending_is_a_debt_the_next_accrual_pays(b: Backend) {
     assert_eq!((r.points, r.shortfall, r.balance), (-500, 0, -400));
     let again = RedemptionRequest {
         redemption_id: ExternalId::parse("r2").unwrap(),
-        points: 1,
-        reward: None,
+        spend: Spend::Points {
+            points: 1,
+            reward: None,
+        },
     };
     assert!(matches!(
         service::redeem(store.as_ref(), &s, &t, &c, again, ts(NOW)).await,

@@ -14,7 +14,7 @@ use fanloop_domain::ports::{ProfileStore, Store, TenantStore};
 use fanloop_domain::settings::TenantSettings;
 use fanloop_domain::tenant::{ApiKey, OsRandom, Tenant};
 use fanloop_domain::{CustomerId, ExternalId, ProfilePatch, TenantId};
-use fanloop_points::service::{self, RedemptionRequest};
+use fanloop_points::service::{self, RedemptionRequest, Spend};
 use fanloop_store_dynamodb::DynamoStore;
 use fanloop_tests::{MOTO_HELP, active, ts};
 use serde_json::json;
@@ -150,8 +150,10 @@ async fn requests_per_operation() {
 
     let redemption = RedemptionRequest {
         redemption_id: ExternalId::parse("r1").unwrap(),
-        points: 20,
-        reward: None,
+        spend: Spend::Points {
+            points: 20,
+            reward: None,
+        },
     };
     service::redeem(store.as_ref(), &settings, &tenant, &c, redemption, now)
         .await

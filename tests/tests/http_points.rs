@@ -289,7 +289,7 @@ async fn bad_points_input_changes_nothing(b: Backend) {
         (json!({"redemption_id": "r", "points": 0}), vec!["points"]),
         (json!({"redemption_id": "r", "points": -3}), vec!["points"]),
         (json!({"redemption_id": "r", "points": 1.5}), vec!["points"]),
-        (json!({"redemption_id": "r"}), vec!["points"]),
+        (json!({"redemption_id": "r"}), vec!["reward_id"]),
         (
             json!({"redemption_id": "r", "points": 5, "reward": {"kind": "cash", "value_minor": 5, "currency": "USD"}}),
             vec!["reward.kind"],

@@ -7,7 +7,7 @@ use fanloop_domain::points::{AccrualRequest, CouponCode, CouponRedemption, Ledge
 use fanloop_domain::ports::Store;
 use fanloop_domain::settings::TenantSettings;
 use fanloop_domain::{CustomerId, ExternalId, TenantId};
-use fanloop_points::service::{self, CouponReward, Outcome, PointsError, RedemptionRequest};
+use fanloop_points::service::{self, CouponReward, Outcome, PointsError, RedemptionRequest, Spend};
 use fanloop_tests::{Backend, both_stores, ts};
 use jiff::Timestamp;
 use serde_json::json;
@@ -59,11 +59,7 @@ fn bonus(id: &str, points: u64, now: Timestamp) -> AccrualRequest {
 }
 
 fn redemption(id: &str, points: u64) -> RedemptionRequest {
-    RedemptionRequest {
-        redemption_id: ExternalId::parse(id).unwrap(),
-        points,
-        reward: None,
-    }
+    RedemptionRequest::points(ExternalId::parse(id).unwrap(), points)
 }
 
 async fn balance(store: &dyn Store, t: &TenantId, c: &CustomerId, now: Timestamp) -> i64 {
@@ -390,12 +386,14 @@ async fn redemption_mints_a_single_use_coupon(b: Backend) {
         .unwrap();
     let req = RedemptionRequest {
         redemption_id: ExternalId::parse("r1").unwrap(),
-        points: 300,
-        reward: Some(CouponReward {
-            value_minor: 500,
-            currency: "USD".to_owned().try_into().unwrap(),
-            valid_days: 30,
-        }),
+        spend: Spend::Points {
+            points: 300,
+            reward: Some(CouponReward {
+                value_minor: 500,
+                currency: "USD".to_owned().try_into().unwrap(),
+                valid_days: 30,
+            }),
+        },
     };
     let result = match service::redeem(store.as_ref(), &s, &t, &c, req.clone(), now)
         .await
@@ -474,12 +472,14 @@ async fn redemption_mints_a_single_use_coupon(b: Backend) {
     // Expired coupons cannot be used; unknown codes are not found; other tenants see nothing.
     let req2 = RedemptionRequest {
         redemption_id: ExternalId::parse("r2").unwrap(),
-        points: 100,
-        reward: Some(CouponReward {
-            value_minor: 100,
-            currency: "USD".to_owned().try_into().unwrap(),
-            valid_days: 1,
-        }),
+        spend: Spend::Points {
+            points: 100,
+            reward: Some(CouponReward {
+                value_minor: 100,
+                currency: "USD".to_owned().try_into().unwrap(),
+                valid_days: 1,
+            }),
+        },
     };
     let Outcome::Created(r2) = service::redeem(store.as_ref(), &s, &t, &c, req2, now)
         .await
@@ -546,12 +546,14 @@ async fn erasure_keeps_an_anonymous_consistent_ledger(b: Backend) {
         .unwrap();
     let req = RedemptionRequest {
         redemption_id: ExternalId::parse("r1").unwrap(),
-        points: 40,
-        reward: Some(CouponReward {
-            value_minor: 100,
-            currency: "USD".to_owned().try_into().unwrap(),
-            valid_days: 30,
-        }),
+        spend: Spend::Points {
+            points: 40,
+            reward: Some(CouponReward {
+                value_minor: 100,
+                currency: "USD".to_owned().try_into().unwrap(),
+                valid_days: 30,
+            }),
+        },
     };
     let Outcome::Created(r) = service::redeem(store.as_ref(), &s, &t, &c, req, now)
         .await

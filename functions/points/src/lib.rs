@@ -3,14 +3,17 @@
 
 mod corrections;
 mod coupons;
+mod redeem;
+mod redemptions;
 pub mod service;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use fanloop_domain::points::RewardDecline;
 use fanloop_domain::points::accrual_input::AccrualInput;
-use fanloop_domain::points::rules::{MAX_AMOUNT, MAX_POINTS, UnitCode};
+use fanloop_domain::points::rules::MAX_AMOUNT;
 use fanloop_domain::points::{
     AccrualRequest, Coupon, CouponCode, CouponRedemption, LedgerEntry, PointsView,
 };
@@ -20,19 +23,18 @@ use fanloop_domain::{CustomerId, ExternalId, FieldError, TenantId, ValidationErr
 use fanloop_http::{
     ApiError, AppState, AuthTenant, JsonBody, PageQuery, Problem, QueryParams, cursor, parse_path,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use service::{
-    AccrualResult, CouponReward, Outcome, PointsError, RedemptionRequest, RedemptionResult,
-};
+use service::{AccrualResult, Outcome, PointsError};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(post_accrual))
-        .routes(routes!(post_redemption))
+        .routes(routes!(redemptions::post_redemption))
+        .routes(routes!(redemptions::get_rewards))
         .routes(routes!(corrections::post_reversal))
         .routes(routes!(corrections::post_adjustment))
         .routes(routes!(get_points))
@@ -76,8 +78,46 @@ impl From<PointsError> for PointsApiError {
             PointsError::UnknownEvent => {
                 ApiError::field("event_id", "names no accrual of this customer")
             }
+            PointsError::Reward(d) => reward_refusal(d),
             PointsError::Store(e) => e.into(),
         })
+    }
+}
+
+fn reward_refusal(d: RewardDecline) -> ApiError {
+    let (slug, detail) = match d {
+        RewardDecline::Unknown => {
+            return ApiError::field(
+                "reward_id",
+                "names no reward of the catalogue (settings rewards)",
+            );
+        }
+        // Mapped to `Insufficient` by the use case; kept for completeness.
+        RewardDecline::Insufficient { balance } => {
+            return PointsApiError::from(PointsError::Insufficient { balance }).0;
+        }
+        RewardDecline::NotForTier => (
+            "reward-not-for-tier",
+            "This reward is not offered to the customer's tier; nothing was changed.".to_owned(),
+        ),
+        RewardDecline::LimitReached { limit } => (
+            "reward-limit-reached",
+            format!(
+                "The customer has redeemed this reward {limit} times, its limit; nothing was changed."
+            ),
+        ),
+        RewardDecline::OutOfStock => (
+            "reward-out-of-stock",
+            "This reward is out of stock; nothing was changed.".to_owned(),
+        ),
+    };
+    ApiError::Conflict {
+        slug,
+        detail,
+        errors: vec![FieldError {
+            field: "reward_id".into(),
+            message: d.to_string(),
+        }],
     }
 }
 
@@ -170,77 +210,6 @@ async fn post_accrual(
     .await
     .map_err(PointsApiError::from)?;
     Ok(respond(outcome))
-}
-
-fanloop_domain::wire_struct! {
-    /// The body of a redemption.
-    pub struct RedemptionInput {
-        /// Your id of the redemption: each is applied once.
-        pub redemption_id: ExternalId,
-        pub points: Bounded<1, { MAX_POINTS }>,
-        pub reward: @nested Option<RewardInput>,
-    }
-}
-
-/// What a redemption buys.
-#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RewardKind {
-    /// A coupon for the customer, minted in the same atomic step.
-    Coupon,
-}
-
-fanloop_domain::wire_struct! {
-    /// A reward of a redemption.
-    pub struct RewardInput {
-        pub kind: RewardKind,
-        pub value_minor: Bounded<1, { MAX_AMOUNT }>,
-        pub currency: UnitCode,
-        /// Default 30.
-        pub valid_days: Option<Bounded<1, 3650>>,
-    }
-}
-
-impl From<RedemptionInput> for RedemptionRequest {
-    fn from(r: RedemptionInput) -> Self {
-        RedemptionRequest {
-            redemption_id: r.redemption_id,
-            points: r.points.get(),
-            reward: r.reward.map(|w| {
-                let RewardKind::Coupon = w.kind;
-                CouponReward {
-                    value_minor: w.value_minor.get(),
-                    currency: w.currency,
-                    // At most 3650: fits.
-                    valid_days: w.valid_days.map_or(30, |d| d.get() as u32),
-                }
-            }),
-        }
-    }
-}
-
-/// Spend points, optionally for a coupon minted in the same atomic step.
-///
-/// Exactly once per `redemption_id`. Never overdraws: too few points is 409
-/// `insufficient-points` and nothing changes. Spending takes the points that expire first.
-#[utoipa::path(post, path = "/customers/{customer_id}/points/redemptions", tag = "points",
-    params(("customer_id" = fanloop_domain::CustomerId, Path)), request_body = RedemptionInput,
-    responses(
-        (status = 201, body = RedemptionResult), (status = 200, description = "A retry", body = RedemptionResult),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "insufficient-points, or the id reused", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")),
-    security(("api_key" = [])))]
-async fn post_redemption(
-    State(state): State<AppState>,
-    AuthTenant(tenant): AuthTenant,
-    Path(raw_id): Path<String>,
-    JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
-    let parse = |b| RedemptionInput::parse(b).map(RedemptionRequest::from);
-    let (w, req) = Write::read(&state, &tenant, raw_id, body, parse).await?;
-    let store = state.store.as_ref();
-    answer(service::redeem(store, &w.settings, &tenant, &w.customer, req, w.now).await)
 }
 
 /// Balance, lifetime points, tier (with why), and what expires next and when.

@@ -4,21 +4,23 @@
 use fanloop_domain::analytics::account_counters;
 use fanloop_domain::campaigns::triggers::account_triggers;
 use fanloop_domain::points::AccrualRequest;
-use fanloop_domain::points::rules::UnitCode;
 use fanloop_domain::points::rules::fingerprint;
 use fanloop_domain::points::{
-    Account, AdjustmentInput, CorrectionOutcome, Coupon, CouponCode, LedgerEntry, PointsSettings,
-    PointsView, ReversalInput,
+    Account, AdjustmentInput, CorrectionOutcome, LedgerEntry, PointsSettings, PointsView,
+    ReversalInput,
 };
 use fanloop_domain::ports::{
     AccountChange, AccountDecline, Posting, Store, StoreError, UpdateError,
 };
 use fanloop_domain::settings::TenantSettings;
-use fanloop_domain::tenant::OsRandom;
 use fanloop_domain::{CustomerId, ExternalId, TenantId};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+pub use crate::redeem::{
+    CouponReward, RedemptionRequest, RedemptionResult, Spend, redeem, rewards,
+};
 
 /// The answer to an accrual (and, unchanged, to every retry of it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -30,31 +32,6 @@ pub struct AccrualResult {
     pub points_capped: u64,
     pub balance: i64,
     pub tier: String,
-}
-
-/// The answer to a redemption (and to every retry of it).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct RedemptionResult {
-    #[schema(value_type = String)]
-    pub redemption_id: ExternalId,
-    pub points_spent: u64,
-    pub balance: i64,
-    pub coupon: Option<Coupon>,
-}
-
-/// A coupon to mint with a redemption.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct CouponReward {
-    pub value_minor: u64,
-    pub currency: UnitCode,
-    pub valid_days: u32,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct RedemptionRequest {
-    pub redemption_id: ExternalId,
-    pub points: u64,
-    pub reward: Option<CouponReward>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +46,8 @@ pub enum PointsError {
     #[error("no accrual with this event id")]
     UnknownEvent,
     #[error(transparent)]
+    Reward(fanloop_domain::points::RewardDecline),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -79,7 +58,7 @@ pub enum Outcome<T> {
 }
 
 /// Applies `change` once per `key`: the new answer, or the stored one for an identical retry.
-async fn post<T: for<'de> Deserialize<'de>>(
+pub(crate) async fn post<T: for<'de> Deserialize<'de>>(
     store: &dyn Store,
     tenant: &TenantId,
     customer: &CustomerId,
@@ -109,6 +88,7 @@ async fn post<T: for<'de> Deserialize<'de>>(
             Err(PointsError::Insufficient { balance })
         }
         UpdateError::Declined(AccountDecline::NotAnAccrual) => Err(PointsError::UnknownEvent),
+        UpdateError::Declined(AccountDecline::Reward(d)) => Err(PointsError::Reward(d)),
         UpdateError::Store(e) => Err(e.into()),
     }
 }
@@ -129,7 +109,7 @@ pub struct CorrectionResult {
 }
 
 /// The posting of an operation's answer, keyed like its ledger entry.
-fn posting<T: Serialize>(key: &str, fingerprint: &str, result: &T) -> Posting {
+pub(crate) fn posting<T: Serialize>(key: &str, fingerprint: &str, result: &T) -> Posting {
     Posting {
         key: key.to_owned(),
         fingerprint: fingerprint.to_owned(),
@@ -236,6 +216,7 @@ async fn correct(
             active_at: None,
             counters,
             triggers,
+            stock: None,
         })
     });
     post(store, tenant, customer, &key, &fp, change).await
@@ -291,75 +272,10 @@ pub async fn accrue(
             active_at,
             counters,
             triggers,
+            stock: None,
         })
     });
     post(store, tenant, customer, &key, &fp, change).await
-}
-
-/// Spends points exactly once per `redemption_id`, minting the coupon in the same step.
-pub async fn redeem(
-    store: &dyn Store,
-    settings: &TenantSettings,
-    tenant: &TenantId,
-    customer: &CustomerId,
-    req: RedemptionRequest,
-    now: Timestamp,
-) -> Result<Outcome<RedemptionResult>, PointsError> {
-    let key = format!("redemption:{}", req.redemption_id);
-    let fp = fingerprint(customer, &req);
-    // The code is drawn before the atomic step so a retried step mints the same coupon.
-    let code =
-        CouponCode::generate(&OsRandom).map_err(|e| StoreError::Unavailable(e.to_string()))?;
-    let (points, tz, customer_id) = (
-        settings.points.clone(),
-        settings.timezone.tz(),
-        customer.clone(),
-    );
-    let (posting_key, fp2) = (key.clone(), fp.clone());
-    let change = Box::new(move |rec: &fanloop_domain::ports::AccountRecord| {
-        let mut account = rec.account.clone();
-        let out = account
-            .redeem(req.redemption_id.as_str(), req.points, &points, now, &tz)
-            .map_err(|i| AccountDecline::Insufficient { balance: i.balance })?;
-        let counters = account_counters(&rec.account, &mut account, &out.entries, now, &tz);
-        let minted = req.reward.as_ref().map(|r| {
-            Coupon::mint(
-                code.clone(),
-                customer_id.clone(),
-                r.value_minor,
-                r.currency.clone(),
-                format!("redemption:{}", req.redemption_id),
-                now,
-                r.valid_days,
-            )
-        });
-        let coupon = minted.map(|(c, _)| c);
-        let result = RedemptionResult {
-            redemption_id: req.redemption_id.clone(),
-            points_spent: req.points,
-            balance: account.balance(),
-            coupon: coupon.clone(),
-        };
-        Ok(AccountChange {
-            account,
-            entries: out.entries,
-            posting: posting(&posting_key, &fp2, &result),
-            coupon,
-            active_at: None,
-            counters,
-            // Spending points never moves a customer up a tier.
-            triggers: Vec::new(),
-        })
-    });
-    let outcome = post(store, tenant, customer, &key, &fp, change).await?;
-    if let Outcome::Created(RedemptionResult {
-        coupon: Some(c), ..
-    }) = &outcome
-    {
-        // Published as a log event until the campaigns consume it; no code or customer in it.
-        tracing::info!(event = "coupon_minted", value_minor = c.value_minor, currency = %c.currency, "coupon minted");
-    }
-    Ok(outcome)
 }
 
 /// The balance view of a customer; `None` if there is no such customer.

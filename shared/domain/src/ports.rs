@@ -2,6 +2,8 @@
 //! SQLite adapters and held to one contract (`tests/`).
 
 use async_trait::async_trait;
+use std::collections::BTreeMap;
+
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 
@@ -226,6 +228,9 @@ pub struct AccountChange {
     /// The campaign triggers the change causes (a purchase, a tier up), stored in the same
     /// step ([`crate::campaigns::triggers`]).
     pub triggers: Vec<crate::campaigns::triggers::TriggerRecord>,
+    /// A claim on a catalogue reward's stock, counted in the same step; the step fails with
+    /// [`AccountDecline::Reward`]`(OutOfStock)` once the stock is taken.
+    pub stock: Option<crate::points::StockClaim>,
 }
 
 /// Why an account function refused to change the account (nothing is written).
@@ -236,6 +241,9 @@ pub enum AccountDecline {
     /// A reversal named an entry that is not an accrual.
     #[error("only an accrual can be reversed")]
     NotAnAccrual,
+    /// A catalogue redemption the reward's rules refuse.
+    #[error(transparent)]
+    Reward(#[from] crate::points::RewardDecline),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -324,6 +332,16 @@ pub trait PointsStore: Send + Sync {
         tenant: &TenantId,
         customer: &CustomerId,
     ) -> Result<Vec<Coupon>, StoreError>;
+}
+
+/// The redemptions counted against catalogue rewards' stock.
+#[async_trait]
+pub trait RewardStock: Send + Sync {
+    /// Per reward id, how many redemptions took from its stock (rewards never claimed absent).
+    async fn rewards_redeemed(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<BTreeMap<String, u64>, StoreError>;
 }
 
 /// The result of a send claim.
@@ -877,6 +895,7 @@ pub trait Store:
     + DocumentStore
     + TriggerParking
     + LotIndex
+    + RewardStock
 {
 }
 impl<
@@ -889,7 +908,8 @@ impl<
         + AnalyticsStore
         + DocumentStore
         + TriggerParking
-        + LotIndex,
+        + LotIndex
+        + RewardStock,
 > Store for T
 {
 }

@@ -62,6 +62,9 @@ pub struct TenantSettings {
     /// What the tenant sells (`{sku, name, category?, url?, image?}`, at most 1,000): what a
     /// thank-you recommends from.
     pub catalogue: Vec<crate::campaigns::recommend::CatalogueItem>,
+    /// The reward catalogue (`{reward_id, name, points_cost, coupon {value_minor, currency,
+    /// valid_days}, stock?, per_customer_limit?, tiers?}`, at most 200): what points buy.
+    pub rewards: Vec<crate::points::Reward>,
     /// The HTTP API's limits.
     pub api: crate::keys::ApiSettings,
 }
@@ -80,6 +83,7 @@ impl Default for TenantSettings {
             events: Default::default(),
             rfm: Default::default(),
             catalogue: Vec::new(),
+            rewards: Vec::new(),
             api: Default::default(),
         }
     }
@@ -107,6 +111,11 @@ fn objects_stay_objects(before: &Value, after: &Value, path: &str, errs: &mut Va
 impl TenantSettings {
     /// Applies a JSON merge patch (RFC 7396: absent keeps, `null` resets to the default, values
     /// replace) and validates the result.
+    /// The catalogue's reward `id`, if there is one.
+    pub fn reward(&self, id: &crate::points::RewardId) -> Option<&crate::points::Reward> {
+        self.rewards.iter().find(|r| &r.reward_id == id)
+    }
+
     pub fn merged(&self, patch: Value) -> Result<TenantSettings, ValidationErrors> {
         if !patch.is_object() {
             return Err(ValidationErrors::single("(body)", "must be a JSON object"));
@@ -163,6 +172,7 @@ impl TenantSettings {
         self.events.validate(&mut errs);
         self.rfm.validate(&mut errs);
         crate::campaigns::recommend::validate_catalogue(&self.catalogue, &mut errs);
+        crate::points::rewards::validate_rewards(&self.rewards, &self.points, &mut errs);
         errs.into_result()
     }
 }

@@ -31,6 +31,7 @@ mod lookups;
 mod lots;
 mod points;
 mod profiles;
+mod rewards;
 mod surveys;
 mod tallies;
 mod tenants;

@@ -21,10 +21,11 @@ use aws_sdk_dynamodb::types::{
 };
 use fanloop_domain::campaigns::tally::coupon_used;
 use fanloop_domain::points::{
-    Coupon, CouponCode, CouponRedemption, CouponUse, CouponVoid, LedgerEntry,
+    Coupon, CouponCode, CouponRedemption, CouponUse, CouponVoid, LedgerEntry, RewardDecline,
 };
 use fanloop_domain::ports::{
-    AccountChange, AccountFn, AccountRecord, PointsStore, Posting, StoreError, UpdateError,
+    AccountChange, AccountDecline, AccountFn, AccountRecord, PointsStore, Posting, StoreError,
+    UpdateError,
 };
 use fanloop_domain::profile::Profile;
 use fanloop_domain::{CustomerId, ExternalId, TenantId, time};
@@ -111,6 +112,8 @@ enum Commit {
     /// The account moved on: here it is as it is now (from `ALL_OLD`), or `None` if the
     /// customer is gone.
     Raced(Option<Box<AccountRecord>>),
+    /// Only the reward's stock condition failed: the stock is taken.
+    OutOfStock,
 }
 
 /// The last account state this process wrote, per customer, so the next accrual or redemption
@@ -221,6 +224,11 @@ impl DynamoStore {
         if let Some(c) = &change.coupon {
             items.extend(self.coupon_items(tenant, c)?);
         }
+        let mut stock_index = None;
+        if let Some(claim) = &change.stock {
+            stock_index = Some(items.len());
+            items.push(self.stock_item(tenant, claim)?);
+        }
         items.extend(self.trigger_items(tenant, customer, &change.triggers)?);
         items.extend(self.lot_items(
             tenant,
@@ -251,6 +259,10 @@ impl DynamoStore {
                 };
                 if posting_index.is_some_and(|i| failed.get(i) == Some(&true)) {
                     return Ok(Commit::Duplicate);
+                }
+                let stock_taken = stock_index.is_some_and(|i| failed.get(i) == Some(&true));
+                if stock_taken && failed.iter().filter(|f| **f).count() == 1 {
+                    return Ok(Commit::OutOfStock);
                 }
                 // The revision moved (or an expiry entry or coupon code collided): the account
                 // as it is now came back with the cancellation, if the customer still exists.
@@ -443,7 +455,16 @@ impl PointsStore for DynamoStore {
                     delay_ms = (delay_ms * 2).min(256);
                     known = Some((*current, true));
                 }
-                Commit::Raced(None) => self.accounts.forget(&pk),
+                Commit::OutOfStock => {
+                    return Err(AccountDecline::Reward(RewardDecline::OutOfStock).into());
+                }
+                // Gone, or a conflict with another transaction (a reward's stock item that many
+                // redeem at once): read again after a pause.
+                Commit::Raced(None) => {
+                    self.accounts.forget(&pk);
+                    tokio::time::sleep(std::time::Duration::from_millis(jitter(delay_ms))).await;
+                    delay_ms = (delay_ms * 2).min(256);
+                }
             }
         }
         Err(StoreError::Conflict.into())

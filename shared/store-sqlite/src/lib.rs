@@ -20,6 +20,7 @@ mod lookups;
 mod lots;
 mod points;
 mod profiles;
+mod rewards;
 mod schema;
 mod surveys;
 mod tallies;

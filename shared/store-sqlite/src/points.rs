@@ -235,6 +235,9 @@ impl PointsStore for SqliteStore {
                 return Err(UpdateError::NotFound);
             };
             let ch = change(&record)?;
+            if let Some(claim) = &ch.stock {
+                crate::rewards::take(&tx, &t, claim)?;
+            }
             let touched = match ch.active_at {
                 Some(activity) => crate::backlog::advance(&tx, &t, profile, activity)?,
                 None => None,

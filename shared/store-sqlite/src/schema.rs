@@ -223,6 +223,13 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX api_keys_tenant ON api_keys (tenant_id, created_at);",
     // 16: the tenant's ingest secrets (JSON), that queue messages are signed with.
     "ALTER TABLE tenants ADD COLUMN ingest_secrets TEXT;",
+    // 17: catalogue rewards' stock — redemptions counted per reward.
+    "CREATE TABLE reward_stock (
+        tenant_id TEXT NOT NULL,
+        reward_id TEXT NOT NULL,
+        redeemed INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, reward_id)
+     ) WITHOUT ROWID;",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -58,6 +58,9 @@ pub struct Account {
     /// What the accruals add up to (purchases, spend, gifts, watch time), for RFM and reports.
     #[serde(default, skip_serializing_if = "Totals::is_empty")]
     pub totals: Totals,
+    /// How many of each catalogue reward the customer redeemed (its `per_customer_limit`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rewards_redeemed: BTreeMap<String, u32>,
 }
 
 /// Months of purchase buckets kept for rolling windows (RFM windows are at most 36).

@@ -7,6 +7,7 @@ pub mod corrections;
 pub mod coupon;
 pub mod facts;
 pub mod ledger;
+pub mod rewards;
 pub mod rules;
 #[cfg(test)]
 mod test_support;
@@ -18,4 +19,5 @@ pub use account::{
 pub use corrections::{AdjustmentInput, CorrectionOutcome, ReversalInput};
 pub use coupon::{COUPON_GRACE_DAYS, Coupon, CouponCode, CouponRedemption, CouponUse, CouponVoid};
 pub use facts::{Context, Facts, Item};
+pub use rewards::{Reward, RewardCoupon, RewardDecline, RewardId, RewardListing, StockClaim};
 pub use rules::{AccrualKind, AccrualRequest, PointsSettings, ReversalMode, TierRule};
