@@ -8,7 +8,7 @@ endef
 
 .PHONY: build-ProfilesFunction build-PointsFunction build-CampaignsFunction \
 	build-CampaignsApiFunction build-SurveysApiFunction build-SurveysQueueFunction \
-	build-TriggersFunction build-BroadcastsFunction
+	build-TriggersFunction build-BroadcastsFunction build-FeedbackFunction
 
 build-ProfilesFunction:
 	$(call lambda,profiles)
@@ -26,3 +26,5 @@ build-TriggersFunction:
 	$(call lambda,triggers)
 build-BroadcastsFunction:
 	$(call lambda,broadcasts)
+build-FeedbackFunction:
+	$(call lambda,feedback)

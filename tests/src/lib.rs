@@ -531,3 +531,34 @@ pub async fn moto_get(path: &str) -> String {
         .map(|(_, b)| b.to_owned())
         .unwrap_or_default()
 }
+
+/// The SES event fixture `tests/fixtures/ses/{name}.json` about the mail `message_id` to
+/// `recipient` (of `tenant`'s `customer`), with its tags as Fanloop sets them and, for the
+/// transient bounce, the bounce at `at`.
+pub fn ses_event(
+    name: &str,
+    recipient: &str,
+    tenant: &TenantId,
+    customer: &str,
+    message_id: &str,
+    at: &str,
+) -> Value {
+    let tags =
+        fanloop_domain::deliverability::mail_tags(&fanloop_domain::deliverability::MailRef {
+            tenant: tenant.clone(),
+            customer: fanloop_domain::CustomerId::parse(customer).unwrap(),
+            message_id: message_id.to_owned(),
+        });
+    let tag = |n: &str| tags.iter().find(|(k, _)| k == n).unwrap().1.clone();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/ses")
+        .join(format!("{name}.json"));
+    let text = std::fs::read_to_string(path)
+        .unwrap()
+        .replace("RECIPIENT", recipient)
+        .replace("TIMESTAMP", at)
+        .replace("TENANT", &tag("fl_tenant"))
+        .replace("CUSTOMER", &tag("fl_customer"))
+        .replace("MESSAGE", &tag("fl_message"));
+    serde_json::from_str(&text).unwrap()
+}

@@ -584,6 +584,7 @@ async fn a_crashed_send_is_retried_once_without_a_duplicate(b: Backend) {
         holdout_percent: 0,
         quiet_hours: None,
         attribution_days: 7,
+        address_suppressed: false,
         locale: fanloop_domain::values::Locale::parse("en").unwrap(),
         template: "birthday/en".into(),
     };

@@ -313,15 +313,18 @@ async fn campaign_engine_requests() {
     assert_eq!(r.sent, 3);
     let broadcast = count(requests.take());
     // The pass: 8 Query (a shard each) + 1 BatchGetItem per 96 customers; fixed: the
-    // definition, the tenant, the settings (3 GetItem); per recipient: the claim (2 GetItem:
-    // the customer and the marker; 1 TransactWriteItems) and the finish (1 TransactWriteItems:
-    // the marker and its report counter).
+    // definition, the tenant, the settings, the tenant's address key (4 GetItem; the tenant's
+    // first run also makes the key: 1 PutItem, then it is cached); per recipient: the
+    // suppression list (1 GetItem), the claim (2 GetItem: the customer and the marker; 1
+    // TransactWriteItems) and the finish (1 TransactWriteItems: the marker and its report
+    // counter).
     let n = 3;
     assert_eq!(
         broadcast,
         want(&[
             ("BatchGetItem", 1),
-            ("GetItem", 3 + 2 * n),
+            ("GetItem", 4 + 3 * n),
+            ("PutItem", 1),
             ("Query", 8),
             ("TransactWriteItems", 2 * n),
         ]),
@@ -370,11 +373,12 @@ async fn campaign_engine_requests() {
     let triggered = count(requests.take());
     // The attribution (1 GetItem, 1 TransactWriteItems: the broadcast's contact converted, with
     // its counter), the definitions
-    // (1 Query), the customer, the tenant, the settings, the claim (2 GetItem + 1
-    // TransactWriteItems), the finish (1 TransactWriteItems: marker and counter).
+    // (1 Query), the customer, the tenant, the settings, the suppression list (1 GetItem; the
+    // address key is cached since the broadcast), the claim (2 GetItem + 1 TransactWriteItems),
+    // the finish (1 TransactWriteItems: marker and counter).
     assert_eq!(
         triggered,
-        want(&[("GetItem", 6), ("Query", 1), ("TransactWriteItems", 3),]),
+        want(&[("GetItem", 7), ("Query", 1), ("TransactWriteItems", 3),]),
         "triggered send"
     );
 }
@@ -382,8 +386,8 @@ async fn campaign_engine_requests() {
 /// The broadcast fan-out's requests on the wire: the planner reads the tenant's customers
 /// and writes nothing per recipient (its batches go to SQS); the sender, per batch, reads the
 /// definition, the tenant and its settings, then per recipient the customer (the batch has ids
-/// only), the claim (customer and marker read again, one transaction) and the finish (one
-/// transaction).
+/// only), the suppression list, the claim (customer and marker read again, one transaction)
+/// and the finish (one transaction).
 #[tokio::test]
 async fn broadcast_fan_out_requests() {
     let requests = Requests::default();
@@ -421,10 +425,16 @@ async fn broadcast_fan_out_requests() {
         .await
         .unwrap();
     assert_eq!((r.queued, r.sent), (n as u64, 0));
-    // The definition, the tenant, the settings; the pass (8 Query + 1 BatchGetItem per 96).
+    // The definition, the tenant, the settings, the address key (made now: 1 PutItem); the
+    // pass (8 Query + 1 BatchGetItem per 96).
     assert_eq!(
         count(requests.take()),
-        want(&[("BatchGetItem", 1), ("GetItem", 3), ("Query", 8)]),
+        want(&[
+            ("BatchGetItem", 1),
+            ("GetItem", 4),
+            ("PutItem", 1),
+            ("Query", 8)
+        ]),
         "planner"
     );
     let m = sqs
@@ -440,7 +450,7 @@ async fn broadcast_fan_out_requests() {
     assert_eq!(r.sent, n as u64);
     assert_eq!(
         count(requests.take()),
-        want(&[("GetItem", 3 + 3 * n), ("TransactWriteItems", 2 * n)]),
+        want(&[("GetItem", 3 + 4 * n), ("TransactWriteItems", 2 * n)]),
         "sender"
     );
 }

@@ -49,6 +49,9 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
         &["ingest"],
     ),
     ("GET", "/v1/customers/{customer_id}/export", &["admin"]),
+    ("POST", "/v1/feedback", &["admin"]),
+    ("GET", "/v1/suppressions", &["admin"]),
+    ("DELETE", "/v1/suppressions/{email}", &["admin"]),
     (
         "DELETE",
         "/v1/customers/{customer_id}/identities/{platform}/{external_id}",
@@ -117,6 +120,7 @@ fn concrete(path: &str) -> String {
         .map(|seg| match seg {
             "{code}" => "7K3M-Q9XA-2HCT",
             "{platform}" => "steam",
+            "{email}" => "ann@example.com",
             s if s.starts_with('{') => "x1",
             s => s,
         })

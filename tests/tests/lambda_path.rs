@@ -1,8 +1,9 @@
 //! The Lambda path end to end: the function binaries themselves (`profiles`, `points`,
-//! `campaigns`, `surveys-queue`, `triggers`, `broadcasts`) run against a local Lambda Runtime API
+//! `campaigns`, `surveys-queue`, `triggers`, `broadcasts`, `feedback`) run against a local Lambda Runtime API
 //! (`fanloop_tests::runtime_api`), configured as on AWS (table, SES, the unsubscribe secret in
 //! Secrets Manager — all on moto), and driven with real event JSON: API Gateway HTTP API v2
-//! requests, an EventBridge Scheduler input, an SQS batch and a DynamoDB Streams batch.
+//! requests, an EventBridge Scheduler input, an SQS batch, a DynamoDB Streams batch and SES
+//! events through EventBridge and SNS.
 
 use fanloop_domain::ProfilePatch;
 use fanloop_tests::runtime_api::{Function, apigw, aws_env, binary, body, zone_past_send_hour};
@@ -287,6 +288,70 @@ async fn triggers_function_sends_a_thank_you_once_from_a_stream_event() {
         !text.contains("buyer@example.com"),
         "the address is in the log"
     );
+    let _ = std::fs::remove_file(&log);
+}
+
+/// The `feedback` function fed the SES fixtures as EventBridge delivers them (one event) and as
+/// SNS does (`Records`): the hard bounce and the third soft bounce put their addresses on the
+/// list of the tenant their tags name; the same events again change nothing; an event that is
+/// not Fanloop's is dropped, not retried; no address in the function's log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn feedback_function_suppresses_from_eventbridge_and_sns() {
+    let backend = dynamodb();
+    let (tenant, _) = backend.tenant().await;
+    let store = backend.store();
+    let env = aws_env().await;
+    let log = std::env::temp_dir().join(format!("fanloop-feedback-{}.log", std::process::id()));
+    let f = Function::start_with_log(&binary("feedback"), &env, Some(&log)).await;
+    let hard = fanloop_tests::ses_event(
+        "bounce-permanent",
+        "gone@example.com",
+        &tenant,
+        "c1",
+        "m1",
+        "",
+    );
+    let out = f.invoke(hard.clone()).await.unwrap();
+    assert_eq!(out, json!({"applied": 1, "suppressed": 1, "ignored": 0}));
+    assert_eq!(f.invoke(hard).await.unwrap()["suppressed"], 0);
+    let sns = |at: &str| {
+        let n = fanloop_tests::ses_event(
+            "bounce-transient",
+            "full@example.com",
+            &tenant,
+            "c2",
+            "m2",
+            at,
+        );
+        json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
+            "Sns": {"Type": "Notification", "MessageId": n["MessageId"], "TopicArn": n["TopicArn"],
+                    "Message": n["Message"], "Timestamp": n["Timestamp"]}}]})
+    };
+    let mut records = Vec::new();
+    for at in [
+        "2026-11-01T10:00:00Z",
+        "2026-11-05T10:00:00Z",
+        "2026-11-09T10:00:00Z",
+    ] {
+        records.push(sns(at)["Records"][0].clone());
+    }
+    records.push(json!({"Sns": {"Message": "{\"eventType\": \"Open\", \"mail\": {}}"}}));
+    let batch = json!({"Records": records});
+    let out = f.invoke(batch.clone()).await.unwrap();
+    assert_eq!(out, json!({"applied": 3, "suppressed": 1, "ignored": 1}));
+    assert_eq!(f.invoke(batch).await.unwrap()["suppressed"], 0);
+    for email in ["gone@example.com", "full@example.com"] {
+        let e = fanloop_domain::values::Email::parse(email).unwrap();
+        let h = fanloop_engine::suppression::address_hash(store.as_ref(), &tenant, &e)
+            .await
+            .unwrap();
+        let s = store.address(&tenant, &h).await.unwrap().expect(email);
+        assert!(s.is_suppressed(), "{email}");
+    }
+    drop(f);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("feedback applied"), "{text}");
+    assert!(!text.contains("@example.com"), "an address is in the log");
     let _ = std::fs::remove_file(&log);
 }
 

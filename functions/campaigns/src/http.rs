@@ -29,6 +29,9 @@ pub fn routes(campaigns: Arc<Campaigns>) -> OpenApiRouter<AppState> {
         .routes(routes!(get_messages))
         .routes(routes!(post_snapshot))
         .routes(routes!(crate::report::get_report))
+        .routes(routes!(crate::suppressions::post_feedback))
+        .routes(routes!(crate::suppressions::get_suppressions))
+        .routes(routes!(crate::suppressions::delete_suppression))
         .merge(crate::definitions::routes())
         .layer(Extension(campaigns))
 }

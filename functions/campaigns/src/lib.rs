@@ -8,8 +8,11 @@ pub mod aws;
 #[cfg(feature = "lambda")]
 pub mod broadcasts;
 pub mod definitions;
+#[cfg(feature = "lambda")]
+pub mod feedback;
 pub mod http;
 pub mod report;
+pub mod suppressions;
 
 pub use fanloop_engine::{Campaigns, Pacer, RecoveryOutcome, RunError};
 pub use http::{public_routes, routes};

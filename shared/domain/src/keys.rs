@@ -67,7 +67,9 @@ pub fn required_scope(method: &str, route: &str) -> Scope {
     let r = route.strip_prefix("/v1").unwrap_or(route);
     match method {
         "GET" | "HEAD" => match r {
-            "/keys" | "/ingest-secrets" | "/customers/{customer_id}/export" => Scope::Admin,
+            "/keys" | "/ingest-secrets" | "/suppressions" | "/customers/{customer_id}/export" => {
+                Scope::Admin
+            }
             _ => Scope::Read,
         },
         "PUT" | "PATCH" if r == "/customers/{customer_id}" => Scope::Ingest,

@@ -48,7 +48,8 @@ impl LookupKey {
         hex::encode(&self.0)
     }
 
-    fn hash(&self, kind: &str, value: &str) -> String {
+    /// HMAC-SHA-256 of `kind` and `value` (hex): what a lookup or suppression entry is kept as.
+    pub(crate) fn hash(&self, kind: &str, value: &str) -> String {
         let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.0)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
         mac.update(kind.as_bytes());

@@ -334,6 +334,58 @@ pub trait PointsStore: Send + Sync {
     ) -> Result<Vec<Coupon>, StoreError>;
 }
 
+/// The change of an address's suppression state, given the state as stored (`None`: unknown);
+/// `None` back means nothing to write. Pure: the store may call it more than once.
+pub type AddressFn = Box<
+    dyn Fn(
+            Option<&crate::deliverability::AddressState>,
+        ) -> Option<crate::deliverability::AddressState>
+        + Send
+        + Sync,
+>;
+
+/// The suppression list (keyed hashes of addresses, never the addresses) and the provider's
+/// news on messages.
+#[async_trait]
+pub trait SuppressionStore: Send + Sync {
+    async fn address(
+        &self,
+        tenant: &TenantId,
+        hash: &crate::deliverability::AddressHash,
+    ) -> Result<Option<crate::deliverability::AddressState>, StoreError>;
+    /// Applies `change` atomically (read, change, write only if nothing changed since, else
+    /// again); the state as written, or `None` if there was nothing to write.
+    async fn update_address(
+        &self,
+        tenant: &TenantId,
+        hash: &crate::deliverability::AddressHash,
+        change: AddressFn,
+    ) -> Result<Option<crate::deliverability::AddressState>, StoreError>;
+    /// Suppressed addresses in hash order, after `after`, at most `limit`.
+    async fn suppressions(
+        &self,
+        tenant: &TenantId,
+        after: Option<&crate::deliverability::AddressHash>,
+        limit: usize,
+    ) -> Result<Vec<crate::deliverability::AddressState>, StoreError>;
+    /// Forgets an address (suppression and soft bounces); `false` if it was not known.
+    async fn delete_address(
+        &self,
+        tenant: &TenantId,
+        hash: &crate::deliverability::AddressHash,
+    ) -> Result<bool, StoreError>;
+    /// Records the provider's news on the customer's message `message_id` if it
+    /// [replaces](crate::deliverability::MessageDelivery::replaces) what is recorded; `false`
+    /// if there is no such message (erased, or never sent by this store).
+    async fn record_delivery(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        message_id: &str,
+        delivery: &crate::deliverability::MessageDelivery,
+    ) -> Result<bool, StoreError>;
+}
+
 /// The redemptions counted against catalogue rewards' stock.
 #[async_trait]
 pub trait RewardStock: Send + Sync {
@@ -572,6 +624,9 @@ pub struct OutgoingMail {
     /// The one-click unsubscribe URL (RFC 8058 headers and the visible link).
     pub unsubscribe_url: String,
     pub date: Timestamp,
+    /// Tags the provider hands back with its events about the mail
+    /// ([`crate::deliverability::mail_tags`]): SES message tags.
+    pub tags: Vec<(String, String)>,
 }
 
 /// Where a provider put the mail.
@@ -700,6 +755,8 @@ pub trait AnalyticsStore: Send + Sync {
 pub enum Collection {
     Segments,
     Campaigns,
+    /// The tenant's own secrets (the address-hashing key of the suppression list).
+    Secrets,
 }
 
 impl Collection {
@@ -707,6 +764,7 @@ impl Collection {
         match self {
             Self::Segments => "segments",
             Self::Campaigns => "campaigns",
+            Self::Secrets => "secrets",
         }
     }
 }
@@ -896,6 +954,7 @@ pub trait Store:
     + TriggerParking
     + LotIndex
     + RewardStock
+    + SuppressionStore
 {
 }
 impl<
@@ -909,7 +968,8 @@ impl<
         + DocumentStore
         + TriggerParking
         + LotIndex
-        + RewardStock,
+        + RewardStock
+        + SuppressionStore,
 > Store for T
 {
 }

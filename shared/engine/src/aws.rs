@@ -70,6 +70,13 @@ pub async fn fetch_unsubscribe_key(
     UnsubscribeKey::new(value.as_bytes()).map_err(|e| secret(e.to_string()))
 }
 
+/// The table alone (`FANLOOP_TABLE`, `FANLOOP_DYNAMODB_ENDPOINT` for tests): for functions that
+/// only store, such as `feedback`.
+pub async fn store_from_env() -> Result<DynamoStore, ConfigError> {
+    let table = var("FANLOOP_TABLE")?;
+    Ok(DynamoStore::connect(table, std::env::var("FANLOOP_DYNAMODB_ENDPOINT").ok()).await)
+}
+
 /// `FANLOOP_TABLE`, `FANLOOP_PUBLIC_URL` (https), the unsubscribe key
 /// ([`unsubscribe_key_from_env`]),
 /// `FANLOOP_SENDER` (an address of the verified SES identity), optional `FANLOOP_SEND_RATE`

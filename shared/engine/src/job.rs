@@ -14,6 +14,7 @@ use fanloop_domain::campaigns::{
     RunReport, SendClaim, SendPlan, SendPlanDue, SendRule, SkipReason, decide, new_message_id,
     send_key,
 };
+use fanloop_domain::deliverability::{MailRef, mail_tags};
 use fanloop_domain::points::{Coupon, CouponCode};
 use fanloop_domain::ports::{
     ClaimOutcome, IndexedRecipient, MailError, Mailbox, OutgoingMail, StoreError,
@@ -200,6 +201,13 @@ impl Job {
                 (l, t, offer.clone())
             }
         };
+        // Checked before every claim: a bounced or complaining address is never mailed.
+        let address_suppressed = match &profile.email {
+            Some(e) => {
+                crate::suppression::is_suppressed(cs.store.as_ref(), &self.tenant, e).await?
+            }
+            None => false,
+        };
         let plan = SendPlan {
             campaign: self.campaign.clone(),
             rule: self.rule.clone(),
@@ -217,6 +225,7 @@ impl Job {
             holdout_percent: self.holdout_percent,
             quiet_hours: self.quiet_hours,
             attribution_days: self.attribution_days,
+            address_suppressed,
         };
         if self.dry_run {
             // A hint carries no contact state: the customer's marker for this period decides.
@@ -354,6 +363,11 @@ impl Job {
             text: rendered.text,
             unsubscribe_url: ctx.unsubscribe_url.clone(),
             date: now,
+            tags: mail_tags(&MailRef {
+                tenant: self.tenant.clone(),
+                customer: r.profile.customer_id.clone(),
+                message_id: message.id.clone(),
+            }),
         };
         message.template = label;
         message.subject = Some(rendered.subject);

@@ -16,6 +16,7 @@ pub mod runner;
 pub mod snapshot;
 #[cfg(feature = "aws")]
 pub mod sqs;
+pub mod suppression;
 mod triggered;
 mod worker;
 

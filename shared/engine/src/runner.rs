@@ -345,6 +345,8 @@ impl Campaigns {
     ) -> Result<Job, RunError> {
         let tenant_record = self.store.tenant(tenant).await?.ok_or(RunError::NoTenant)?;
         let settings = Arc::new(self.store.settings(tenant).await?.settings);
+        // Once per run, before its sends start at once: each send then finds it cached.
+        crate::suppression::address_key(self.store.as_ref(), tenant).await?;
         let sender = Mailbox {
             email: settings
                 .sender

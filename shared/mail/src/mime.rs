@@ -63,6 +63,7 @@ mod tests {
             text: "生日快乐".into(),
             unsubscribe_url: "https://fanloop.example/unsubscribe/v1.abc.def".into(),
             date: "2026-11-25T02:00:00Z".parse().unwrap(),
+            tags: vec![("fl_message".into(), "01KTESTMAIL".into())],
         }
     }
 

@@ -92,6 +92,17 @@ impl Mailer for SesMailer {
                     .map_err(|e| MailError::Rejected(format!("raw message: {e}")))?,
             )
             .build();
+        let tags = mail
+            .tags
+            .iter()
+            .map(|(name, value)| {
+                aws_sdk_sesv2::types::MessageTag::builder()
+                    .name(name)
+                    .value(value)
+                    .build()
+                    .map_err(|e| MailError::Rejected(format!("message tag: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let mut attempt = 0;
         loop {
             let res = self
@@ -105,6 +116,7 @@ impl Mailer for SesMailer {
                 )
                 .content(content.clone())
                 .set_configuration_set_name(self.configuration_set.clone())
+                .set_email_tags(Some(tags.clone()))
                 .send()
                 .await;
             match res {

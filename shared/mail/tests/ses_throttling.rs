@@ -96,6 +96,7 @@ fn mail() -> OutgoingMail {
         text: "Hi".into(),
         unsubscribe_url: "https://fanloop.test/unsubscribe/x".into(),
         date: "2026-11-22T10:00:00Z".parse().unwrap(),
+        tags: vec![("fl_message".into(), "01KTESTMAIL".into())],
     }
 }
 

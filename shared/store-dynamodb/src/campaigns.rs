@@ -60,7 +60,8 @@ fn item_to_recipient(item: &Item) -> Result<IndexedRecipient, StoreError> {
 
 fn item_to_message(item: &Item) -> Result<Message, StoreError> {
     let doc = get_s(item, "msg").ok_or_else(|| corrupt("message", "no document"))?;
-    serde_json::from_str(doc).map_err(|e| corrupt("message", e))
+    let m = serde_json::from_str(doc).map_err(|e| corrupt("message", e))?;
+    crate::suppressions::with_delivery(m, item)
 }
 
 /// `#a = :a`, or absent when the expected value is 0 (revisions start absent).

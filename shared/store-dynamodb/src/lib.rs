@@ -32,6 +32,7 @@ mod lots;
 mod points;
 mod profiles;
 mod rewards;
+mod suppressions;
 mod surveys;
 mod tallies;
 mod tenants;

@@ -95,14 +95,17 @@ pub(crate) fn load_messages(
     c: &str,
 ) -> Result<Vec<Message>, StoreError> {
     let mut stmt = conn
-        .prepare_cached("SELECT message FROM messages WHERE tenant_id = ?1 AND customer_id = ?2 ORDER BY created_at DESC, key")
+        .prepare_cached("SELECT message, delivery FROM messages WHERE tenant_id = ?1 AND customer_id = ?2 ORDER BY created_at DESC, key")
         .map_err(db_err)?;
     let rows = stmt
-        .query_map(params![t, c], |r| r.get::<_, String>(0))
+        .query_map(params![t, c], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+        })
         .map_err(db_err)?;
     rows.map(|r| {
-        let d = r.map_err(db_err)?;
-        serde_json::from_str(&d).map_err(|e| corrupt("message", e))
+        let (d, delivery) = r.map_err(db_err)?;
+        let m = serde_json::from_str(&d).map_err(|e| corrupt("message", e))?;
+        crate::suppressions::with_delivery(m, delivery)
     })
     .collect()
 }

@@ -22,6 +22,7 @@ mod points;
 mod profiles;
 mod rewards;
 mod schema;
+mod suppressions;
 mod surveys;
 mod tallies;
 mod tenants;

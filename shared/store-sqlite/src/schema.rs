@@ -230,6 +230,16 @@ const MIGRATIONS: &[&str] = &[
         redeemed INTEGER NOT NULL,
         PRIMARY KEY (tenant_id, reward_id)
      ) WITHOUT ROWID;",
+    // 18: the suppression list (keyed address hashes, never addresses) and the provider's news
+    // on each message.
+    "CREATE TABLE suppressions (
+        tenant_id TEXT NOT NULL,
+        address_hash TEXT NOT NULL,
+        suppressed INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, address_hash)
+     ) WITHOUT ROWID;
+     ALTER TABLE messages ADD COLUMN delivery TEXT;",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -69,6 +69,9 @@ pub struct Message {
     /// Why it was not mailed (status `skipped`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<SkipReason>,
+    /// What the mail provider said of it since (delivered, bounced, complained, rejected).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<crate::deliverability::MessageDelivery>,
     #[serde(with = "crate::time::serde_ts")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -188,6 +191,8 @@ pub enum SkipReason {
     QuietHours,
     /// A triggered mail that quiet hours would hold past its `max_delay`: dropped.
     TooLate,
+    /// The address bounced or complained: on the tenant's suppression list.
+    SuppressedAddress,
 }
 
 impl SkipReason {
@@ -203,10 +208,11 @@ impl SkipReason {
             Self::HeldOut => "held_out",
             Self::QuietHours => "quiet_hours",
             Self::TooLate => "too_late",
+            Self::SuppressedAddress => "suppressed_address",
         }
     }
 
-    pub const ALL: [SkipReason; 10] = [
+    pub const ALL: [SkipReason; 11] = [
         Self::NoConsent,
         Self::NoEmail,
         Self::Suppressed,
@@ -217,5 +223,6 @@ impl SkipReason {
         Self::HeldOut,
         Self::QuietHours,
         Self::TooLate,
+        Self::SuppressedAddress,
     ];
 }

@@ -75,6 +75,9 @@ pub struct SendPlan {
     pub quiet_hours: Option<QuietHours>,
     /// Purchases within this many days of the mail convert it (the report's conversions).
     pub attribution_days: u16,
+    /// The recipient's address is on the tenant's suppression list (looked up by the caller
+    /// just before the claim): never mailed, skipped as `suppressed_address`.
+    pub address_suppressed: bool,
 }
 
 /// What makes a customer due for a campaign.
@@ -199,7 +202,7 @@ pub fn decide(
             return Err(SkipReason::Failed);
         }
         // Consent is checked again: the customer may have unsubscribed since the first try.
-        check_reachable(&r.profile)?;
+        check_reachable(plan, &r.profile)?;
         let mut message = m.clone();
         message.status = MessageStatus::Pending;
         message.attempts += 1;
@@ -234,7 +237,7 @@ pub fn decide(
     if !due {
         return Err(SkipReason::NoLongerDue);
     }
-    check_reachable(&r.profile)?;
+    check_reachable(plan, &r.profile)?;
     if r.contact
         .last
         .get(&plan.campaign)
@@ -341,17 +344,21 @@ pub(super) fn new_message(plan: &SendPlan) -> Message {
         attempts: 1,
         error: None,
         reason: None,
+        delivery: None,
         created_at: plan.now,
         updated_at: plan.now,
     }
 }
 
-fn check_reachable(p: &Profile) -> Result<(), SkipReason> {
+fn check_reachable(plan: &SendPlan, p: &Profile) -> Result<(), SkipReason> {
     if p.email.is_none() {
         return Err(SkipReason::NoEmail);
     }
     if !p.consent.email_marketing_granted() {
         return Err(SkipReason::NoConsent);
+    }
+    if plan.address_suppressed {
+        return Err(SkipReason::SuppressedAddress);
     }
     Ok(())
 }

@@ -140,7 +140,10 @@ impl Expect {
 pub fn recorded(reason: SkipReason) -> bool {
     matches!(
         reason,
-        SkipReason::Suppressed | SkipReason::QuietHours | SkipReason::TooLate
+        SkipReason::Suppressed
+            | SkipReason::QuietHours
+            | SkipReason::TooLate
+            | SkipReason::SuppressedAddress
     )
 }
 

@@ -28,6 +28,7 @@ fn message(status: MessageStatus, at: &str) -> Message {
         attempts: 1,
         error: None,
         reason: None,
+        delivery: None,
         created_at: ts(at),
         updated_at: ts(at),
     }

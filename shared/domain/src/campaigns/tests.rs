@@ -56,6 +56,7 @@ fn plan(kind: CampaignKind, now: &str) -> SendPlan {
         holdout_percent: 0,
         quiet_hours: None,
         attribution_days: 7,
+        address_suppressed: false,
         locale: Locale::parse("en").unwrap(),
         template: "birthday/en".into(),
     }
