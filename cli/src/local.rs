@@ -1,4 +1,4 @@
-//! Local mode's campaign setup: the outbox mailer, the unsubscribe secret kept in the data
+//! Local mode's campaign setup: the mailer (the outbox, or SMTP with DKIM), the unsubscribe secret kept in the data
 //! directory, and the in-process scheduler.
 
 use std::path::Path;
@@ -8,10 +8,10 @@ use std::time::Duration;
 use fanloop_campaigns::{Campaigns, Pacer};
 use fanloop_domain::campaigns::CampaignKind;
 use fanloop_domain::campaigns::unsubscribe::UnsubscribeKey;
-use fanloop_domain::ports::Store;
+use fanloop_domain::ports::{Mailer, Store};
 use fanloop_domain::values::Email;
 use fanloop_domain::{Clock, SystemClock};
-use fanloop_mail::{OutboxMailer, Templates};
+use fanloop_mail::{DkimSettings, OutboxMailer, SmtpMailer, Templates};
 use fanloop_store_sqlite::SqliteStore;
 
 /// The sender of local mail when a tenant set none.
@@ -59,24 +59,56 @@ pub fn outbox(data_dir: &Path) -> Result<OutboxMailer, String> {
     OutboxMailer::new(data_dir.join("outbox")).map_err(|e| format!("cannot create the outbox: {e}"))
 }
 
-/// Campaigns on the local store, writing mail to `{data_dir}/outbox`.
+/// The mailer of local mode and its rate: with `FANLOOP_SMTP_URL`, SMTP (DKIM-signed when
+/// `FANLOOP_DKIM_KEY_FILE`, `FANLOOP_DKIM_SELECTOR` and `FANLOOP_DKIM_DOMAIN` are set), paced
+/// at `FANLOOP_SEND_RATE` mails per second (default 10); else the outbox, unpaced.
+fn mailer(data_dir: &Path) -> Result<(Arc<dyn Mailer>, u32), String> {
+    let Some(url) = std::env::var("FANLOOP_SMTP_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        return Ok((Arc::new(outbox(data_dir)?), 0));
+    };
+    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    let dkim = match var("FANLOOP_DKIM_KEY_FILE") {
+        Some(path) => Some(DkimSettings {
+            key_pem: std::fs::read_to_string(&path)
+                .map_err(|e| format!("FANLOOP_DKIM_KEY_FILE {path}: {e}"))?,
+            selector: var("FANLOOP_DKIM_SELECTOR")
+                .ok_or("FANLOOP_DKIM_SELECTOR is required with FANLOOP_DKIM_KEY_FILE")?,
+            domain: var("FANLOOP_DKIM_DOMAIN")
+                .ok_or("FANLOOP_DKIM_DOMAIN is required with FANLOOP_DKIM_KEY_FILE")?,
+        }),
+        None => None,
+    };
+    let rate = match var("FANLOOP_SEND_RATE") {
+        Some(r) => r
+            .parse()
+            .map_err(|_| "FANLOOP_SEND_RATE must be a whole number".to_owned())?,
+        None => 10,
+    };
+    let smtp = SmtpMailer::new(&url, dkim).map_err(|e| e.to_string())?;
+    Ok((Arc::new(smtp), rate))
+}
+
+/// Campaigns on the local store, mailing through [`mailer`].
 pub fn campaigns(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     data_dir: &Path,
     public_url: String,
 ) -> Result<Campaigns, String> {
-    let outbox = outbox(data_dir)?;
+    let (mailer, rate) = mailer(data_dir)?;
     let sender = std::env::var("FANLOOP_SENDER").unwrap_or_else(|_| LOCAL_SENDER.to_owned());
     Ok(Campaigns {
         store,
-        mailer: Arc::new(outbox),
+        mailer,
         clock,
         templates: Arc::new(Templates::new()),
         unsubscribe_key: unsubscribe_key(data_dir)?,
         public_url,
         default_sender: Some(Email::parse(sender).map_err(|e| format!("FANLOOP_SENDER {e}"))?),
-        pacer: Arc::new(Pacer::new(0)),
+        pacer: Arc::new(Pacer::new(rate)),
         item_rows: Default::default(),
         queue: None,
     })

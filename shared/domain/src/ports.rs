@@ -600,6 +600,10 @@ pub enum MailError {
     /// The provider refused this mail (a reason without personal data); not retryable now.
     #[error("rejected: {0}")]
     Rejected(String),
+    /// The recipient's server refused the address for good (SMTP 550/551/553): a hard
+    /// bounce, which the send path puts on the suppression list.
+    #[error("bounced: {0}")]
+    Bounced(String),
     #[error("mail provider unavailable: {0}")]
     Unavailable(String),
 }

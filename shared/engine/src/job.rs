@@ -14,7 +14,7 @@ use fanloop_domain::campaigns::{
     RunReport, SendClaim, SendPlan, SendPlanDue, SendRule, SkipReason, decide, new_message_id,
     send_key,
 };
-use fanloop_domain::deliverability::{MailRef, mail_tags};
+use fanloop_domain::deliverability::{FeedbackEvent, FeedbackKind, MailRef, mail_tags};
 use fanloop_domain::points::{Coupon, CouponCode};
 use fanloop_domain::ports::{
     ClaimOutcome, IndexedRecipient, MailError, Mailbox, OutgoingMail, StoreError,
@@ -388,11 +388,29 @@ impl Job {
                 let reason = match &e {
                     MailError::Throttled => "throttled".to_owned(),
                     MailError::Rejected(why) => format!("rejected: {why}"),
+                    MailError::Bounced(why) => format!("bounced: {why}"),
                     MailError::Unavailable(why) => format!("unavailable: {why}"),
                 };
                 tracing::warn!(tenant = %self.tenant, campaign = %self.campaign, message_id = %message.id, error = %reason, "send failed");
-                self.fail_with(message, &r.profile.customer_id, reason)
-                    .await
+                let bounce = matches!(e, MailError::Bounced(_)).then(|| FeedbackEvent {
+                    kind: FeedbackKind::Bounced { permanent: true },
+                    recipients: vec![mail.to.email.clone()],
+                    at: cs.clock.now(),
+                    mail: Some(MailRef {
+                        tenant: self.tenant.clone(),
+                        customer: r.profile.customer_id.clone(),
+                        message_id: message.id.clone(),
+                    }),
+                });
+                let done = self
+                    .fail_with(message, &r.profile.customer_id, reason)
+                    .await?;
+                // The server refused the address for good: as an SES hard bounce would.
+                if let Some(event) = bounce {
+                    crate::suppression::apply_feedback(cs.store.as_ref(), &self.tenant, &event)
+                        .await?;
+                }
+                Ok(done)
             }
         }
     }

@@ -18,6 +18,11 @@ fn mailbox(m: &Mailbox) -> Result<LettreMailbox, MailError> {
 
 /// The message as bytes, ready for SES `SendEmail` (raw) or an `.eml` file.
 pub fn build(mail: &OutgoingMail) -> Result<Vec<u8>, MailError> {
+    Ok(message(mail)?.formatted())
+}
+
+/// The message, for a transport that signs or sends lettre's own (SMTP with DKIM).
+pub fn message(mail: &OutgoingMail) -> Result<lettre::Message, MailError> {
     let date = std::time::SystemTime::UNIX_EPOCH
         + std::time::Duration::from_millis(u64::try_from(mail.date.as_millisecond()).unwrap_or(0));
     let message = lettre::Message::builder()
@@ -39,7 +44,7 @@ pub fn build(mail: &OutgoingMail) -> Result<Vec<u8>, MailError> {
             mail.html.clone(),
         ))
         .map_err(|e| MailError::Rejected(format!("message could not be built: {e}")))?;
-    Ok(message.formatted())
+    Ok(message)
 }
 
 #[cfg(test)]

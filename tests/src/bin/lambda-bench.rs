@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use fanloop_domain::{CustomerId, ProfilePatch};
+use fanloop_tests::MOTO_HELP;
 use fanloop_tests::dynamo_proxy::DynamoCounter;
 use fanloop_tests::runtime_api::{Function, apigw, aws_env, binary_in, body, zone_past_send_hour};
-use fanloop_tests::{MOTO_HELP, dynamodb};
 use serde_json::{Value, json};
 
 #[derive(Parser)]
@@ -669,6 +669,21 @@ fn cases(tenant: &str, key: &str) -> Vec<Case> {
     cases
 }
 
+/// A fresh table on moto, made from infra/template.yaml as scripts/moto.sh makes the shared one.
+fn own_table(endpoint: &str) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let table = format!("fanloop-bench-{}", std::process::id());
+    let status = std::process::Command::new(root.join(".venv/bin/python"))
+        .arg(root.join("scripts/create_table.py"))
+        .arg("--template")
+        .arg(root.join("infra/template.yaml"))
+        .args(["--endpoint", endpoint, "--table", &table])
+        .status()
+        .unwrap_or_else(|e| panic!("scripts/create_table.py does not run: {e}"));
+    assert!(status.success(), "scripts/create_table.py failed");
+    table
+}
+
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
@@ -676,17 +691,28 @@ async fn main() {
         eprintln!("{MOTO_HELP}");
         std::process::exit(2);
     }
-    let backend = dynamodb();
+    // A table of its own: what other tests left in the shared one (moto answers index queries
+    // by reading the whole table) must not move the figures, nor make a run slow.
+    let moto = std::env::var("FANLOOP_TEST_AWS_ENDPOINT").unwrap_or_default();
+    let table = own_table(&moto);
+    let backend = fanloop_tests::Backend::Dynamo(std::sync::Arc::new(
+        fanloop_store_dynamodb::DynamoStore::new(
+            fanloop_tests::dynamo_client(&moto),
+            table.clone(),
+        ),
+    ));
     let store = backend.store();
     let (tenant, key) = backend.tenant().await;
     let _ = INGEST.set(fanloop_tests::ingest_secret(store.as_ref(), &tenant).await);
     let key = key.expose().to_owned();
-    let moto = std::env::var("FANLOOP_TEST_AWS_ENDPOINT").unwrap_or_default();
     let counter = DynamoCounter::start(&moto).await;
     let mut env = aws_env().await;
     for (k, v) in env.iter_mut() {
         if *k == "FANLOOP_DYNAMODB_ENDPOINT" {
             *v = counter.endpoint().to_owned();
+        }
+        if *k == "FANLOOP_TABLE" {
+            *v = table.clone();
         }
     }
     // Customers of the workloads, and one whose birthday mail is due now (the campaigns op).
