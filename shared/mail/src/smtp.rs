@@ -112,10 +112,8 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 /// A permanent refusal of the recipient's mailbox (not of the sender or the session).
-fn is_bounce(e: &lettre::transport::smtp::Error) -> bool {
-    e.is_permanent()
-        && e.status()
-            .is_some_and(|c| ["550", "551", "553"].contains(&c.to_string().as_str()))
+fn is_bounce(code: &str) -> bool {
+    ["550", "551", "553"].contains(&code)
 }
 
 #[async_trait]
@@ -138,13 +136,13 @@ impl Mailer for SmtpMailer {
                         ),
                     });
                 }
-                Err(e) if is_bounce(&e) => {
-                    let code = e.status().map(|c| c.to_string()).unwrap_or_default();
-                    return Err(MailError::Bounced(format!("smtp {code}")));
-                }
                 Err(e) if e.is_permanent() => {
                     let code = e.status().map(|c| c.to_string()).unwrap_or_default();
-                    return Err(MailError::Rejected(format!("smtp {code}")));
+                    return Err(if is_bounce(&code) {
+                        MailError::Bounced(format!("smtp {code}"))
+                    } else {
+                        MailError::Rejected(format!("smtp {code}"))
+                    });
                 }
                 // Transient (4xx), or the connection failed: again after a pause.
                 Err(_) if attempt + 1 < ATTEMPTS => {
