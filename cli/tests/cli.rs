@@ -1011,9 +1011,9 @@ fn serve_logging(dir: &PathBuf, port: u16, key: &str, log: &std::path::Path) -> 
 
 /// The privacy standard, proven on the whole local flow at debug level: a profile with e-mail,
 /// name and phone, a search by e-mail, a purchase with its thank-you (the trigger worker), a
-/// survey answer with a comment, a broadcast, and the one-click unsubscribe — none of the
-/// address, the name, the phone, the comment, the API key or the unsubscribe token appears in
-/// the log.
+/// survey answer with a comment, a logged contact, a broadcast, and the one-click unsubscribe —
+/// none of the address, the name, the phone, the comment, the contact's summary, the API key or
+/// the unsubscribe token appears in the log.
 #[test]
 fn no_personal_data_or_secret_reaches_the_log_at_debug_level() {
     let dir = data_dir("pii-log");
@@ -1055,6 +1055,14 @@ fn no_personal_data_or_secret_reaches_the_log_at_debug_level() {
         http(port, "POST", "/v1/surveys/s/responses", &key, &answer).0,
         201
     );
+    let note = "promised-a-refund-by-friday";
+    let contact = format!(
+        r#"{{"channel":"phone","direction":"inbound","summary":"{note}","outcome":"{note}"}}"#
+    );
+    assert_eq!(
+        http(port, "POST", "/v1/customers/zq/contacts", &key, &contact).0,
+        201
+    );
     // The thank-you, sent by the trigger worker within a few seconds.
     let outbox = dir.join("outbox");
     let started = Instant::now();
@@ -1093,7 +1101,15 @@ fn no_personal_data_or_secret_reaches_the_log_at_debug_level() {
         text.contains("\"DEBUG\"") && text.contains("mail sent"),
         "at debug level"
     );
-    for secret in [email, name, phone, comment, key.as_str(), token.as_str()] {
+    for secret in [
+        email,
+        name,
+        phone,
+        comment,
+        note,
+        key.as_str(),
+        token.as_str(),
+    ] {
         assert!(!text.contains(secret), "{secret} is in the log");
     }
 }

@@ -40,6 +40,8 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
         "/v1/customers/{customer_id}/activities",
         &["ingest"],
     ),
+    ("GET", "/v1/customers/{customer_id}/contacts", &["read"]),
+    ("POST", "/v1/customers/{customer_id}/contacts", &["ingest"]),
     ("GET", "/v1/customers/{customer_id}/coupons", &["read"]),
     ("GET", "/v1/customers/{customer_id}/events", &["read"]),
     ("POST", "/v1/customers/{customer_id}/events", &["ingest"]),

@@ -171,10 +171,16 @@ async fn post_snapshot(
 pub struct MessageList {
     /// Newest first.
     pub messages: Vec<Message>,
+    /// The latest contacts staff logged with the customer (at most 50), newest first; every
+    /// one at `GET /v1/customers/{id}/contacts`.
+    pub contacts: Vec<fanloop_domain::contacts::Contact>,
 }
 
+/// How many logged contacts the communication log shows.
+const LOG_CONTACTS: usize = 50;
+
 /// The customer's communication log: every campaign mail with its template, subject, coupon,
-/// provider message id and status.
+/// provider message id and status, and the latest contacts staff logged.
 #[utoipa::path(get, path = "/customers/{customer_id}/messages", tag = "campaigns",
     params(("customer_id" = fanloop_domain::CustomerId, Path)),
     responses((status = 200, body = MessageList),
@@ -190,7 +196,11 @@ async fn get_messages(
         return Err(ApiError::not_found("The customer"));
     }
     let messages = state.store.messages(&tenant, &customer).await?;
-    Ok(Json(MessageList { messages }))
+    let contacts = state
+        .store
+        .contacts(&tenant, &customer, None, LOG_CONTACTS)
+        .await?;
+    Ok(Json(MessageList { messages, contacts }))
 }
 
 fn page(title: &str, body: &str) -> Response {

@@ -24,6 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 mod analytics;
+pub mod contacts;
 pub mod events;
 mod keys;
 mod search;
@@ -40,6 +41,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(post_activity))
         .routes(routes!(events::post_event, events::get_events))
         .routes(routes!(events::post_event_batch))
+        .routes(routes!(contacts::post_contact, contacts::get_contacts))
         .routes(routes!(timeline::get_timeline))
         .routes(routes!(search::get_customers))
         .routes(routes!(segments::post_segment, segments::get_segments))

@@ -12,7 +12,8 @@ use crate::{customer_id, customer_not_found};
 
 #[derive(Serialize, ToSchema)]
 pub struct TimelinePage {
-    /// Newest first: events, ledger entries, messages, survey answers and follow-ups.
+    /// Newest first: events, ledger entries, messages, survey answers, follow-ups and
+    /// logged contacts.
     pub items: Vec<TimelineItem>,
     /// Pass as `cursor` for the next (older) page; absent on the last page.
     pub next_cursor: Option<String>,
@@ -25,9 +26,10 @@ fn bad_cursor() -> ApiError {
 }
 
 /// The customer's timeline, newest first: behaviour events, points ledger entries, messages,
-/// survey answers and the follow-ups they opened, each with its `type`.
+/// survey answers, the follow-ups they opened and the contacts staff logged, each with its
+/// `type`.
 ///
-/// A page reads at most `limit` ledger entries and `limit` events, plus the customer's
+/// A page reads at most `limit` ledger entries, `limit` events and `limit` contacts, plus the customer's
 /// messages, answers and follow-ups (a customer has few), whatever the length of the history.
 #[utoipa::path(get, path = "/customers/{customer_id}/timeline", tag = "profiles",
     params(("customer_id" = fanloop_domain::CustomerId, Path), PageQuery),
@@ -62,6 +64,9 @@ pub(crate) async fn get_timeline(
         messages: store.messages(&tenant, &customer).await?,
         responses,
         followups,
+        contacts: store
+            .contacts(&tenant, &customer, at.contacts_before.as_deref(), limit)
+            .await?,
     };
     let (items, next) = timeline::page(sources, &at, limit);
     let next_cursor = match next {

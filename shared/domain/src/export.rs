@@ -22,6 +22,8 @@ pub struct CustomerExport {
     pub followups: Vec<FollowUp>,
     /// Their behaviour events still kept, oldest first.
     pub events: Vec<crate::events::BehaviourEvent>,
+    /// The contacts staff logged with them, oldest first.
+    pub contacts: Vec<crate::contacts::Contact>,
 }
 
 /// Marks erased customers' anonymised ledgers: `~` is outside the id alphabet.

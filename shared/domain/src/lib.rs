@@ -4,6 +4,7 @@
 pub mod analytics;
 pub mod campaigns;
 pub mod clock;
+pub mod contacts;
 pub mod deliverability;
 pub mod error;
 pub mod events;

@@ -699,6 +699,36 @@ pub trait EventStore: Send + Sync {
     ) -> Result<Vec<BehaviourEvent>, StoreError>;
 }
 
+/// How logging a contact went.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ContactRecorded {
+    Created,
+    /// The `contact_id` was logged for this customer before (nothing written): what was stored.
+    Duplicate(crate::contacts::Contact),
+}
+
+/// The contact log (rules: [`crate::contacts`]).
+#[async_trait]
+pub trait ContactStore: Send + Sync {
+    /// Logs `contact` once per `(customer, contact_id)`; `UnknownCustomer` when the tenant has
+    /// no such customer. Erasure of the customer removes their contacts.
+    async fn record_contact(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        contact: &crate::contacts::Contact,
+    ) -> Result<ContactRecorded, RecordError>;
+    /// The customer's contacts newest first ([`crate::contacts::Contact::sort_key`] order),
+    /// those with a sort key below `before` when given.
+    async fn contacts(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        before: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<crate::contacts::Contact>, StoreError>;
+}
+
 /// A customer as the daily snapshot reads them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SnapshotCustomer {
@@ -959,6 +989,7 @@ pub trait Store:
     + LotIndex
     + RewardStock
     + SuppressionStore
+    + ContactStore
 {
 }
 impl<
@@ -973,7 +1004,8 @@ impl<
         + TriggerParking
         + LotIndex
         + RewardStock
-        + SuppressionStore,
+        + SuppressionStore
+        + ContactStore,
 > Store for T
 {
 }

@@ -1,16 +1,17 @@
-//! A customer's timeline: behaviour events, ledger entries, messages, survey answers and
-//! follow-ups merged newest first — the one read a support agent needs.
+//! A customer's timeline: behaviour events, ledger entries, messages, survey answers,
+//! follow-ups and logged contacts merged newest first — the one read a support agent needs.
 //!
 //! Each page reads at most `limit` items of each source before the cursor and keeps the newest
 //! `limit` of them all. The cursor holds a position per source: the ledger's sequence number,
-//! the events' sort key, and one instant-and-id boundary for the sources a customer has few of
-//! (messages, answers, follow-ups), which are read whole and filtered.
+//! the events' and the contacts' sort keys, and one instant-and-id boundary for the sources a
+//! customer has few of (messages, answers, follow-ups), which are read whole and filtered.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::campaigns::Message;
+use crate::contacts::Contact;
 use crate::events::BehaviourEvent;
 use crate::points::LedgerEntry;
 use crate::surveys::{FollowUp, SurveyResponse};
@@ -25,6 +26,7 @@ pub enum ItemType {
     Message,
     SurveyResponse,
     FollowUp,
+    Contact,
 }
 
 /// One item: its type, when it happened, and the item itself under the field its type names.
@@ -48,6 +50,8 @@ pub struct TimelineItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub followup: Option<FollowUp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
     /// Unique within the customer's timeline (with the type): ties at one instant are ordered
     /// by it.
     #[serde(skip)]
@@ -64,6 +68,7 @@ impl TimelineItem {
             message: None,
             response: None,
             followup: None,
+            contact: None,
             id,
         }
     }
@@ -83,13 +88,16 @@ pub struct TimelineCursor {
     /// Events below this sort key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events_before: Option<String>,
+    /// Contacts below this sort key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contacts_before: Option<String>,
     /// Messages, answers and follow-ups older than this `(ms, type, id)`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub others_before: Option<(i64, ItemType, String)>,
 }
 
-/// What each source returned for a page: ledger and events at most `limit` each, read with
-/// the cursor's positions; the others whole.
+/// What each source returned for a page: ledger, events and contacts at most `limit` each,
+/// read with the cursor's positions; the others whole.
 #[derive(Clone, Debug, Default)]
 pub struct Sources {
     pub ledger: Vec<LedgerEntry>,
@@ -97,6 +105,7 @@ pub struct Sources {
     pub messages: Vec<Message>,
     pub responses: Vec<SurveyResponse>,
     pub followups: Vec<FollowUp>,
+    pub contacts: Vec<Contact>,
 }
 
 /// A page of the timeline and the cursor of the next one (`None` on the last page).
@@ -106,7 +115,9 @@ pub fn page(
     limit: usize,
 ) -> (Vec<TimelineItem>, Option<TimelineCursor>) {
     // A source that filled its read may hold more.
-    let more_behind = sources.ledger.len() >= limit || sources.events.len() >= limit;
+    let more_behind = sources.ledger.len() >= limit
+        || sources.events.len() >= limit
+        || sources.contacts.len() >= limit;
     let mut items = Vec::new();
     for e in sources.ledger {
         let mut i = TimelineItem::new(ItemType::Ledger, e.at, format!("{:020}", e.seq));
@@ -116,6 +127,11 @@ pub fn page(
     for e in sources.events {
         let mut i = TimelineItem::new(ItemType::Event, e.occurred_at, e.sort_key());
         i.event = Some(e);
+        items.push(i);
+    }
+    for c in sources.contacts {
+        let mut i = TimelineItem::new(ItemType::Contact, c.at, c.sort_key());
+        i.contact = Some(c);
         items.push(i);
     }
     let mut others = Vec::new();
@@ -150,6 +166,7 @@ pub fn page(
         match i.item_type {
             ItemType::Ledger => next.ledger_before = i.entry.as_ref().map(|e| e.seq),
             ItemType::Event => next.events_before = Some(i.id.clone()),
+            ItemType::Contact => next.contacts_before = Some(i.id.clone()),
             t => next.others_before = Some((i.at.as_millisecond(), t, i.id.clone())),
         }
     }
@@ -195,8 +212,29 @@ mod tests {
         }
     }
 
+    fn contact(id: &str, min: i64) -> Contact {
+        Contact {
+            contact_id: id.into(),
+            channel: crate::contacts::ContactChannel::Phone,
+            direction: crate::contacts::Direction::Inbound,
+            summary: "s".into(),
+            outcome: None,
+            at: at(min),
+            recorded_at: at(min),
+            recorded_by: crate::contacts::ContactAuthor::Staff {
+                staff_id: "s1".into(),
+            },
+            fingerprint: String::new(),
+        }
+    }
+
     /// Pages through sources read as the stores do (newest first, before the cursor).
-    fn walk(ledger: &[LedgerEntry], events: &[BehaviourEvent], limit: usize) -> Vec<String> {
+    fn walk(
+        ledger: &[LedgerEntry],
+        events: &[BehaviourEvent],
+        contacts: &[Contact],
+        limit: usize,
+    ) -> Vec<String> {
         let mut cursor = TimelineCursor::default();
         let mut seen = Vec::new();
         for _ in 0..100 {
@@ -219,9 +257,22 @@ mod tests {
                 .collect();
             ev.sort_by_key(|e| std::cmp::Reverse(e.sort_key()));
             ev.truncate(limit);
+            let mut co: Vec<_> = contacts
+                .iter()
+                .filter(|c| {
+                    cursor
+                        .contacts_before
+                        .as_ref()
+                        .is_none_or(|b| &c.sort_key() < b)
+                })
+                .cloned()
+                .collect();
+            co.sort_by_key(|c| std::cmp::Reverse(c.sort_key()));
+            co.truncate(limit);
             let sources = Sources {
                 ledger: l,
                 events: ev,
+                contacts: co,
                 ..Default::default()
             };
             let (items, next) = page(sources, &cursor, limit);
@@ -236,15 +287,24 @@ mod tests {
 
     #[test]
     fn pages_cover_every_item_once_in_time_order() {
-        // 25 ledger entries every 2 minutes; 9 events bunched at the start and the end.
+        // 25 ledger entries every 2 minutes; 9 events bunched at the start and the end; 6
+        // contacts in the middle, two at one instant.
         let ledger: Vec<_> = (1..=25).map(|s| entry(s, 2 * s as i64)).collect();
         let mut events: Vec<_> = (0..5).map(|i| event(&format!("a{i}"), i)).collect();
         events.extend((0..4).map(|i| event(&format!("z{i}"), 60 + i)));
-        let whole = walk(&ledger, &events, 100);
-        assert_eq!(whole.len(), 34);
+        let contacts: Vec<_> = (0..6)
+            .map(|i| contact(&format!("k{i}"), 20 + i.min(4)))
+            .collect();
+        let whole = walk(&ledger, &events, &contacts, 100);
+        assert_eq!(whole.len(), 40);
         assert!(whole[0].ends_with("#z3"), "{whole:?}");
+        assert_eq!(whole.iter().filter(|i| i.contains("#k")).count(), 6);
         for limit in [1, 2, 3, 7, 10] {
-            assert_eq!(walk(&ledger, &events, limit), whole, "pages of {limit}");
+            assert_eq!(
+                walk(&ledger, &events, &contacts, limit),
+                whole,
+                "pages of {limit}"
+            );
         }
     }
 }

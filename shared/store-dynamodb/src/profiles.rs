@@ -342,6 +342,7 @@ impl ProfileStore for DynamoStore {
             survey_responses,
             followups,
             events,
+            contacts: crate::contacts::contacts_from(&items)?,
         }))
     }
 

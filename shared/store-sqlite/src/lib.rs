@@ -13,6 +13,7 @@ mod analytics;
 mod backlog;
 mod campaigns;
 mod conn;
+mod contacts;
 mod documents;
 mod events;
 mod keys;

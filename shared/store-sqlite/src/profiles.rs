@@ -255,7 +255,8 @@ impl ProfileStore for SqliteStore {
             let messages = campaigns::load_messages(conn, &t, &c)?;
             let (survey_responses, followups) = surveys::customer_surveys(conn, &t, &c)?;
             let events = events::customer_events(conn, &t, &c)?;
-            Ok(Some(CustomerExport { profile, ledger, coupons, messages, survey_responses, followups, events }))
+            let contacts = crate::contacts::customer_contacts(conn, &t, &c)?;
+            Ok(Some(CustomerExport { profile, ledger, coupons, messages, survey_responses, followups, events, contacts }))
         })
         .await
     }
@@ -298,6 +299,7 @@ impl ProfileStore for SqliteStore {
                     "DELETE FROM trigger_outbox WHERE tenant_id = ?1 AND customer_id = ?2",
                     "DELETE FROM parked_triggers WHERE tenant_id = ?1 AND customer_id = ?2",
                     "DELETE FROM lot_index WHERE tenant_id = ?1 AND customer_id = ?2",
+                    "DELETE FROM contacts WHERE tenant_id = ?1 AND customer_id = ?2",
                 ] {
                     tx.execute(sql, params![t, c]).map_err(db_err)?;
                 }

@@ -240,6 +240,17 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant_id, address_hash)
      ) WITHOUT ROWID;
      ALTER TABLE messages ADD COLUMN delivery TEXT;",
+    // 19: the contact log (what staff and the customer said), newest first by sort key.
+    "CREATE TABLE contacts (
+        tenant_id TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        contact_id TEXT NOT NULL,
+        sort_key TEXT NOT NULL,
+        contact TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, customer_id, contact_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX contacts_by_time ON contacts (tenant_id, customer_id, sort_key);",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
