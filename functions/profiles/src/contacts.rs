@@ -3,10 +3,10 @@
 //! `GET /v1/customers/{id}/contacts` (newest first, with a cursor). Rules:
 //! [`fanloop_domain::contacts`].
 
-use axum::{Extension, Json};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use fanloop_domain::contacts::{Contact, ContactAuthor, ContactInput};
 use fanloop_domain::ports::{ContactRecorded, ContactStore, RecordError, StoreError};
 use fanloop_domain::tenant::Random;
