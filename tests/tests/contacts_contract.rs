@@ -8,7 +8,7 @@ use fanloop_domain::contacts::{ContactAuthor, ContactInput};
 use fanloop_domain::ports::{Store, StoreError};
 use fanloop_domain::tenant::OsRandom;
 use fanloop_domain::{CustomerId, TenantId};
-use fanloop_profiles::contacts::{ContactError, Logged, log_contact};
+use fanloop_services::contacts::{ContactError, Logged, log_contact};
 use fanloop_tests::{Backend, both_stores, ts};
 use jiff::Timestamp;
 use serde_json::{Value, json};

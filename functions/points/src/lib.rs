@@ -3,9 +3,8 @@
 
 mod corrections;
 mod coupons;
-mod redeem;
 mod redemptions;
-pub mod service;
+pub use fanloop_services::points::service;
 
 use axum::Json;
 use axum::extract::{Path, State};

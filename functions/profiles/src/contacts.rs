@@ -8,76 +8,26 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use fanloop_domain::contacts::{Contact, ContactAuthor, ContactInput};
-use fanloop_domain::ports::{ContactRecorded, ContactStore, RecordError, StoreError};
-use fanloop_domain::tenant::Random;
-use fanloop_domain::{CustomerId, TenantId};
 use fanloop_http::{
     ApiError, AppState, AuthKey, AuthTenant, JsonBody, PageQuery, Problem, QueryParams, cursor,
 };
-use jiff::Timestamp;
+use fanloop_services::contacts::{ContactError, Logged, log_contact};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::{customer_id, customer_not_found};
 
-/// How logging one contact went.
-#[derive(Debug)]
-pub enum Logged {
-    Created(Contact),
-    /// The same request again: the contact as first logged.
-    Duplicate(Contact),
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ContactError {
-    #[error("no such customer")]
-    NotFound,
-    #[error("the contact id was logged with a different body")]
-    Reused,
-    #[error("no random id")]
-    Random,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// Logs one contact once per `(customer, contact_id)` (a generated id when the input has
-/// none).
-pub async fn log_contact(
-    store: &dyn ContactStore,
-    random: &dyn Random,
-    tenant: &TenantId,
-    customer: &CustomerId,
-    input: ContactInput,
-    author: ContactAuthor,
-    now: Timestamp,
-) -> Result<Logged, ContactError> {
-    let generated =
-        fanloop_domain::campaigns::new_message_id(now, random).map_err(|_| ContactError::Random)?;
-    let contact = input.into_contact(customer, generated, author, now);
-    match store.record_contact(tenant, customer, &contact).await {
-        Ok(ContactRecorded::Created) => Ok(Logged::Created(contact)),
-        Ok(ContactRecorded::Duplicate(earlier)) if earlier.fingerprint == contact.fingerprint => {
-            Ok(Logged::Duplicate(earlier))
-        }
-        Ok(ContactRecorded::Duplicate(_)) => Err(ContactError::Reused),
-        Err(RecordError::UnknownCustomer) => Err(ContactError::NotFound),
-        Err(RecordError::Store(e)) => Err(e.into()),
-    }
-}
-
-impl From<ContactError> for ApiError {
-    fn from(e: ContactError) -> Self {
-        match e {
-            ContactError::NotFound => customer_not_found(),
-            ContactError::Reused => ApiError::Conflict {
-                slug: "conflict",
-                detail: "This contact_id was logged with a different body; nothing was changed."
-                    .into(),
-                errors: vec![],
-            },
-            ContactError::Random => ApiError::Internal,
-            ContactError::Store(e) => e.into(),
-        }
+/// The problem a failed contact log answers.
+fn problem(e: ContactError) -> ApiError {
+    match e {
+        ContactError::NotFound => customer_not_found(),
+        ContactError::Reused => ApiError::Conflict {
+            slug: "conflict",
+            detail: "This contact_id was logged with a different body; nothing was changed.".into(),
+            errors: vec![],
+        },
+        ContactError::Random => ApiError::Internal,
+        ContactError::Store(e) => e.into(),
     }
 }
 
@@ -117,7 +67,8 @@ pub(crate) async fn post_contact(
         author,
         now,
     )
-    .await?;
+    .await
+    .map_err(problem)?;
     Ok(match logged {
         Logged::Created(c) => (StatusCode::CREATED, Json(c)).into_response(),
         Logged::Duplicate(c) => (StatusCode::OK, Json(c)).into_response(),

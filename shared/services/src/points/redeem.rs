@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::service::{Outcome, PointsError, post, posting};
+use super::service::{Outcome, PointsError, post, posting};
 
 /// The answer to a redemption (and to every retry of it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

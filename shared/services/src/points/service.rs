@@ -18,7 +18,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-pub use crate::redeem::{
+pub use super::redeem::{
     CouponReward, RedemptionRequest, RedemptionResult, Spend, redeem, rewards,
 };
 
