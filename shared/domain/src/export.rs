@@ -24,6 +24,8 @@ pub struct CustomerExport {
     pub events: Vec<crate::events::BehaviourEvent>,
     /// The contacts staff logged with them, oldest first.
     pub contacts: Vec<crate::contacts::Contact>,
+    /// What staff did about them, oldest first.
+    pub audit: Vec<crate::staff::AuditEntry>,
 }
 
 /// Marks erased customers' anonymised ledgers: `~` is outside the id alphabet.

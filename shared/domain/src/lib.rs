@@ -21,6 +21,7 @@ pub mod profile;
 pub mod rfm;
 pub mod segments;
 pub mod settings;
+pub mod staff;
 pub mod surveys;
 pub mod tenant;
 pub mod time;

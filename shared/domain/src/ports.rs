@@ -990,6 +990,7 @@ pub trait Store:
     + RewardStock
     + SuppressionStore
     + ContactStore
+    + crate::staff::StaffStore
 {
 }
 impl<
@@ -1005,7 +1006,8 @@ impl<
         + LotIndex
         + RewardStock
         + SuppressionStore
-        + ContactStore,
+        + ContactStore
+        + crate::staff::StaffStore,
 > Store for T
 {
 }

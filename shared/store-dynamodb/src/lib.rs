@@ -33,6 +33,7 @@ mod lots;
 mod points;
 mod profiles;
 mod rewards;
+mod staff;
 mod suppressions;
 mod surveys;
 mod tallies;

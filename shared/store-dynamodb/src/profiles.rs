@@ -343,6 +343,7 @@ impl ProfileStore for DynamoStore {
             followups,
             events,
             contacts: crate::contacts::contacts_from(&items)?,
+            audit: crate::staff::audit_from(&items)?,
         }))
     }
 
@@ -378,6 +379,7 @@ impl ProfileStore for DynamoStore {
             .map(|m| m.id)
             .collect();
         self.anonymise_surveys(tenant, &items).await?;
+        self.redact_audit(tenant, &items).await?;
         let anon_pk = format!("T#{tenant}#C#{anonymous}");
         let mut writes = Vec::new();
         let mut deletes = Vec::new();

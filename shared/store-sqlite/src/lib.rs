@@ -23,6 +23,7 @@ mod points;
 mod profiles;
 mod rewards;
 mod schema;
+mod staff;
 mod suppressions;
 mod surveys;
 mod tallies;
@@ -130,6 +131,8 @@ impl SqliteStore {
                 "SELECT customer_id || ' ' || message FROM messages WHERE tenant_id = ?1",
                 "SELECT customer_id || ' ' || event_id || ' ' || event FROM events WHERE tenant_id = ?1",
                 "SELECT token || ' ' || customer_id FROM lookups WHERE tenant_id = ?1",
+                "SELECT customer_id || ' ' || contact_id || ' ' || contact FROM contacts WHERE tenant_id = ?1",
+                "SELECT ifnull(customer_id, '') || ' ' || entry FROM audit WHERE tenant_id = ?1",
             ] {
                 let mut stmt = conn.prepare(sql).map_err(db_err)?;
                 let rows = stmt.query_map(params![tenant], |r| r.get::<_, String>(0)).map_err(db_err)?;

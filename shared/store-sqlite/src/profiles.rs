@@ -256,7 +256,8 @@ impl ProfileStore for SqliteStore {
             let (survey_responses, followups) = surveys::customer_surveys(conn, &t, &c)?;
             let events = events::customer_events(conn, &t, &c)?;
             let contacts = crate::contacts::customer_contacts(conn, &t, &c)?;
-            Ok(Some(CustomerExport { profile, ledger, coupons, messages, survey_responses, followups, events, contacts }))
+            let audit = crate::staff::customer_audit_oldest_first(conn, &t, &c)?;
+            Ok(Some(CustomerExport { profile, ledger, coupons, messages, survey_responses, followups, events, contacts, audit }))
         })
         .await
     }
@@ -304,6 +305,7 @@ impl ProfileStore for SqliteStore {
                     tx.execute(sql, params![t, c]).map_err(db_err)?;
                 }
                 points::anonymise_ledger(&tx, &t, &c, &anon)?;
+                crate::staff::redact_customer_audit(&tx, &t, &c)?;
                 tx.commit().map_err(db_err)?;
                 Ok(Some(Erased { message_ids }))
             })

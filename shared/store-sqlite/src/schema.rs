@@ -251,6 +251,31 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant_id, customer_id, contact_id)
      ) WITHOUT ROWID;
      CREATE INDEX contacts_by_time ON contacts (tenant_id, customer_id, sort_key);",
+    // 20: staff of the console, their sessions (by the token's hash), the audit log.
+    "CREATE TABLE staff (
+        staff_id TEXT PRIMARY KEY,
+        login TEXT NOT NULL UNIQUE,
+        tenant_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        account TEXT NOT NULL
+     );
+     CREATE INDEX staff_by_tenant ON staff (tenant_id, staff_id);
+     CREATE TABLE staff_sessions (
+        id_hash TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL,
+        session TEXT NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX staff_sessions_by_expiry ON staff_sessions (expires_at);
+     CREATE TABLE audit (
+        tenant_id TEXT NOT NULL,
+        audit_id TEXT NOT NULL,
+        sort_key TEXT NOT NULL,
+        customer_id TEXT,
+        entry TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, audit_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX audit_by_time ON audit (tenant_id, sort_key);
+     CREATE INDEX audit_by_customer ON audit (tenant_id, customer_id, sort_key);",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
