@@ -14,6 +14,7 @@ mod import;
 mod key;
 mod local;
 mod segment;
+mod staff;
 
 /// mimalloc instead of glibc's malloc: buffers the SQLite writer thread allocates are freed on
 /// the HTTP worker threads, and glibc's arena locks made that cross-thread traffic the
@@ -111,6 +112,11 @@ enum Command {
     Key {
         #[command(subcommand)]
         command: key::KeyCommand,
+    },
+    /// Staff accounts of the console.
+    Staff {
+        #[command(subcommand)]
+        command: staff::StaffCommand,
     },
 }
 
@@ -299,10 +305,11 @@ async fn serve(
         store.clone(),
         clock.clone(),
         data_dir,
-        public_url,
+        public_url.clone(),
     )?);
     // Erasing a customer removes their mail from the outbox too.
     let state = AppState::new(store, clock).with_mail_copies(Arc::new(local::outbox(data_dir)?));
+    let console = fanloop_console::Console::new(state.clone(), &public_url);
     let (router, _) = assemble(
         fanloop_profiles::routes()
             .merge(fanloop_points::routes())
@@ -311,6 +318,7 @@ async fn serve(
         fanloop_campaigns::public_routes(campaigns.clone()),
         state,
     );
+    let router = router.merge(fanloop_console::router(console));
     if scheduler {
         tokio::spawn(local::trigger_worker(campaigns.clone(), sqlite.clone()));
         tokio::spawn(local::scheduler(campaigns, sqlite));
@@ -496,6 +504,7 @@ async fn main() -> ExitCode {
             },
         },
         Command::Key { command } => key::run(&cli.data_dir, command).await,
+        Command::Staff { command } => staff::run(&cli.data_dir, command).await,
         Command::Tenant {
             command: TenantCommand::Create { name, store, table },
         } => {

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use fanloop_domain::timeline::{self, TimelineCursor, TimelineItem};
+use fanloop_domain::timeline::{TimelineCursor, TimelineItem};
 use fanloop_http::{ApiError, AppState, AuthTenant, PageQuery, Problem, QueryParams, cursor};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -53,22 +53,8 @@ pub(crate) async fn get_timeline(
         return Err(customer_not_found());
     }
     let now = state.clock.now();
-    let (responses, followups) = store.customer_surveys(&tenant, &customer).await?;
-    let sources = timeline::Sources {
-        ledger: store
-            .ledger(&tenant, &customer, at.ledger_before, limit)
-            .await?,
-        events: store
-            .events(&tenant, &customer, at.events_before.as_deref(), limit, now)
-            .await?,
-        messages: store.messages(&tenant, &customer).await?,
-        responses,
-        followups,
-        contacts: store
-            .contacts(&tenant, &customer, at.contacts_before.as_deref(), limit)
-            .await?,
-    };
-    let (items, next) = timeline::page(sources, &at, limit);
+    let (items, next) =
+        fanloop_services::timeline::page(store, &tenant, &customer, &at, limit, now).await?;
     let next_cursor = match next {
         Some(c) => Some(cursor(
             CURSOR_PREFIX,

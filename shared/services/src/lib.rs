@@ -4,3 +4,5 @@
 
 pub mod contacts;
 pub mod points;
+pub mod staff;
+pub mod timeline;

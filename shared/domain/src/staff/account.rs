@@ -15,7 +15,7 @@ use crate::values::Email;
 pub const SETUP_LIFETIME: SignedDuration = SignedDuration::from_hours(72);
 /// After this many wrong passwords in a row the account is locked ...
 pub const LOCK_AFTER_FAILURES: u32 = 5;
-/// ... for this long (each further failure while locked starts it again).
+/// ... for this long, during which no password is checked (a correct one neither).
 pub const LOCK_FOR: SignedDuration = SignedDuration::from_mins(15);
 
 /// The key an address logs in by: the whole address lowercased.

@@ -52,6 +52,9 @@ impl Role {
     }
 }
 
+/// The most points an agent may move in one adjustment (admins have no limit).
+pub const AGENT_ADJUST_LIMIT: u64 = 10_000;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,769 @@
+//! The staff console over HTTP (the router `fanloop serve` mounts under `/console`), on both
+//! stores: password setting and login, session fixation, expiry and logout everywhere, CSRF,
+//! the login throttle, roles (a viewer sees no form and is refused the POST), an agent's
+//! whole visit (find by e-mail and by `steam:` identity, change the phone, log a call, adjust
+//! points, see them on the page), the admin's audit log, escaping, the security headers and
+//! the Chinese UI.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use fanloop_console::{Console, router};
+use fanloop_domain::ports::Store;
+use fanloop_domain::staff::Role;
+use fanloop_domain::tenant::OsRandom;
+use fanloop_domain::values::Email;
+use fanloop_domain::{Clock, CustomerId, ManualClock, TenantId};
+use fanloop_http::AppState;
+use fanloop_tests::{Backend, both_stores, ts};
+use jiff::SignedDuration;
+use serde_json::json;
+use tower::ServiceExt;
+
+both_stores!(
+    a_link_sets_the_password_and_login_makes_a_new_session_id,
+    sessions_expire_when_idle_and_end_everywhere,
+    forms_without_the_right_csrf_token_change_nothing,
+    ten_wrong_passwords_are_throttled,
+    a_viewer_sees_no_form_and_is_refused_the_post,
+    an_agent_finds_edits_logs_and_adjusts_and_the_admin_audits,
+    free_text_renders_as_text_under_a_strict_policy,
+    the_console_speaks_chinese,
+);
+
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Page {
+    status: StatusCode,
+    location: String,
+    cookies: Vec<(String, String)>,
+    headers: axum::http::HeaderMap,
+    html: String,
+}
+
+impl Page {
+    fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of the first hidden input `name` on the page.
+    fn hidden(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let at = self
+            .html
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no {name} in {}", self.html))
+            + marker.len();
+        self.html[at..].split('"').next().unwrap().to_owned()
+    }
+}
+
+struct Site {
+    router: axum::Router,
+    clock: Arc<ManualClock>,
+    store: Arc<dyn Store>,
+    tenant: TenantId,
+}
+
+impl Site {
+    async fn new(b: &Backend) -> Self {
+        let clock = Arc::new(ManualClock::new(ts("2026-11-22T08:00:00Z")));
+        let state = AppState::new(b.store(), clock.clone() as Arc<dyn Clock>);
+        let (tenant, _) = b.tenant().await;
+        Self {
+            router: router(Console::new(state, "http://127.0.0.1:3000")),
+            clock,
+            store: b.store(),
+            tenant,
+        }
+    }
+
+    async fn send(&self, method: Method, uri: &str, cookie: &str, form: &[(&str, &str)]) -> Page {
+        let body: String = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", urlenc(k), urlenc(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut req = Request::builder().method(method).uri(uri);
+        if !cookie.is_empty() {
+            req = req.header(header::COOKIE, cookie);
+        }
+        if !form.is_empty() {
+            req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        }
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let location = headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let cookies = headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|c| {
+                c.split(';')
+                    .next()?
+                    .split_once('=')
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            })
+            .collect();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        Page {
+            status,
+            location,
+            cookies,
+            headers,
+            html: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn get(&self, uri: &str, cookie: &str) -> Page {
+        self.send(Method::GET, uri, cookie, &[]).await
+    }
+
+    /// A staff account with its password set; returns its login address.
+    async fn staff(&self, name: &str, role: Role) -> String {
+        let email = format!("{name}.{}@studio.example", self.tenant);
+        let invited = fanloop_services::staff::invite(
+            self.store.as_ref(),
+            &OsRandom,
+            &self.tenant,
+            Email::parse(&email).unwrap(),
+            role,
+            "test",
+            self.clock.now(),
+        )
+        .await
+        .unwrap();
+        let page = self
+            .get(
+                &format!("/console/set-password?token={}", invited.link_token),
+                "",
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        let pre = page.cookie("fl_login").unwrap().to_owned();
+        let done = self
+            .send(
+                Method::POST,
+                "/console/set-password",
+                &format!("fl_login={pre}"),
+                &[
+                    ("csrf", &page.hidden("csrf")),
+                    ("token", &invited.link_token),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.html);
+        email
+    }
+
+    async fn login_attempt(&self, email: &str, password: &str, extra_cookie: &str) -> Page {
+        let page = self.get("/console/login", "").await;
+        let pre = page.cookie("fl_login").unwrap().to_owned();
+        let mut cookie = format!("fl_login={pre}");
+        if !extra_cookie.is_empty() {
+            cookie = format!("{extra_cookie}; {cookie}");
+        }
+        self.send(
+            Method::POST,
+            "/console/login",
+            &cookie,
+            &[
+                ("csrf", &page.hidden("csrf")),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// Logs in; returns the `Cookie` header of the session.
+    async fn login(&self, email: &str) -> String {
+        let res = self.login_attempt(email, PASSWORD, "").await;
+        assert_eq!(
+            (res.status, res.location.as_str()),
+            (StatusCode::SEE_OTHER, "/console/"),
+            "{}",
+            res.html
+        );
+        format!("fl_session={}", res.cookie("fl_session").unwrap())
+    }
+
+    async fn customer(&self, id: &str, body: serde_json::Value) -> CustomerId {
+        let c = CustomerId::parse(id).unwrap();
+        let p =
+            fanloop_domain::ProfilePatch::from_json(body, jiff::civil::date(2026, 11, 1)).unwrap();
+        self.store
+            .upsert_profile(&self.tenant, &c, &p, self.clock.now())
+            .await
+            .unwrap();
+        c
+    }
+}
+
+fn urlenc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn a_link_sets_the_password_and_login_makes_a_new_session_id(b: Backend) {
+    let site = Site::new(&b).await;
+    let email = site.staff("mei", Role::Agent).await;
+    // The link is used up.
+    let invited_again = site
+        .get("/console/set-password?token=nonsense.token", "")
+        .await;
+    let pre = invited_again.cookie("fl_login").unwrap().to_owned();
+    let bad = site
+        .send(
+            Method::POST,
+            "/console/set-password",
+            &format!("fl_login={pre}"),
+            &[
+                ("csrf", &invited_again.hidden("csrf")),
+                ("token", "nonsense.token"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A session id planted before login is replaced, and is worth nothing.
+    let planted = "fl_session=planted-by-an-attacker";
+    let res = site.login_attempt(&email, PASSWORD, planted).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let fresh = res.cookie("fl_session").unwrap().to_owned();
+    assert_ne!(fresh, "planted-by-an-attacker");
+    let set = res
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        set.contains("HttpOnly")
+            && set.contains("SameSite=Strict")
+            && set.contains("Path=/console"),
+        "{set}"
+    );
+    assert!(!set.contains("Secure"), "http: no Secure flag");
+    assert_eq!(
+        site.get("/console/", planted).await.location,
+        "/console/login"
+    );
+    assert_eq!(
+        site.get("/console/", &format!("fl_session={fresh}"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Each login is a new session.
+    let second = site.login(&email).await;
+    assert_ne!(second, format!("fl_session={fresh}"));
+}
+
+async fn sessions_expire_when_idle_and_end_everywhere(b: Backend) {
+    let site = Site::new(&b).await;
+    let email = site.staff("kai", Role::Agent).await;
+    let s = site.login(&email).await;
+    site.clock.advance(SignedDuration::from_mins(29));
+    assert_eq!(
+        site.get("/console/", &s).await.status,
+        StatusCode::OK,
+        "used within 30 minutes"
+    );
+    site.clock.advance(SignedDuration::from_mins(29));
+    assert_eq!(
+        site.get("/console/", &s).await.status,
+        StatusCode::OK,
+        "its use moved the idle limit"
+    );
+    site.clock.advance(SignedDuration::from_mins(31));
+    let expired = site.get("/console/", &s).await;
+    assert_eq!(
+        (expired.status, expired.location.as_str()),
+        (StatusCode::SEE_OTHER, "/console/login")
+    );
+
+    let (one, two) = (site.login(&email).await, site.login(&email).await);
+    let page = site.get("/console/", &one).await;
+    let out = site
+        .send(
+            Method::POST,
+            "/console/logout-everywhere",
+            &one,
+            &[("csrf", &page.hidden("csrf"))],
+        )
+        .await;
+    assert_eq!(out.location, "/console/login");
+    assert_eq!(
+        site.get("/console/", &two).await.location,
+        "/console/login",
+        "the other session ended too"
+    );
+    assert_eq!(site.get("/console/", &one).await.location, "/console/login");
+}
+
+async fn forms_without_the_right_csrf_token_change_nothing(b: Backend) {
+    let site = Site::new(&b).await;
+    let c = site
+        .customer("csrf-target", json!({"phone": "+8613800138000"}))
+        .await;
+    let s = site.login(&site.staff("lin", Role::Agent).await).await;
+    let page = site.get("/console/customers/csrf-target", &s).await;
+    let rid = page.hidden("request_id");
+    for csrf in [None, Some("wrong"), Some("")] {
+        let mut form = vec![("request_id", rid.as_str()), ("phone", "+8613900139000")];
+        if let Some(t) = csrf {
+            form.push(("csrf", t));
+        }
+        let res = site
+            .send(
+                Method::POST,
+                "/console/customers/csrf-target/phone",
+                &s,
+                &form,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{csrf:?}");
+        let res = site
+            .send(
+                Method::POST,
+                "/console/customers/csrf-target/contacts",
+                &s,
+                &[
+                    ("request_id", "r1"),
+                    ("channel", "phone"),
+                    ("direction", "inbound"),
+                    ("summary", "x"),
+                    ("csrf", csrf.unwrap_or("")),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+    }
+    let p = site.store.profile(&site.tenant, &c).await.unwrap().unwrap();
+    assert_eq!(
+        p.phone.unwrap().as_str(),
+        "+8613800138000",
+        "nothing changed"
+    );
+    assert!(
+        site.store
+            .contacts(&site.tenant, &c, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        site.store
+            .customer_audit(&site.tenant, &c, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The login form checks its own token too.
+    let res = site
+        .send(
+            Method::POST,
+            "/console/login",
+            "fl_login=abc",
+            &[
+                ("csrf", "xyz"),
+                ("email", "lin@studio.example"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert!(res.cookie("fl_session").is_none());
+}
+
+async fn ten_wrong_passwords_are_throttled(b: Backend) {
+    let site = Site::new(&b).await;
+    let email = site.staff("guess", Role::Agent).await;
+    let mut statuses = Vec::new();
+    for i in 0..10 {
+        statuses.push(
+            site.login_attempt(&email, &format!("wrong password {i}"), "")
+                .await
+                .status,
+        );
+    }
+    assert_eq!(&statuses[..4], [StatusCode::UNAUTHORIZED; 4]);
+    assert_eq!(
+        &statuses[4..],
+        [StatusCode::TOO_MANY_REQUESTS; 6],
+        "{statuses:?}"
+    );
+    let right = site.login_attempt(&email, PASSWORD, "").await;
+    assert_eq!(
+        right.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "locked: not even the right one"
+    );
+    assert!(right.cookie("fl_session").is_none());
+    site.clock.advance(SignedDuration::from_mins(16));
+    site.login(&email).await;
+    // An unknown address is the same answer as a wrong password.
+    assert_eq!(
+        site.login_attempt("nobody@studio.example", PASSWORD, "")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn a_viewer_sees_no_form_and_is_refused_the_post(b: Backend) {
+    let site = Site::new(&b).await;
+    let c = site
+        .customer(
+            "look-only",
+            json!({"phone": "+8613800138000", "email": "fan@example.com"}),
+        )
+        .await;
+    let s = site.login(&site.staff("vic", Role::Viewer).await).await;
+    let page = site.get("/console/customers/look-only", &s).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("+8613800138000"), "a viewer reads");
+    for action in ["/phone\"", "/contacts\"", "/points\""] {
+        assert!(!page.html.contains(action), "no {action} form for a viewer");
+    }
+    let csrf = page.hidden("csrf");
+    let res = site
+        .send(
+            Method::POST,
+            "/console/customers/look-only/phone",
+            &s,
+            &[
+                ("csrf", &csrf),
+                ("request_id", "r1"),
+                ("phone", "+8613900139000"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let res = site
+        .send(
+            Method::POST,
+            "/console/customers/look-only/points",
+            &s,
+            &[
+                ("csrf", &csrf),
+                ("request_id", "r2"),
+                ("points", "100"),
+                ("reason", "gift"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        site.store
+            .profile(&site.tenant, &c)
+            .await
+            .unwrap()
+            .unwrap()
+            .phone
+            .unwrap()
+            .as_str(),
+        "+8613800138000"
+    );
+    assert!(
+        site.store
+            .account(&site.tenant, &c)
+            .await
+            .unwrap()
+            .is_none_or(|a| a.account.balance() == 0)
+    );
+    assert_eq!(
+        site.get("/console/audit", &s).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+async fn an_agent_finds_edits_logs_and_adjusts_and_the_admin_audits(b: Backend) {
+    let site = Site::new(&b).await;
+    let email = format!("li.wei.{}@example.com", site.tenant);
+    site.customer(
+        "li-wei",
+        json!({"email": email, "display_name": "Li Wei", "phone": "+8613800138000",
+        "identities": [{"platform": "steam", "external_id": "76561198000000001"}],
+        "consent": {"email_marketing": true, "source": "signup"}}),
+    )
+    .await;
+    let agent = site.login(&site.staff("agent", Role::Agent).await).await;
+
+    for q in [
+        email.as_str(),
+        "steam:76561198000000001",
+        "+8613800138000",
+        "li-wei",
+    ] {
+        let found = site
+            .get(&format!("/console/?q={}", urlenc(q)), &agent)
+            .await;
+        assert!(
+            found.html.contains("/console/customers/li-wei"),
+            "found by {q}"
+        );
+    }
+    assert!(
+        site.get("/console/?q=steam%3A1", &agent)
+            .await
+            .html
+            .contains("No customer found")
+    );
+
+    let page = site.get("/console/customers/li-wei", &agent).await;
+    assert!(
+        page.html.contains("granted") && page.html.contains("signup"),
+        "consent with its source"
+    );
+    let csrf = page.hidden("csrf");
+    let ids: Vec<String> = page
+        .html
+        .match_indices("name=\"request_id\" value=\"")
+        .map(|(i, m)| {
+            page.html[i + m.len()..]
+                .split('"')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let [phone_id, points_id, contact_id] = &ids[..] else {
+        panic!("{ids:?}")
+    };
+
+    let res = site
+        .send(
+            Method::POST,
+            "/console/customers/li-wei/phone",
+            &agent,
+            &[
+                ("csrf", &csrf),
+                ("request_id", phone_id),
+                ("phone", "+86 139 0013 9000"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (res.status, res.location.as_str()),
+        (StatusCode::SEE_OTHER, "/console/customers/li-wei"),
+        "{}",
+        res.html
+    );
+    let contact = [
+        ("csrf", csrf.as_str()),
+        ("request_id", contact_id.as_str()),
+        ("channel", "phone"),
+        ("direction", "inbound"),
+        ("summary", "Called about a missing gift"),
+        ("outcome", "gift resent"),
+    ];
+    for _ in 0..2 {
+        // A resubmitted form is a retry: one contact.
+        let res = site
+            .send(
+                Method::POST,
+                "/console/customers/li-wei/contacts",
+                &agent,
+                &contact,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.html);
+    }
+    let adjust = [
+        ("csrf", csrf.as_str()),
+        ("request_id", points_id.as_str()),
+        ("points", "250"),
+        ("reason", "missing gift"),
+    ];
+    let res = site
+        .send(
+            Method::POST,
+            "/console/customers/li-wei/points",
+            &agent,
+            &adjust,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.html);
+    let res = site
+        .send(
+            Method::POST,
+            "/console/customers/li-wei/points",
+            &agent,
+            &[
+                ("csrf", &csrf),
+                ("request_id", "no-reason"),
+                ("points", "5"),
+                ("reason", ""),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a reason is required"
+    );
+    let res = site
+        .send(
+            Method::POST,
+            "/console/customers/li-wei/points",
+            &agent,
+            &[
+                ("csrf", &csrf),
+                ("request_id", "too-many"),
+                ("points", "20000"),
+                ("reason", "typo"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "past the agent's limit");
+
+    let page = site.get("/console/customers/li-wei", &agent).await;
+    assert!(page.html.contains("+8613900139000"), "the new phone");
+    assert_eq!(
+        page.html.matches("Called about a missing gift").count(),
+        1,
+        "the call once, in the timeline"
+    );
+    assert!(
+        page.html.contains("250 adjustment missing gift"),
+        "the adjustment in the timeline"
+    );
+    assert!(page.html.contains("<dd id=\"balance\">250</dd>"));
+
+    let admin = site.login(&site.staff("boss", Role::Admin).await).await;
+    let log = site.get("/console/audit", &admin).await;
+    assert_eq!(log.status, StatusCode::OK);
+    for what in [
+        "profile_edited",
+        "contact_logged",
+        "points_adjusted",
+        "logged_in",
+    ] {
+        assert!(log.html.contains(what), "{what} in the audit log");
+    }
+    assert!(
+        log.html.contains("+8613800138000") && log.html.contains("+8613900139000"),
+        "before and after"
+    );
+    assert_eq!(log.html.matches("contact_logged").count(), 1);
+    assert_eq!(
+        site.get("/console/audit", &agent).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let c = CustomerId::parse("li-wei").unwrap();
+    let export = site
+        .store
+        .export_customer(&site.tenant, &c)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        export.audit.len(),
+        3,
+        "the customer's export has what staff did about them"
+    );
+}
+
+async fn free_text_renders_as_text_under_a_strict_policy(b: Backend) {
+    let site = Site::new(&b).await;
+    let payload = "<script>alert(1)</script>";
+    site.customer("xss", json!({"display_name": payload})).await;
+    let s = site.login(&site.staff("sec", Role::Agent).await).await;
+    let page = site.get("/console/customers/xss", &s).await;
+    let res = site
+        .send(
+            Method::POST,
+            "/console/customers/xss/contacts",
+            &s,
+            &[
+                ("csrf", &page.hidden("csrf")),
+                ("request_id", "xss-1"),
+                ("channel", "chat"),
+                ("direction", "inbound"),
+                ("summary", "\"><img src=x onerror=alert(2)>"),
+                ("outcome", payload),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    for uri in [
+        "/console/customers/xss",
+        "/console/?q=xss",
+        &format!("/console/?q={}", urlenc(payload)),
+    ] {
+        let page = site.get(uri, &s).await;
+        assert!(!page.html.contains("<script>alert"), "{uri}: {}", page.html);
+        assert!(!page.html.contains("<img src=x"), "{uri}");
+        let csp = page
+            .headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
+        assert_eq!(
+            page.headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(),
+            "nosniff"
+        );
+    }
+    let page = site.get("/console/customers/xss", &s).await;
+    assert!(
+        page.html.contains("&lt;script&gt;alert(1)&lt;"),
+        "shown as text: {}",
+        page.html
+    );
+    assert!(!page.html.contains("<script"), "no script element at all");
+}
+
+async fn the_console_speaks_chinese(b: Backend) {
+    let site = Site::new(&b).await;
+    let s = site.login(&site.staff("wang", Role::Viewer).await).await;
+    let page = site.get("/console/", &s).await;
+    assert!(page.html.contains("Find a customer") && page.html.contains("lang=\"en\""));
+    let res = site
+        .send(
+            Method::POST,
+            "/console/locale",
+            &s,
+            &[("csrf", &page.hidden("csrf")), ("locale", "zh-CN")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let page = site.get("/console/", &s).await;
+    assert!(
+        page.html.contains("查找客户") && page.html.contains("lang=\"zh-CN\""),
+        "{}",
+        page.html
+    );
+    assert!(!page.html.contains("Find a customer"));
+}
