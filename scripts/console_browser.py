@@ -1,0 +1,202 @@
+"""The staff console in headless Chromium (run by scripts/console-browser).
+
+An agent sets a password, logs in, finds a customer by e-mail and by steam identity, changes
+the phone number, logs a phone call, adjusts points with a reason and sees the call and the
+adjustment in the timeline; a viewer sees no form and is refused the POST; an admin sees the
+audit entries; the UI switches to zh-CN. Every page is checked with axe-core (no serious or
+critical violation) and photographed. Any failed check exits non-zero.
+"""
+
+import argparse
+import json
+import os
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+PASSWORD = "correct horse battery staple"
+CUSTOMER = "li-wei"
+EMAIL = "li.wei@example.com"
+STEAM = "steam:76561198000000001"
+
+args = argparse.ArgumentParser()
+for a in ("--base", "--key", "--axe", "--shots", "--agent-link", "--viewer-link", "--admin-link"):
+    args.add_argument(a, required=True)
+opts = args.parse_args()
+axe_source = open(opts.axe, encoding="utf-8").read()
+failures = []
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what, flush=True)
+    if not ok:
+        failures.append(what)
+
+
+def api(method, path, body):
+    req = urllib.request.Request(
+        opts.base + path,
+        method=method,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": "Bearer " + opts.key, "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req) as res:
+        return res.status
+
+
+options = webdriver.ChromeOptions()
+options.binary_location = "/usr/bin/chromium"
+for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             "--window-size=1280,1400", "--lang=en-US"):
+    options.add_argument(flag)
+os.environ["SE_OFFLINE"] = "true"  # never let Selenium Manager download anything
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+driver.implicitly_wait(2)
+
+
+def page(name):
+    """Screenshot and axe-core check of the current page."""
+    driver.save_screenshot(os.path.join(opts.shots, name + ".png"))
+    driver.execute_script(axe_source)
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations.map("
+        "v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))));"
+    )
+    bad = [v for v in result if v["impact"] in ("serious", "critical")]
+    check(not bad, f"axe-core on {name}: no serious or critical violation {bad or ''}")
+
+
+def fill(field_id, value):
+    el = driver.find_element(By.ID, field_id)
+    el.clear()
+    el.send_keys(value)
+
+
+def click_and_wait(el):
+    """Clicks and waits for the next page to replace this one."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    el.click()
+    WebDriverWait(driver, 10).until(EC.staleness_of(old))
+
+
+def submit(form_action):
+    click_and_wait(driver.find_element(By.CSS_SELECTOR, f"form[action$='{form_action}'] button[type=submit]"))
+
+
+def set_password(link, shot=None):
+    driver.delete_all_cookies()
+    driver.get(link)
+    if shot:
+        page(shot)
+    fill("password", PASSWORD)
+    submit("/console/set-password")
+    check("Your password is set" in driver.page_source, "the link sets the password")
+
+
+def login(email, shot=None):
+    driver.delete_all_cookies()
+    driver.get(opts.base + "/console/login")
+    if shot:
+        page(shot)
+    fill("email", email)
+    fill("password", PASSWORD)
+    submit("/console/login")
+    check(driver.current_url.endswith("/console/"), f"{email} logs in")
+
+
+def search(q):
+    fill("q", q)
+    submit("/console/")
+    links = driver.find_elements(By.CSS_SELECTOR, f"a[href='/console/customers/{CUSTOMER}']")
+    check(len(links) == 1, f"the search finds the customer by {q}")
+    return links
+
+
+try:
+    check(api("PUT", f"/v1/customers/{CUSTOMER}", {
+        "email": EMAIL, "display_name": "Li Wei 李伟", "phone": "+8613800138000",
+        "identities": [{"platform": "steam", "external_id": STEAM.split(":")[1]}],
+        "consent": {"email_marketing": True, "source": "signup"},
+    }) == 201, "the customer is created through the API")
+
+    set_password(opts.agent_link, shot="set-password")
+    login("agent@studio.example", shot="login")
+    page("search")
+    search(STEAM)
+    links = search(EMAIL)
+    page("search-results")
+    click_and_wait(links[0])
+    check("Li Wei 李伟" in driver.page_source, "the customer page opens")
+
+    fill("new-phone", "+86 139 0013 9000")
+    submit("/phone")
+    check(driver.find_element(By.ID, "phone").text == "+8613900139000", "the phone is changed")
+
+    driver.find_element(By.CSS_SELECTOR, "#c-channel option[value=phone]").click()
+    fill("c-summary", "Called about a missing gift")
+    fill("c-outcome", "gift resent")
+    submit("/contacts")
+    fill("adj-points", "250")
+    fill("adj-reason", "missing gift")
+    submit("/points")
+    timeline = driver.find_element(By.CSS_SELECTOR, ".timeline").text
+    check("Called about a missing gift" in timeline, "the call is in the timeline")
+    check("250 adjustment missing gift" in timeline, "the adjustment is in the timeline")
+    check(driver.find_element(By.ID, "balance").text == "250", "the balance shows the adjustment")
+    page("customer")
+
+    # A viewer reads but has no form, and the POST is refused.
+    set_password(opts.viewer_link)
+    login("viewer@studio.example")
+    driver.get(opts.base + f"/console/customers/{CUSTOMER}")
+    check(not driver.find_elements(By.CSS_SELECTOR, "form[action$='/phone']"), "a viewer sees no edit form")
+    check(not driver.find_elements(By.CSS_SELECTOR, "form[action$='/points']"), "a viewer sees no points form")
+    page("customer-viewer")
+    csrf = driver.find_element(By.CSS_SELECTOR, "input[name=csrf]").get_attribute("value")
+    session = driver.get_cookie("fl_session")["value"]
+    req = urllib.request.Request(
+        opts.base + f"/console/customers/{CUSTOMER}/phone", method="POST",
+        data=urllib.parse.urlencode({"csrf": csrf, "request_id": "viewer-try", "phone": "+8613700137000"}).encode(),
+        headers={"Cookie": "fl_session=" + session, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    try:
+        code = urllib.request.urlopen(req).status
+    except urllib.error.HTTPError as e:
+        code = e.code
+    check(code == 403, f"a viewer's POST is refused ({code})")
+    driver.get(opts.base + f"/console/customers/{CUSTOMER}")
+    check(driver.find_element(By.ID, "phone").text == "+8613900139000", "the viewer changed nothing")
+
+    # The admin sees what the agent did.
+    set_password(opts.admin_link)
+    login("admin@studio.example")
+    driver.get(opts.base + "/console/audit")
+    log = driver.page_source
+    for action in ("profile_edited", "contact_logged", "points_adjusted"):
+        check(action in log, f"the audit log has {action}")
+    check("+8613800138000" in log and "+8613900139000" in log, "the audit log has the phone before and after")
+    page("audit")
+
+    # The UI switches to Chinese.
+    driver.get(opts.base + "/console/")
+    click_and_wait(driver.find_element(By.CSS_SELECTOR, "form[action='/console/locale'] button"))
+    check("查找客户" in driver.page_source, "the UI is in zh-CN")
+    check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN", "the page says zh-CN")
+    page("search-zh")
+    driver.get(opts.base + f"/console/customers/{CUSTOMER}")
+    page("customer-zh")
+finally:
+    driver.quit()
+
+if failures:
+    print(f"{len(failures)} console check(s) failed", file=sys.stderr)
+    sys.exit(1)
+print("every console check passed")
