@@ -8,7 +8,8 @@ endef
 
 .PHONY: build-ProfilesFunction build-PointsFunction build-CampaignsFunction \
 	build-CampaignsApiFunction build-SurveysApiFunction build-SurveysQueueFunction \
-	build-TriggersFunction build-BroadcastsFunction build-FeedbackFunction
+	build-TriggersFunction build-BroadcastsFunction build-FeedbackFunction \
+	build-ConsoleFunction
 
 build-ProfilesFunction:
 	$(call lambda,profiles)
@@ -28,3 +29,5 @@ build-BroadcastsFunction:
 	$(call lambda,broadcasts)
 build-FeedbackFunction:
 	$(call lambda,feedback)
+build-ConsoleFunction:
+	$(call lambda,console)

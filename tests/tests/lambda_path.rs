@@ -1,4 +1,4 @@
-//! The Lambda path end to end: the function binaries themselves (`profiles`, `points`,
+//! The Lambda path end to end: the function binaries themselves (`profiles`, `points`, `console`,
 //! `campaigns`, `surveys-queue`, `triggers`, `broadcasts`, `feedback`) run against a local Lambda Runtime API
 //! (`fanloop_tests::runtime_api`), configured as on AWS (table, SES, the unsubscribe secret in
 //! Secrets Manager — all on moto), and driven with real event JSON: API Gateway HTTP API v2
@@ -472,4 +472,117 @@ async fn function_logs_hold_no_personal_data_at_debug_level() {
         assert!(!text.contains(secret), "{secret} is in the function's log");
     }
     let _ = std::fs::remove_file(&log);
+}
+
+/// An API Gateway event for the console: a form body (or none) and the browser's cookies.
+fn console_event(method: &str, path: &str, cookies: &[String], form: Option<&str>) -> Value {
+    let route = if path == "/console" {
+        "/console"
+    } else {
+        "/console/{proxy+}"
+    };
+    let mut e = apigw(method, route, path, "", json!(null));
+    if let Some(h) = e["headers"].as_object_mut() {
+        h.remove("authorization");
+        h.insert(
+            "content-type".into(),
+            json!("application/x-www-form-urlencoded"),
+        );
+    }
+    e["cookies"] = json!(cookies);
+    e["body"] = json!(form.unwrap_or(""));
+    e
+}
+
+/// `name=value` of each cookie an API Gateway reply sets.
+fn reply_cookies(reply: &Value) -> Vec<String> {
+    reply["cookies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(
+            reply["multiValueHeaders"]["set-cookie"]
+                .as_array()
+                .into_iter()
+                .flatten(),
+        )
+        .filter_map(|c| c.as_str()?.split(';').next().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_console_function_logs_staff_in_on_dynamodb() {
+    let backend = dynamodb();
+    let (tenant, _) = backend.tenant().await;
+    let store = backend.store();
+    let email = format!("ops.{tenant}@studio.example");
+    let invited = fanloop_services::staff::invite(
+        store.as_ref(),
+        &fanloop_domain::tenant::OsRandom,
+        &tenant,
+        fanloop_domain::values::Email::parse(&email).unwrap(),
+        fanloop_domain::staff::Role::Agent,
+        "test",
+        jiff::Timestamp::now(),
+    )
+    .await
+    .unwrap();
+    let password = "a long staff password";
+    fanloop_services::staff::set_password(
+        store.as_ref(),
+        &fanloop_domain::tenant::OsRandom,
+        &invited.link_token,
+        fanloop_domain::staff::Password::new(password.into()).unwrap(),
+        jiff::Timestamp::now(),
+    )
+    .await
+    .unwrap();
+
+    let console = Function::start(&binary("console"), &aws_env().await).await;
+    let page = console
+        .invoke(console_event("GET", "/console/login", &[], None))
+        .await
+        .unwrap();
+    assert_eq!(page["statusCode"], 200, "{page}");
+    let html = page["body"].as_str().unwrap_or_default().to_owned();
+    let csp = page["headers"]["content-security-policy"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(csp.contains("default-src 'none'"), "{page}");
+    let pre = reply_cookies(&page);
+    assert!(pre.iter().any(|c| c.starts_with("fl_login=")), "{page}");
+    let marker = "name=\"csrf\" value=\"";
+    let at = html.find(marker).unwrap() + marker.len();
+    let csrf = html[at..].split('"').next().unwrap();
+    let form = format!(
+        "csrf={csrf}&email={}&password={}",
+        email.replace('@', "%40"),
+        password.replace(' ', "+")
+    );
+    let login = console
+        .invoke(console_event("POST", "/console/login", &pre, Some(&form)))
+        .await
+        .unwrap();
+    assert_eq!(login["statusCode"], 303, "{login}");
+    let session: Vec<String> = reply_cookies(&login)
+        .into_iter()
+        .filter(|c| c.starts_with("fl_session="))
+        .collect();
+    assert_eq!(session.len(), 1, "{login}");
+    let home = console
+        .invoke(console_event("GET", "/console/", &session, None))
+        .await
+        .unwrap();
+    assert_eq!(home["statusCode"], 200, "{home}");
+    assert!(
+        home["body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Find a customer")
+    );
+    let anonymous = console
+        .invoke(console_event("GET", "/console/", &[], None))
+        .await
+        .unwrap();
+    assert_eq!(anonymous["statusCode"], 303);
 }
