@@ -30,6 +30,7 @@ both_stores!(
     an_agent_finds_edits_logs_and_adjusts_and_the_admin_audits,
     free_text_renders_as_text_under_a_strict_policy,
     the_console_speaks_chinese,
+    an_agent_voids_a_coupon_of_this_customer_only,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -766,4 +767,113 @@ async fn the_console_speaks_chinese(b: Backend) {
         page.html
     );
     assert!(!page.html.contains("Find a customer"));
+}
+
+/// A 5.00 USD coupon bought with 100 of the customer's points.
+async fn coupon(site: &Site, c: &CustomerId) -> String {
+    use fanloop_services::points::service::{CouponReward, RedemptionRequest, Spend, redeem};
+    let settings = fanloop_domain::TenantSettings::default();
+    let adj = fanloop_domain::points::AdjustmentInput::parse(json!({
+        "adjustment_id": format!("seed-{c}"), "points": 100, "reason": "seed", "actor": "test"}))
+    .unwrap();
+    let now = site.clock.now();
+    let store = site.store.as_ref();
+    fanloop_services::points::service::adjust(store, &settings, &site.tenant, c, adj, now)
+        .await
+        .unwrap();
+    let req = RedemptionRequest {
+        redemption_id: fanloop_domain::ExternalId::parse(format!("buy-{c}")).unwrap(),
+        spend: Spend::Points {
+            points: 100,
+            reward: Some(CouponReward {
+                value_minor: 500,
+                currency: fanloop_domain::points::rules::UnitCode::parse("USD").unwrap(),
+                valid_days: 30,
+            }),
+        },
+    };
+    let fanloop_services::points::service::Outcome::Created(r) =
+        redeem(store, &settings, &site.tenant, c, req, now)
+            .await
+            .unwrap()
+    else {
+        panic!("a new redemption")
+    };
+    r.coupon.unwrap().code.as_str().to_owned()
+}
+
+async fn an_agent_voids_a_coupon_of_this_customer_only(b: Backend) {
+    let site = Site::new(&b).await;
+    let mine = site.customer("coupon-owner", json!({})).await;
+    let other = site.customer("someone-else", json!({})).await;
+    let (code, others) = (coupon(&site, &mine).await, coupon(&site, &other).await);
+    let s = site.login(&site.staff("cara", Role::Agent).await).await;
+    let page = site.get("/console/customers/coupon-owner", &s).await;
+    assert!(
+        page.html.contains(&code) && page.html.contains("5.00 USD"),
+        "{}",
+        page.html
+    );
+    assert!(!page.html.contains(&others));
+    let csrf = page.hidden("csrf");
+    let void = |code: String, rid: &'static str| {
+        let (site, s, csrf) = (&site, s.clone(), csrf.clone());
+        async move {
+            site.send(
+                Method::POST,
+                "/console/customers/coupon-owner/coupons/void",
+                &s,
+                &[("csrf", &csrf), ("request_id", rid), ("code", &code)],
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        void(others.clone(), "v0").await.status,
+        StatusCode::NOT_FOUND,
+        "not this customer's"
+    );
+    let theirs = site
+        .store
+        .customer_coupons(&site.tenant, &other)
+        .await
+        .unwrap();
+    assert_eq!(theirs[0].status(site.clock.now()), "active");
+    assert_eq!(void(code.clone(), "v1").await.status, StatusCode::SEE_OTHER);
+    let page = site.get("/console/customers/coupon-owner", &s).await;
+    assert!(
+        page.html
+            .contains("<td class=\"coupon-status\">voided</td>"),
+        "{}",
+        page.html
+    );
+    assert!(
+        !page.html.contains("coupons/void"),
+        "no void button on a voided coupon"
+    );
+    let audit = site
+        .store
+        .customer_audit(&site.tenant, &mine, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        audit[0].action,
+        fanloop_domain::staff::AuditAction::CouponVoided
+    );
+    // A viewer cannot.
+    let v = site.login(&site.staff("vera", Role::Viewer).await).await;
+    let page = site.get("/console/customers/someone-else", &v).await;
+    let res = site
+        .send(
+            Method::POST,
+            "/console/customers/someone-else/coupons/void",
+            &v,
+            &[
+                ("csrf", &page.hidden("csrf")),
+                ("request_id", "v2"),
+                ("code", &others),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
 }

@@ -8,7 +8,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use fanloop_domain::contacts::{ContactAuthor, ContactInput};
 use fanloop_domain::lookup::CustomerQuery;
-use fanloop_domain::points::AdjustmentInput;
+use fanloop_domain::points::coupon::format_amount;
+use fanloop_domain::points::{AdjustmentInput, CouponCode, CouponVoid};
 use fanloop_domain::ports::{StoreError, UpsertError};
 use fanloop_domain::profile::Identity;
 use fanloop_domain::staff::{AGENT_ADJUST_LIMIT, AuditAction, AuditEntry, Permission, Role};
@@ -239,6 +240,19 @@ async fn page_context(
         .iter()
         .map(|a| json!({"at": fanloop_domain::time::format(a.at), "staff_id": a.staff_id, "action": a.action.as_str(), "detail": a.detail}))
         .collect();
+    let coupons: Vec<Value> = store
+        .customer_coupons(tenant, id)
+        .await?
+        .iter()
+        .map(|c| {
+            json!({
+                "code": c.code.as_str(),
+                "value": format_amount(c.value_minor, c.currency.as_str()),
+                "status": c.status(now),
+                "expires_at": fanloop_domain::time::format(c.expires_at),
+            })
+        })
+        .collect();
     let consent = p.consent.email_marketing.as_ref().map(|c| {
         json!({"granted": c.granted, "at": fanloop_domain::time::format(c.at), "source": c.source})
     });
@@ -247,6 +261,7 @@ async fn page_context(
     ctx["consent"] = json!(consent);
     ctx["points"] = json!(view);
     ctx["ledger"] = json!(ledger);
+    ctx["coupons"] = json!(coupons);
     ctx["timeline"] = json!(timeline);
     ctx["audit"] = json!(audit);
     ctx["can_act"] = json!(s.can(Permission::ActOnCustomers));
@@ -255,6 +270,7 @@ async fn page_context(
         "phone": new_request_id(console),
         "contact": new_request_id(console),
         "points": new_request_id(console),
+        "void": new_request_id(console),
     });
     Ok(Some(ctx))
 }
@@ -550,6 +566,65 @@ pub async fn adjust_points(
     .about(&id)
     .change(json!(null), json!({ "points": delta }))
     .detail(reason);
+    if let Err(r) = audit(&console, &s, entry).await {
+        return *r;
+    }
+    back_to(&id)
+}
+
+/// Voids one of the customer's coupons (one used on an order cannot be: reverse the order).
+pub async fn void_coupon(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    axum::Form(form): axum::Form<Form>,
+) -> Response {
+    let (s, id, request) =
+        match action(&console, &headers, raw, &form, Permission::ActOnCustomers).await {
+            Ok(a) => a,
+            Err(r) => return *r,
+        };
+    let not_found = || {
+        refusal(
+            &console,
+            &s,
+            StatusCode::NOT_FOUND,
+            s.lang.strings()["not_found"],
+        )
+    };
+    let Ok(code) = CouponCode::parse(form.get("code").map(String::as_str).unwrap_or("")) else {
+        return not_found();
+    };
+    let store = console.state.store.as_ref();
+    let tenant = &s.account.tenant;
+    // Only a coupon of this customer (the code alone would reach anyone's).
+    match store.customer_coupons(tenant, &id).await {
+        Ok(list) if list.iter().any(|c| c.code == code) => {}
+        Ok(_) => return not_found(),
+        Err(e) => return failure(&console, s.lang, &e),
+    }
+    let now = console.state.clock.now();
+    match store.void_coupon(tenant, &code, now).await {
+        Ok(CouponVoid::Voided(_) | CouponVoid::AlreadyVoided(_)) => {}
+        Ok(CouponVoid::Redeemed) => {
+            return invalid(
+                &console,
+                &s,
+                "code",
+                "was used on an order; reverse the order instead",
+            );
+        }
+        Ok(CouponVoid::NotFound) => return not_found(),
+        Err(e) => return failure(&console, s.lang, &e),
+    }
+    let entry = AuditEntry::new(
+        request.to_string(),
+        now,
+        &s.account.staff_id,
+        AuditAction::CouponVoided,
+    )
+    .about(&id)
+    .detail(code.as_str());
     if let Err(r) = audit(&console, &s, entry).await {
         return *r;
     }

@@ -72,6 +72,10 @@ pub fn router(console: Console) -> Router {
             "/console/customers/{id}/points",
             post(customers::adjust_points),
         )
+        .route(
+            "/console/customers/{id}/coupons/void",
+            post(customers::void_coupon),
+        )
         .route("/console/assets/console.css", get(render::stylesheet))
         .with_state(console);
     pages.layer(axum::middleware::map_response(security_headers))

@@ -116,17 +116,4 @@ impl MailContext {
     }
 }
 
-/// A value in minor units as people read it: 2 decimals for currencies (0 for those without
-/// minor units), none for platform coins.
-pub fn format_amount(value_minor: u64, currency: &str) -> String {
-    const NO_MINOR_UNITS: &[&str] = &[
-        "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV",
-        "XAF", "XOF", "XPF",
-    ];
-    let is_iso = currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase());
-    if is_iso && !NO_MINOR_UNITS.contains(&currency) {
-        format!("{}.{:02} {currency}", value_minor / 100, value_minor % 100)
-    } else {
-        format!("{value_minor} {currency}")
-    }
-}
+pub use fanloop_domain::points::coupon::format_amount;
