@@ -184,6 +184,12 @@ try:
         check(action in log, f"the audit log has {action}")
     check("+8613800138000" in log and "+8613900139000" in log, "the audit log has the phone before and after")
     page("audit")
+    driver.get(opts.base + "/console/staff")
+    check("viewer@studio.example" in driver.page_source, "the admin sees the staff list")
+    fill("s-email", "new.agent@studio.example")
+    submit("/console/staff")
+    check("/console/set-password?token=" in driver.find_element(By.ID, "link").text, "an added member's link is shown once")
+    page("staff")
 
     # The UI switches to Chinese.
     driver.get(opts.base + "/console/")

@@ -7,7 +7,7 @@ use fanloop_domain::staff::Role;
 use fanloop_domain::tenant::OsRandom;
 use fanloop_domain::values::Email;
 use fanloop_domain::{Clock, TenantId};
-use fanloop_services::staff::{StaffError, invite};
+use fanloop_services::staff::{StaffError, invite, setup_link};
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub enum RoleArg {
@@ -100,9 +100,5 @@ pub async fn create(
     }
     let email = Email::parse(email).map_err(|e| CreateError::Email(e.to_string()))?;
     let invited = invite(store, &OsRandom, &id, email, role, "cli", SystemClock.now()).await?;
-    Ok(format!(
-        "{}/console/set-password?token={}",
-        public_url.trim_end_matches('/'),
-        invited.link_token
-    ))
+    Ok(setup_link(public_url, &invited))
 }

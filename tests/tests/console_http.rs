@@ -31,6 +31,7 @@ both_stores!(
     free_text_renders_as_text_under_a_strict_policy,
     the_console_speaks_chinese,
     an_agent_voids_a_coupon_of_this_customer_only,
+    an_admin_adds_staff_who_set_their_password_through_the_link,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -876,4 +877,107 @@ async fn an_agent_voids_a_coupon_of_this_customer_only(b: Backend) {
         )
         .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
+}
+
+async fn an_admin_adds_staff_who_set_their_password_through_the_link(b: Backend) {
+    let site = Site::new(&b).await;
+    let admin = site.login(&site.staff("root", Role::Admin).await).await;
+    let page = site.get("/console/staff", &admin).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = page.hidden("csrf");
+    let email = format!("new.{}@studio.example", site.tenant);
+    let add = [
+        ("csrf", csrf.as_str()),
+        ("email", email.as_str()),
+        ("role", "agent"),
+    ];
+    let res = site
+        .send(Method::POST, "/console/staff", &admin, &add)
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.html);
+    let marker = "<code id=\"link\">";
+    let at = res
+        .html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{}", res.html))
+        + marker.len();
+    // The page escapes `/` as `&#x2f;`.
+    let link = res.html[at..]
+        .split('<')
+        .next()
+        .unwrap()
+        .replace("&#x2f;", "/");
+    let token = link
+        .strip_prefix("http://127.0.0.1:3000/console/set-password?token=")
+        .unwrap_or_else(|| panic!("{link}"))
+        .to_owned();
+    assert!(
+        site.get("/console/staff", &admin)
+            .await
+            .html
+            .contains(&email),
+        "listed"
+    );
+    assert_eq!(
+        site.send(Method::POST, "/console/staff", &admin, &add)
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("email", "x@y.example"),
+        ("role", "root"),
+    ];
+    assert_eq!(
+        site.send(Method::POST, "/console/staff", &admin, &bad)
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    let form = site
+        .get(&format!("/console/set-password?token={token}"), "")
+        .await;
+    let pre = form.cookie("fl_login").unwrap().to_owned();
+    let done = site
+        .send(
+            Method::POST,
+            "/console/set-password",
+            &format!("fl_login={pre}"),
+            &[
+                ("csrf", &form.hidden("csrf")),
+                ("token", &token),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK);
+    let agent = site.login(&email).await;
+    assert_eq!(
+        site.get("/console/staff", &agent).await.status,
+        StatusCode::FORBIDDEN,
+        "agents do not manage staff"
+    );
+    let res = site
+        .send(
+            Method::POST,
+            "/console/staff",
+            &agent,
+            &[
+                ("csrf", &site.get("/console/", &agent).await.hidden("csrf")),
+                ("email", "x@y.example"),
+                ("role", "admin"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let log = site.store.audit_log(&site.tenant, None, 50).await.unwrap();
+    assert!(
+        log.iter().any(
+            |e| e.action == fanloop_domain::staff::AuditAction::StaffCreated
+                && e.staff_id != "test"
+        ),
+        "the admin's addition is audited"
+    );
 }

@@ -26,6 +26,8 @@ pub struct Console {
     pub state: AppState,
     /// Set the `Secure` flag on cookies (the public URL is https).
     pub secure_cookies: bool,
+    /// Base of the links the console hands out (password-set links).
+    pub public_url: String,
     pub templates: Arc<render::Templates>,
 }
 
@@ -34,6 +36,7 @@ impl Console {
         Self {
             state,
             secure_cookies: public_url.starts_with("https://"),
+            public_url: public_url.trim_end_matches('/').to_owned(),
             templates: Arc::new(render::Templates::new()),
         }
     }
@@ -62,6 +65,10 @@ pub fn router(console: Console) -> Router {
         )
         .route("/console/locale", post(staff_pages::set_locale))
         .route("/console/audit", get(staff_pages::audit_log))
+        .route(
+            "/console/staff",
+            get(staff_pages::staff_list).post(staff_pages::add_staff),
+        )
         .route("/console/customers/{id}", get(customers::customer))
         .route("/console/customers/{id}/phone", post(customers::edit_phone))
         .route(

@@ -18,6 +18,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("customer.html", include_str!("templates/customer.html")),
     ("audit.html", include_str!("templates/audit.html")),
     ("message.html", include_str!("templates/message.html")),
+    ("staff.html", include_str!("templates/staff.html")),
 ];
 
 const STYLESHEET: &str = include_str!("assets/console.css");

@@ -321,3 +321,93 @@ pub async fn audit_log(
         .templates
         .page(StatusCode::OK, "audit.html", s.lang, ctx)
 }
+
+/// The tenant's staff, with the link of a just-added one when `link` is given.
+async fn staff_page(
+    console: &Console,
+    s: &crate::auth::Staff,
+    status: StatusCode,
+    link: Option<String>,
+    message: Option<&str>,
+) -> Response {
+    let accounts = match console.state.store.staff_of(&s.account.tenant).await {
+        Ok(a) => a,
+        Err(e) => return failure(console, s.lang, &e),
+    };
+    let rows: Vec<_> = accounts
+        .iter()
+        .map(|a| json!({"email": a.email.as_str(), "role": a.role.as_str(), "password": a.password.is_some()}))
+        .collect();
+    let mut ctx = s.context();
+    ctx["accounts"] = json!(rows);
+    ctx["link"] = json!(link);
+    ctx["message"] = json!(message);
+    console.templates.page(status, "staff.html", s.lang, ctx)
+}
+
+/// The tenant's staff (admins only).
+pub async fn staff_list(State(console): State<Console>, headers: HeaderMap) -> Response {
+    let s = match staff(&console, &headers).await {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    if let Err(r) = require(&console, &s, Permission::Administer) {
+        return *r;
+    }
+    staff_page(&console, &s, StatusCode::OK, None, None).await
+}
+
+/// Adds a staff member of the admin's tenant and shows their password-set link once.
+pub async fn add_staff(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<Form>,
+) -> Response {
+    let s = match posting(&console, &headers, &form).await {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    if let Err(r) = require(&console, &s, Permission::Administer) {
+        return *r;
+    }
+    let t = s.lang.strings();
+    let (Ok(email), Some(role)) = (
+        fanloop_domain::values::Email::parse(field(&form, "email")),
+        fanloop_domain::staff::Role::parse(field(&form, "role")),
+    ) else {
+        let message = format!("{}: {} / {}", t["invalid"], t["email"], t["role"]);
+        return staff_page(
+            &console,
+            &s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(&message),
+        )
+        .await;
+    };
+    let now = console.state.clock.now();
+    let store = console.state.store.as_ref();
+    match use_case::invite(
+        store,
+        &OsRandom,
+        &s.account.tenant,
+        email,
+        role,
+        &s.account.staff_id,
+        now,
+    )
+    .await
+    {
+        Ok(invited) => {
+            let link = format!(
+                "{}/console/set-password?token={}",
+                console.public_url, invited.link_token
+            );
+            staff_page(&console, &s, StatusCode::CREATED, Some(link), None).await
+        }
+        Err(StaffError::Taken) => {
+            staff_page(&console, &s, StatusCode::CONFLICT, None, Some(t["taken"])).await
+        }
+        Err(e) => failure(&console, s.lang, &e),
+    }
+}

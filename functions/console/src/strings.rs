@@ -114,6 +114,18 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("language", "中文", "English"),
     ("role", "Role", "角色"),
+    ("staff", "Staff", "员工"),
+    ("new_staff", "Add a staff member", "添加员工"),
+    (
+        "link_once",
+        "Send this password-set link to them (shown once, valid 72 hours):",
+        "请将此设置密码链接发给对方（仅显示一次，72 小时内有效）：",
+    ),
+    (
+        "taken",
+        "An account with this e-mail address exists.",
+        "该电子邮箱已有账号。",
+    ),
     ("older", "Older", "更早"),
 ];
 

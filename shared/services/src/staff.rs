@@ -307,3 +307,12 @@ pub async fn set_locale(
     .await
     .map(|_| ())
 }
+
+/// The password-set page's address for an invitation, under the console's public URL.
+pub fn setup_link(public_url: &str, invited: &Invited) -> String {
+    format!(
+        "{}/console/set-password?token={}",
+        public_url.trim_end_matches('/'),
+        invited.link_token
+    )
+}
