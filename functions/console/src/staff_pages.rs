@@ -246,14 +246,8 @@ pub async fn set_locale(
     )
     .await
     {
-        Ok(()) => {
-            let back = headers
-                .get(header::REFERER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|r| r.find("/console/").map(|i| r[i..].to_owned()))
-                .unwrap_or_else(|| "/console/".into());
-            Redirect::to(&back).into_response()
-        }
+        // The pages send no Referer (`Referrer-Policy: no-referrer`): back to the search.
+        Ok(()) => Redirect::to("/console/").into_response(),
         Err(e) => failure(&console, s.lang, &e),
     }
 }

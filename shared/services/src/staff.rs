@@ -209,11 +209,16 @@ pub async fn login(
         }
         LoginCheck::Ok => {}
     }
-    let (account, ()) = update(store, &account.staff_id, |a| {
-        a.record_success();
-        Ok(())
-    })
-    .await?;
+    let account = if account.failed_logins == 0 && account.locked_until.is_none() {
+        account
+    } else {
+        update(store, &account.staff_id, |a| {
+            a.record_success();
+            Ok(())
+        })
+        .await?
+        .0
+    };
     let cookie = Token::generate(random)?;
     let session = Session {
         id_hash: token_hash(&cookie),

@@ -30,13 +30,7 @@ pub(crate) fn item_to_contact(item: &Item) -> Result<Contact, StoreError> {
 
 /// The contacts among a partition's items, oldest first (the export).
 pub(crate) fn contacts_from(items: &[Item]) -> Result<Vec<Contact>, StoreError> {
-    let mut out = items
-        .iter()
-        .filter(|i| get_s(i, "sk").is_some_and(|sk| sk.starts_with(CONTACT_PREFIX)))
-        .map(item_to_contact)
-        .collect::<Result<Vec<_>, _>>()?;
-    out.sort_by_key(Contact::sort_key);
-    Ok(out)
+    crate::item::parsed_with_prefix(items, CONTACT_PREFIX, item_to_contact, Contact::sort_key)
 }
 
 #[async_trait]

@@ -138,3 +138,20 @@ pub fn item_to_profile(item: &Item) -> Result<Profile, StoreError> {
         last_active_at: ts(item, "last_active_at")?,
     })
 }
+
+/// The items of a partition whose sort key starts with `prefix`, parsed, in `key` order (the
+/// export's per-kind lists).
+pub fn parsed_with_prefix<T, K: Ord>(
+    items: &[Item],
+    prefix: &str,
+    parse: impl Fn(&Item) -> Result<T, fanloop_domain::ports::StoreError>,
+    key: impl Fn(&T) -> K,
+) -> Result<Vec<T>, fanloop_domain::ports::StoreError> {
+    let mut out = items
+        .iter()
+        .filter(|i| get_s(i, "sk").is_some_and(|sk| sk.starts_with(prefix)))
+        .map(parse)
+        .collect::<Result<Vec<_>, _>>()?;
+    out.sort_by_key(key);
+    Ok(out)
+}

@@ -51,13 +51,7 @@ fn item_to_entry(item: &Item) -> Result<AuditEntry, StoreError> {
 
 /// The audit copies among a customer partition's items, oldest first (the export).
 pub(crate) fn audit_from(items: &[Item]) -> Result<Vec<AuditEntry>, StoreError> {
-    let mut out = items
-        .iter()
-        .filter(|i| get_s(i, "sk").is_some_and(|sk| sk.starts_with(AUDIT_COPY)))
-        .map(item_to_entry)
-        .collect::<Result<Vec<_>, _>>()?;
-    out.sort_by_key(AuditEntry::sort_key);
-    Ok(out)
+    crate::item::parsed_with_prefix(items, AUDIT_COPY, item_to_entry, AuditEntry::sort_key)
 }
 
 impl DynamoStore {
