@@ -12,7 +12,7 @@ use fanloop_domain::points::coupon::format_amount;
 use fanloop_domain::points::{AdjustmentInput, CouponCode, CouponVoid};
 use fanloop_domain::ports::{StoreError, UpsertError};
 use fanloop_domain::profile::Identity;
-use fanloop_domain::staff::{AGENT_ADJUST_LIMIT, AuditAction, AuditEntry, Permission, Role};
+use fanloop_domain::staff::{AuditAction, AuditEntry, Permission, Role};
 use fanloop_domain::tenant::OsRandom;
 use fanloop_domain::timeline::TimelineCursor;
 use fanloop_domain::{CustomerId, ExternalId, Platform, ProfilePatch, ValidationErrors};
@@ -110,7 +110,7 @@ pub async fn search(
         .page(StatusCode::OK, "search.html", s.lang, ctx)
 }
 
-fn new_request_id(console: &Console) -> String {
+pub(crate) fn new_request_id(console: &Console) -> String {
     fanloop_domain::campaigns::new_message_id(console.state.clock.now(), &OsRandom)
         .unwrap_or_default()
 }
@@ -253,6 +253,12 @@ async fn page_context(
             })
         })
         .collect();
+    let cases: Vec<Value> = store
+        .customer_cases(tenant, id, PAGE_ITEMS)
+        .await?
+        .iter()
+        .map(|c| json!({"id": c.case_id, "subject": c.subject, "status": c.status.as_str(), "priority": c.priority.as_str(), "due_at": fanloop_domain::time::format(c.due_at), "overdue": c.is_overdue(now)}))
+        .collect();
     let consent = p.consent.email_marketing.as_ref().map(|c| {
         json!({"granted": c.granted, "at": fanloop_domain::time::format(c.at), "source": c.source})
     });
@@ -264,6 +270,7 @@ async fn page_context(
     ctx["coupons"] = json!(coupons);
     ctx["timeline"] = json!(timeline);
     ctx["audit"] = json!(audit);
+    ctx["cases"] = json!(cases);
     ctx["can_act"] = json!(s.can(Permission::ActOnCustomers));
     ctx["channels"] = json!(["phone", "email", "chat", "meeting", "in_game"]);
     ctx["request_ids"] = json!({
@@ -271,12 +278,13 @@ async fn page_context(
         "contact": new_request_id(console),
         "points": new_request_id(console),
         "void": new_request_id(console),
+        "case": new_request_id(console),
     });
     Ok(Some(ctx))
 }
 
 #[derive(Debug, thiserror::Error)]
-enum PageError {
+pub(crate) enum PageError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the tenant's settings could not be read")]
@@ -302,26 +310,40 @@ async fn action(
             s.lang.strings()["not_found"],
         )
     })?;
-    let request = form
-        .get("request_id")
+    let request = request_id(console, &s, form)?;
+    Ok((s, id, request))
+}
+
+/// The form's request id (rendered into it: a resubmission is a retry of the same request).
+pub(crate) fn request_id(console: &Console, s: &Staff, form: &Form) -> Result<ExternalId, Refusal> {
+    form.get("request_id")
         .and_then(|r| ExternalId::parse(r.as_str()).ok())
         .ok_or_else(|| {
             Box::new(invalid(
                 console,
-                &s,
+                s,
                 "request_id",
                 "is missing; reload the page",
             ))
-        })?;
-    Ok((s, id, request))
+        })
 }
 
-fn invalid(console: &Console, s: &Staff, field: &str, why: &str) -> Response {
+/// The form's request id did something else before (a stale page).
+pub(crate) fn reused(console: &Console, s: &Staff, what: &str) -> Response {
+    invalid(
+        console,
+        s,
+        "request_id",
+        &format!("was used for another {what}; reload the page"),
+    )
+}
+
+pub(crate) fn invalid(console: &Console, s: &Staff, field: &str, why: &str) -> Response {
     let message = format!("{} — {field}: {why}", s.lang.strings()["invalid"]);
     refusal(console, s, StatusCode::UNPROCESSABLE_ENTITY, &message)
 }
 
-fn invalid_all(console: &Console, s: &Staff, e: &ValidationErrors) -> Response {
+pub(crate) fn invalid_all(console: &Console, s: &Staff, e: &ValidationErrors) -> Response {
     let message = format!("{}: {}", s.lang.strings()["invalid"], e.summary());
     refusal(console, s, StatusCode::UNPROCESSABLE_ENTITY, &message)
 }
@@ -330,7 +352,7 @@ fn back_to(id: &CustomerId) -> Response {
     Redirect::to(&format!("/console/customers/{}", id.as_str())).into_response()
 }
 
-async fn audit(console: &Console, s: &Staff, entry: AuditEntry) -> Result<(), Refusal> {
+pub(crate) async fn audit(console: &Console, s: &Staff, entry: AuditEntry) -> Result<(), Refusal> {
     console
         .state
         .store
@@ -458,12 +480,7 @@ pub async fn log_contact(
             );
         }
         Err(ContactError::Reused) => {
-            return invalid(
-                &console,
-                &s,
-                "request_id",
-                "was used for another contact; reload the page",
-            );
+            return reused(&console, &s, "contact");
         }
         Err(e) => return failure(&console, s.lang, &e),
     }
@@ -500,14 +517,6 @@ pub async fn adjust_points(
     else {
         return invalid(&console, &s, "points", "must be a whole number");
     };
-    if s.account.role != Role::Admin && delta.unsigned_abs() > AGENT_ADJUST_LIMIT {
-        return refusal(
-            &console,
-            &s,
-            StatusCode::FORBIDDEN,
-            &format!("{} (> {AGENT_ADJUST_LIMIT})", s.lang.strings()["forbidden"]),
-        );
-    }
     let reason = form.get("reason").cloned().unwrap_or_default();
     let body = json!({
         "adjustment_id": request.as_str(),
@@ -525,6 +534,16 @@ pub async fn adjust_points(
         Ok(st) => st,
         Err(_) => return failure(&console, s.lang, &PageError::Settings),
     };
+    // The tenant's per-adjustment limit for agents (`console.agent_adjust_limit`).
+    let limit = settings.console.agent_adjust_limit;
+    if s.account.role != Role::Admin && delta.unsigned_abs() > limit {
+        return refusal(
+            &console,
+            &s,
+            StatusCode::FORBIDDEN,
+            &format!("{} (> {limit})", s.lang.strings()["forbidden"]),
+        );
+    }
     match points::adjust(
         console.state.store.as_ref(),
         &settings,
@@ -545,12 +564,7 @@ pub async fn adjust_points(
             );
         }
         Err(PointsError::Reused) => {
-            return invalid(
-                &console,
-                &s,
-                "request_id",
-                "was used for another adjustment; reload the page",
-            );
+            return reused(&console, &s, "adjustment");
         }
         Err(PointsError::Insufficient { balance }) => {
             return invalid(&console, &s, "points", &format!("only {balance} available"));

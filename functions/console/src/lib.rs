@@ -8,10 +8,12 @@
 //! CSRF token (the login form a pre-session one); no customer data appears in URLs beyond ids.
 
 mod auth;
+mod cases_pages;
 mod customers;
 mod render;
 mod staff_pages;
 pub mod strings;
+mod strings_work;
 
 use std::sync::Arc;
 
@@ -68,6 +70,15 @@ pub fn router(console: Console) -> Router {
         .route(
             "/console/staff",
             get(staff_pages::staff_list).post(staff_pages::add_staff),
+        )
+        .route("/console/cases", get(cases_pages::queue))
+        .route(
+            "/console/cases/{id}",
+            get(cases_pages::case_page).post(cases_pages::work),
+        )
+        .route(
+            "/console/customers/{id}/cases",
+            post(cases_pages::open_for_customer),
         )
         .route("/console/customers/{id}", get(customers::customer))
         .route("/console/customers/{id}/phone", post(customers::edit_phone))

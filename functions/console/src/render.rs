@@ -19,6 +19,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("audit.html", include_str!("templates/audit.html")),
     ("message.html", include_str!("templates/message.html")),
     ("staff.html", include_str!("templates/staff.html")),
+    ("cases.html", include_str!("templates/cases.html")),
+    ("case.html", include_str!("templates/case.html")),
 ];
 
 const STYLESHEET: &str = include_str!("assets/console.css");

@@ -131,10 +131,12 @@ const STRINGS: &[(&str, &str, &str)] = &[
 
 pub type Strings = BTreeMap<&'static str, &'static str>;
 
-static EN: LazyLock<Strings> =
-    LazyLock::new(|| STRINGS.iter().map(|(k, en, _)| (*k, *en)).collect());
-static ZH: LazyLock<Strings> =
-    LazyLock::new(|| STRINGS.iter().map(|(k, _, zh)| (*k, *zh)).collect());
+fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    STRINGS.iter().chain(crate::strings_work::STRINGS)
+}
+
+static EN: LazyLock<Strings> = LazyLock::new(|| all().map(|(k, en, _)| (*k, *en)).collect());
+static ZH: LazyLock<Strings> = LazyLock::new(|| all().map(|(k, _, zh)| (*k, *zh)).collect());
 
 /// The console's two languages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,8 +183,8 @@ mod tests {
 
     #[test]
     fn every_string_is_in_both_languages_and_keys_are_unique() {
-        assert_eq!(EN.len(), STRINGS.len(), "a key is repeated");
-        for (k, en, zh) in STRINGS {
+        assert_eq!(EN.len(), all().count(), "a key is repeated");
+        for (k, en, zh) in all() {
             assert!(!en.is_empty() && !zh.is_empty(), "{k}");
         }
         assert_eq!(Lang::from_locale("zh-TW"), Lang::ZhCn);

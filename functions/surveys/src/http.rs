@@ -36,6 +36,8 @@ pub fn routes(campaigns: Arc<Campaigns>) -> OpenApiRouter<AppState> {
         .routes(routes!(get_followups))
         .routes(routes!(get_followup))
         .routes(routes!(post_close))
+        .routes(routes!(crate::cases::post_case, crate::cases::get_cases))
+        .routes(routes!(crate::cases::get_case))
         .layer(Extension(campaigns))
 }
 
@@ -394,10 +396,13 @@ async fn post_close(
 ) -> Result<Json<FollowUp>, ApiError> {
     let id = followup_id(raw)?;
     let note = CloseBody::parse(body)?.note.map(|n| n.0);
-    state
+    let now = state.clock.now();
+    let closed = state
         .store
-        .close_followup(&tenant, &id, note, state.clock.now())
+        .close_followup(&tenant, &id, note.clone(), now)
         .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("The follow-up"))
+        .ok_or_else(|| ApiError::not_found("The follow-up"))?;
+    // Its case leaves the queue too (also on a retry, if the first try stopped here).
+    fanloop_services::cases::followup_closed(state.store.as_ref(), &tenant, &id, note, now).await?;
+    Ok(Json(closed))
 }

@@ -3,6 +3,7 @@
 //! answers. One library; `fanloop serve` merges the router, Lambda runs `surveys-api` and
 //! `surveys-queue`.
 
+mod cases;
 pub mod http;
 #[cfg(feature = "lambda")]
 pub mod queue;

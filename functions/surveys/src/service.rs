@@ -116,6 +116,10 @@ pub async fn ingest(
             Ingested::Duplicate(*existing)
         }
     };
+    // The follow-up becomes a case for staff; a retry of the answer opens nothing twice and
+    // opens the case a failed earlier try did not.
+    fanloop_services::cases::open_followup_case(store, settings, tenant, outcome.response())
+        .await?;
     recover(campaigns, tenant, settings, &outcome).await?;
     Ok(outcome)
 }

@@ -26,6 +26,9 @@ pub struct CustomerExport {
     pub contacts: Vec<crate::contacts::Contact>,
     /// What staff did about them, oldest first.
     pub audit: Vec<crate::staff::AuditEntry>,
+    /// The cases about them (complaints, feedback, follow-ups), oldest first.
+    #[serde(default)]
+    pub cases: Vec<crate::cases::Case>,
 }
 
 /// Marks erased customers' anonymised ledgers: `~` is outside the id alphabet.

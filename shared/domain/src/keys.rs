@@ -79,6 +79,7 @@ pub fn required_scope(method: &str, route: &str) -> Scope {
         "POST" => match r {
             "/customers/{customer_id}/events"
             | "/customers/{customer_id}/contacts"
+            | "/cases"
             | "/customers/{customer_id}/events/batch"
             | "/customers/{customer_id}/activities"
             | "/customers/{customer_id}/points/accruals"

@@ -3,6 +3,7 @@
 
 pub mod analytics;
 pub mod campaigns;
+pub mod cases;
 pub mod clock;
 pub mod contacts;
 pub mod deliverability;

@@ -991,6 +991,7 @@ pub trait Store:
     + SuppressionStore
     + ContactStore
     + crate::staff::StaffStore
+    + crate::cases::CaseStore
 {
 }
 impl<
@@ -1007,7 +1008,8 @@ impl<
         + RewardStock
         + SuppressionStore
         + ContactStore
-        + crate::staff::StaffStore,
+        + crate::staff::StaffStore
+        + crate::cases::CaseStore,
 > Store for T
 {
 }

@@ -67,6 +67,10 @@ pub struct TenantSettings {
     pub rewards: Vec<crate::points::Reward>,
     /// The HTTP API's limits.
     pub api: crate::keys::ApiSettings,
+    /// The case queue: SLA hours per priority, high-value tiers.
+    pub cases: crate::cases::CaseSettings,
+    /// The staff console: how many points an agent may adjust at once.
+    pub console: crate::staff::ConsoleSettings,
 }
 
 impl Default for TenantSettings {
@@ -85,6 +89,8 @@ impl Default for TenantSettings {
             catalogue: Vec::new(),
             rewards: Vec::new(),
             api: Default::default(),
+            cases: Default::default(),
+            console: Default::default(),
         }
     }
 }
@@ -173,6 +179,8 @@ impl TenantSettings {
         self.rfm.validate(&mut errs);
         crate::campaigns::recommend::validate_catalogue(&self.catalogue, &mut errs);
         crate::points::rewards::validate_rewards(&self.rewards, &self.points, &mut errs);
+        self.cases.validate(&self.points, &mut errs);
+        self.console.validate(&mut errs);
         errs.into_result()
     }
 }

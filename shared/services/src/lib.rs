@@ -2,6 +2,7 @@
 //! as the API): each asks for the store capability it uses and returns a typed error that the
 //! HTTP edge maps to problem+json.
 
+pub mod cases;
 pub mod contacts;
 pub mod points;
 pub mod staff;

@@ -23,6 +23,7 @@ use jiff::Timestamp;
 mod analytics;
 mod backlog;
 mod campaigns;
+mod cases;
 mod contacts;
 mod documents;
 mod events;

@@ -344,6 +344,7 @@ impl ProfileStore for DynamoStore {
             events,
             contacts: crate::contacts::contacts_from(&items)?,
             audit: crate::staff::audit_from(&items)?,
+            cases: self.cases_from(tenant, &items).await?,
         }))
     }
 
@@ -380,6 +381,7 @@ impl ProfileStore for DynamoStore {
             .collect();
         self.anonymise_surveys(tenant, &items).await?;
         self.redact_audit(tenant, &items).await?;
+        self.anonymise_cases(tenant, &items).await?;
         let anon_pk = format!("T#{tenant}#C#{anonymous}");
         let mut writes = Vec::new();
         let mut deletes = Vec::new();

@@ -12,6 +12,7 @@ use rusqlite::{Connection, params};
 mod analytics;
 mod backlog;
 mod campaigns;
+mod cases;
 mod conn;
 mod contacts;
 mod documents;

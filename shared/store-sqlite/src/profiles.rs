@@ -257,7 +257,8 @@ impl ProfileStore for SqliteStore {
             let events = events::customer_events(conn, &t, &c)?;
             let contacts = crate::contacts::customer_contacts(conn, &t, &c)?;
             let audit = crate::staff::customer_audit_oldest_first(conn, &t, &c)?;
-            Ok(Some(CustomerExport { profile, ledger, coupons, messages, survey_responses, followups, events, contacts, audit }))
+            let cases = crate::cases::customer_cases_oldest_first(conn, &t, &c)?;
+            Ok(Some(CustomerExport { profile, ledger, coupons, messages, survey_responses, followups, events, contacts, audit, cases }))
         })
         .await
     }
@@ -306,6 +307,7 @@ impl ProfileStore for SqliteStore {
                 }
                 points::anonymise_ledger(&tx, &t, &c, &anon)?;
                 crate::staff::redact_customer_audit(&tx, &t, &c)?;
+                crate::cases::anonymise_customer_cases(&tx, &t, &c)?;
                 tx.commit().map_err(db_err)?;
                 Ok(Some(Erased { message_ids }))
             })

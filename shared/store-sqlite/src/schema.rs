@@ -276,6 +276,20 @@ const MIGRATIONS: &[&str] = &[
      ) WITHOUT ROWID;
      CREATE INDEX audit_by_time ON audit (tenant_id, sort_key);
      CREATE INDEX audit_by_customer ON audit (tenant_id, customer_id, sort_key);",
+    // 21: cases (the complaint and feedback queue), listed by `list_key` (active ones by due
+    // time, resolved ones by when) and by customer.
+    "CREATE TABLE cases (
+        tenant_id TEXT NOT NULL,
+        case_id TEXT NOT NULL,
+        customer_id TEXT,
+        list_key TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, case_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX cases_by_list ON cases (tenant_id, list_key);
+     CREATE INDEX cases_by_customer ON cases (tenant_id, customer_id, case_id);",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

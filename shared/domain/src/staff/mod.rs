@@ -12,6 +12,6 @@ pub mod store;
 pub use account::{LOCK_AFTER_FAILURES, LoginCheck, SETUP_LIFETIME, StaffAccount, login_key};
 pub use audit::{AuditAction, AuditEntry};
 pub use password::{Password, PasswordError, hash_password, verify_password};
-pub use role::{AGENT_ADJUST_LIMIT, Permission, Role};
+pub use role::{AGENT_ADJUST_LIMIT, ConsoleSettings, Permission, Role};
 pub use session::{ABSOLUTE_LIFETIME, IDLE_LIFETIME, Session, SessionState, Token, token_hash};
 pub use store::StaffStore;

@@ -52,8 +52,33 @@ impl Role {
     }
 }
 
-/// The most points an agent may move in one adjustment (admins have no limit).
+/// The most points an agent may move in one adjustment by default (admins have no limit).
 pub const AGENT_ADJUST_LIMIT: u64 = 10_000;
+
+/// The `console` section of the tenant's settings.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleSettings {
+    /// The most points an agent may add or take in one adjustment (0–10,000,000; admins have
+    /// no limit).
+    pub agent_adjust_limit: u64,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        Self {
+            agent_adjust_limit: AGENT_ADJUST_LIMIT,
+        }
+    }
+}
+
+impl ConsoleSettings {
+    pub fn validate(&self, errs: &mut crate::ValidationErrors) {
+        if self.agent_adjust_limit > 10_000_000 {
+            errs.push("console.agent_adjust_limit", "must be at most 10000000");
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
