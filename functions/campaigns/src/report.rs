@@ -6,10 +6,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use fanloop_domain::campaigns::CampaignRef;
-use fanloop_domain::campaigns::definition::CampaignRecord;
-use fanloop_domain::campaigns::outcomes::{CampaignReport, DEFAULT_ATTRIBUTION_DAYS, report};
+use fanloop_domain::campaigns::outcomes::CampaignReport;
 use fanloop_domain::campaigns::tally::utc_day;
-use fanloop_domain::ports::documents;
 use fanloop_domain::time::day_range;
 use fanloop_http::{ApiError, AppState, AuthTenant, Problem, QueryParams};
 use serde::Deserialize;
@@ -51,23 +49,8 @@ pub(crate) async fn get_report(
         q.to.as_deref(),
         utc_day(state.clock.now()),
     )?;
-    let attribution_days = match campaign.kind() {
-        Some(_) => DEFAULT_ATTRIBUTION_DAYS,
-        None => {
-            let found: Option<CampaignRecord> =
-                documents::get(state.store.as_ref(), &tenant, campaign.as_str()).await?;
-            let record = found.ok_or_else(|| ApiError::not_found("The campaign"))?;
-            record
-                .definition
-                .get("attribution_days")
-                .and_then(serde_json::Value::as_u64)
-                .and_then(|d| u16::try_from(d).ok())
-                .unwrap_or(DEFAULT_ATTRIBUTION_DAYS)
-        }
-    };
-    let rows = state
-        .store
-        .campaign_tallies(&tenant, &campaign, from, to)
-        .await?;
-    Ok(Json(report(campaign, from, to, attribution_days, &rows)))
+    fanloop_services::reports::campaign_report(state.store.as_ref(), &tenant, campaign, from, to)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("The campaign"))
 }

@@ -9,7 +9,9 @@
 
 mod auth;
 mod cases_pages;
+mod charts;
 mod customers;
+mod dashboard;
 mod render;
 mod staff_pages;
 pub mod strings;
@@ -71,6 +73,7 @@ pub fn router(console: Console) -> Router {
             "/console/staff",
             get(staff_pages::staff_list).post(staff_pages::add_staff),
         )
+        .route("/console/dashboard", get(dashboard::dashboard))
         .route("/console/cases", get(cases_pages::queue))
         .route(
             "/console/cases/{id}",

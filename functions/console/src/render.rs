@@ -21,6 +21,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("staff.html", include_str!("templates/staff.html")),
     ("cases.html", include_str!("templates/cases.html")),
     ("case.html", include_str!("templates/case.html")),
+    ("dashboard.html", include_str!("templates/dashboard.html")),
 ];
 
 const STYLESHEET: &str = include_str!("assets/console.css");
@@ -75,4 +76,24 @@ pub async fn stylesheet() -> Response {
         STYLESHEET,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_compiles_and_the_chart_pages_render_without_data() {
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        }
+        let ctx = json!({"t": Lang::En.strings(), "charts": {}, "cases": []});
+        for name in ["dashboard.html", "cases.html"] {
+            env.get_template(name)
+                .and_then(|t| t.render(minijinja::value::Serde(&ctx)))
+                .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        }
+    }
 }

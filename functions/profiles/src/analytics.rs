@@ -14,6 +14,7 @@ use fanloop_domain::analytics::{
 use fanloop_domain::settings::TenantSettings;
 use fanloop_domain::time::day_range;
 use fanloop_http::{ApiError, AppState, AuthTenant, Problem, QueryParams};
+use fanloop_services::reports;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -89,19 +90,17 @@ pub(crate) async fn get_overview(
 ) -> Result<Json<Overview>, ApiError> {
     let c = ctx(&state, tenant).await?;
     let (from, to) = day_range(q.from.as_deref(), q.to.as_deref(), c.today)?;
-    let store = state.store.as_ref();
-    // Days after `to` up to today tell how the liability got to where it is now.
-    let rows = store
-        .counter_rows(&c.tenant, Scope::Overview, from, to.max(c.today))
-        .await?;
-    let now = store.counter_totals(&c.tenant).await?.get("liability");
-    Ok(Json(analytics::overview(
-        from,
-        to,
-        c.settings.timezone.as_str(),
-        &rows,
-        now,
-    )))
+    Ok(Json(
+        reports::overview(
+            state.store.as_ref(),
+            &c.tenant,
+            &c.settings,
+            from,
+            to,
+            c.today,
+        )
+        .await?,
+    ))
 }
 
 /// The top items by revenue (in the reporting currency, `rfm.currency`) and by buyers, with
@@ -119,17 +118,17 @@ pub(crate) async fn get_items(
     let c = ctx(&state, tenant).await?;
     let (from, to) = day_range(q.from.as_deref(), q.to.as_deref(), c.today)?;
     let limit = q.limit()?;
-    let rows = state
-        .store
-        .counter_rows(&c.tenant, Scope::Item, from, to)
-        .await?;
-    Ok(Json(analytics::items(
-        from,
-        to,
-        &rows,
-        &c.settings.rfm,
-        limit,
-    )))
+    Ok(Json(
+        reports::items(
+            state.store.as_ref(),
+            &c.tenant,
+            &c.settings,
+            from,
+            to,
+            limit,
+        )
+        .await?,
+    ))
 }
 
 /// The top streamers by gift coins, by distinct gifters and by watch minutes, with the first
@@ -147,11 +146,9 @@ pub(crate) async fn get_streamers(
     let c = ctx(&state, tenant).await?;
     let (from, to) = day_range(q.from.as_deref(), q.to.as_deref(), c.today)?;
     let limit = q.limit()?;
-    let rows = state
-        .store
-        .counter_rows(&c.tenant, Scope::Streamer, from, to)
-        .await?;
-    Ok(Json(analytics::streamers(from, to, &rows, limit)))
+    Ok(Json(
+        reports::streamers(state.store.as_ref(), &c.tenant, from, to, limit).await?,
+    ))
 }
 
 /// A distribution from the daily snapshot, with the moves counted in a range.

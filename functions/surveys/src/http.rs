@@ -256,7 +256,6 @@ pub struct SummaryQuery {
     security(("api_key" = [])))]
 async fn get_summary(
     State(state): State<AppState>,
-    Extension(campaigns): Extension<Arc<Campaigns>>,
     AuthTenant(tenant): AuthTenant,
     Path(raw): Path<String>,
     QueryParams(q): QueryParams<SummaryQuery>,
@@ -266,7 +265,15 @@ async fn get_summary(
     let today = state.clock.now().to_zoned(settings.timezone.tz()).date();
     let (from, to) = summary_range(q.from.as_deref(), q.to.as_deref(), today)?;
     Ok(Json(
-        service::summary(&campaigns, &tenant, &settings, survey, from, to).await?,
+        fanloop_services::reports::survey_summary(
+            state.store.as_ref(),
+            &tenant,
+            &settings,
+            survey,
+            from,
+            to,
+        )
+        .await?,
     ))
 }
 

@@ -7,13 +7,10 @@ use fanloop_domain::campaigns::new_message_id;
 use fanloop_domain::lifecycle::lifecycle;
 use fanloop_domain::ports::{RecordError, Recorded, StoreError};
 use fanloop_domain::settings::TenantSettings;
-use fanloop_domain::surveys::{
-    ResponseInput, Segment, Summary, SurveyId, SurveyResponse, summarize,
-};
+use fanloop_domain::surveys::{ResponseInput, Segment, SurveyId, SurveyResponse};
 use fanloop_domain::tenant::OsRandom;
 use fanloop_domain::{TenantId, ValidationErrors};
 use fanloop_engine::{Campaigns, RunError};
-use jiff::civil::Date;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -163,28 +160,6 @@ async fn recover(
         .store
         .set_followup_recovery(tenant, id, recovery)
         .await
-}
-
-/// The summary of `from..=to` (tenant-local days).
-pub async fn summary(
-    campaigns: &Campaigns,
-    tenant: &TenantId,
-    settings: &TenantSettings,
-    survey: SurveyId,
-    from: Date,
-    to: Date,
-) -> Result<Summary, StoreError> {
-    let tallies = campaigns
-        .store
-        .survey_tallies(tenant, &survey, from, to)
-        .await?;
-    Ok(summarize(
-        survey,
-        from,
-        to,
-        settings.timezone.as_str(),
-        &tallies,
-    ))
 }
 
 /// One item of a batch: its position, what came of it.

@@ -5,5 +5,6 @@
 pub mod cases;
 pub mod contacts;
 pub mod points;
+pub mod reports;
 pub mod staff;
 pub mod timeline;

@@ -1,0 +1,129 @@
+//! The console's dashboard on both stores: the NPS of a seeded week (the figure, the daily
+//! line and its table, NPS by tier), charts whose data is not there yet are absent rather than
+//! drawn as zeros, SVG without script or inline style, and bad input refused.
+
+use axum::http::StatusCode;
+use fanloop_domain::staff::Role;
+use fanloop_domain::surveys::{ResponseInput, Segment, SurveyId, SurveyResponse};
+use fanloop_domain::{Clock, TenantSettings};
+use fanloop_tests::{Backend, both_stores, ts};
+use serde_json::json;
+
+mod console_site;
+use console_site::Site;
+
+both_stores!(
+    the_dashboard_shows_the_nps_of_a_seeded_week,
+    missing_data_is_absent_and_bad_input_refused
+);
+
+/// Five answers from 16 to 20 November: 10, 9, 9 (promoters), 8 (passive), 3 (detractor) —
+/// an NPS of (3 − 1) / 5 = 40.
+async fn seed_week(site: &Site) {
+    let settings = TenantSettings::default();
+    let gold = settings.points.tiers.last().unwrap().name.clone();
+    for (i, (nps, day)) in [(10, 16), (9, 17), (9, 18), (8, 19), (3, 20)]
+        .into_iter()
+        .enumerate()
+    {
+        let at = ts(&format!("2026-11-{day}T12:00:00Z"));
+        let input = ResponseInput::from_json(
+            json!({"response_id": format!("w-{i}"), "nps": nps, "submitted_at": fanloop_domain::time::format(at)}),
+            "",
+            site.clock.now(),
+            false,
+        )
+        .unwrap()
+        .1;
+        let segment = Some(Segment {
+            tier: gold.clone(),
+            stage: fanloop_domain::lifecycle::Stage::Growth,
+        });
+        let r = SurveyResponse::new(
+            SurveyId::parse("nps-week").unwrap(),
+            input,
+            segment,
+            &jiff::tz::TimeZone::UTC,
+            site.clock.now(),
+            || format!("01JWEEK{i:019}"),
+        );
+        site.store.record_response(&site.tenant, &r).await.unwrap();
+    }
+}
+
+async fn the_dashboard_shows_the_nps_of_a_seeded_week(b: Backend) {
+    let site = Site::new(&b).await;
+    seed_week(&site).await;
+    let viewer = site.login(&site.staff("vic", Role::Viewer).await).await;
+    let page = site
+        .get(
+            "/console/dashboard?survey=nps-week&from=2026-11-16&to=2026-11-22",
+            &viewer,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(
+        page.html.contains("<strong id=\"nps-value\">40</strong>"),
+        "{}",
+        page.html
+    );
+    let trend = page
+        .html
+        .find("id=\"table-nps-trend\"")
+        .expect("the NPS table");
+    let table = &page.html[trend..];
+    assert!(
+        table.contains("<th scope=\"row\">2026-11-16</th><td>100</td>"),
+        "one promoter"
+    );
+    assert!(
+        table.contains("<th scope=\"row\">2026-11-20</th><td>-100</td>"),
+        "one detractor"
+    );
+    assert!(
+        table.contains("<th scope=\"row\">2026-11-21</th><td>–</td>"),
+        "no answers"
+    );
+    assert!(page.html.contains("id=\"table-nps-tier\""));
+    let svgs = page.html.matches("<svg aria-hidden=\"true\"").count();
+    assert!(
+        svgs >= 3,
+        "NPS by day, CSAT is absent, NPS by tier and stage: {svgs}"
+    );
+    assert!(!page.html.contains("<script"));
+    assert!(!page.html.contains(" style="));
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+}
+
+async fn missing_data_is_absent_and_bad_input_refused(b: Backend) {
+    let site = Site::new(&b).await;
+    let agent = site.login(&site.staff("amy", Role::Agent).await).await;
+    let page = site.get("/console/dashboard", &agent).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(
+        !page.html.contains("<svg"),
+        "nothing to draw on a new tenant"
+    );
+    // Points, liability, tiers and stages (no snapshot yet), revenue, top items, top
+    // streamers: each says so.
+    assert_eq!(
+        page.html.matches("class=\"no-data\"").count(),
+        7,
+        "{}",
+        page.html
+    );
+    assert!(
+        !page.html.contains("id=\"nps-value\""),
+        "no survey asked for"
+    );
+    let bad = site.get("/console/dashboard?from=2026-13-01", &agent).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let unknown = site
+        .get("/console/dashboard?campaign=no-such-campaign", &agent)
+        .await;
+    assert_eq!(unknown.status, StatusCode::OK);
+    assert!(unknown.html.contains("h-campaign-charts") && unknown.html.contains("Not found."));
+    let zh = site.get("/console/dashboard?survey=nps-week", &agent).await;
+    assert!(zh.html.contains("区间 NPS") || zh.html.contains("NPS over the range"));
+}
