@@ -2,12 +2,14 @@
 
 An agent sets a password, logs in, finds a customer by e-mail and by steam identity, changes
 the phone number, logs a phone call, adjusts points with a reason and sees the call and the
-adjustment in the timeline; a viewer sees no form and is refused the POST; an admin sees the
-audit entries; the UI switches to zh-CN. Every page is checked with axe-core (no serious or
+adjustment in the timeline; a detractor's answer opens a case that the agent assigns and
+resolves; a viewer sees no form and is refused the POST; an admin sees the audit entries and
+the dashboard's NPS for a seeded week; the UI switches to zh-CN. Every page is checked with axe-core (no serious or
 critical violation) and photographed. Any failed check exits non-zero.
 """
 
 import argparse
+import datetime
 import json
 import os
 import sys
@@ -48,7 +50,7 @@ def api(method, path, body):
         headers={"Authorization": "Bearer " + opts.key, "Content-Type": "application/json"},
     )
     with urllib.request.urlopen(req) as res:
-        return res.status
+        return res.status, json.loads(res.read() or b"null")
 
 
 options = webdriver.ChromeOptions()
@@ -125,7 +127,7 @@ try:
         "email": EMAIL, "display_name": "Li Wei 李伟", "phone": "+8613800138000",
         "identities": [{"platform": "steam", "external_id": STEAM.split(":")[1]}],
         "consent": {"email_marketing": True, "source": "signup"},
-    }) == 201, "the customer is created through the API")
+    })[0] == 201, "the customer is created through the API")
 
     set_password(opts.agent_link, shot="set-password")
     login("agent@studio.example", shot="login")
@@ -152,6 +154,38 @@ try:
     check("250 adjustment missing gift" in timeline, "the adjustment is in the timeline")
     check(driver.find_element(By.ID, "balance").text == "250", "the balance shows the adjustment")
     page("customer")
+
+    # Last week's answers (Monday to Friday, UTC noon): 10, 9, 9, 8 and Li Wei's 3 — an NPS
+    # of (3 - 1) / 5 = 40; the detractor's answer opens a case.
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    monday = today - datetime.timedelta(days=today.weekday() + 7)
+    week = [monday + datetime.timedelta(days=i) for i in range(7)]
+    followup = None
+    for i, score in enumerate([10, 9, 9, 8, 3]):
+        body = {"response_id": f"week-{i}", "nps": score, "submitted_at": f"{week[i]}T12:00:00Z"}
+        if score == 3:
+            body.update(customer_id=CUSTOMER, comment="The gift shop keeps failing")
+        status, answer = api("POST", "/v1/surveys/nps-week/responses", body)
+        check(status == 201, f"answer {i} is recorded")
+        followup = answer.get("followup_id") or followup
+    check(followup is not None, "the detractor's answer opens a follow-up")
+    driver.get(opts.base + "/console/cases")
+    check("NPS 3 · nps-week" in driver.page_source, "the case is in the agent's queue")
+    page("cases")
+    click_and_wait(driver.find_element(By.CSS_SELECTOR, f"a[href='/console/cases/{followup}']"))
+    check("The gift shop keeps failing" in driver.page_source, "the case shows the comment")
+    for option in driver.find_elements(By.CSS_SELECTOR, "#assignee option"):
+        if option.text == "agent@studio.example":
+            option.click()
+    click_and_wait(driver.find_element(By.CSS_SELECTOR, "form:has(input[name=op][value=assign]) button"))
+    check(driver.find_element(By.ID, "case-assignee").text == "agent@studio.example", "the agent takes the case")
+    fill("resolution", "Refunded the failed purchase")
+    click_and_wait(driver.find_element(By.CSS_SELECTOR, "form:has(input[name=op][value=resolve]) button"))
+    check(driver.find_element(By.ID, "case-status").text == "resolved", "the case is resolved")
+    check(driver.find_element(By.ID, "case-resolution").text == "Refunded the failed purchase", "with its resolution")
+    page("case")
+    driver.get(opts.base + "/console/cases")
+    check("NPS 3 · nps-week" not in driver.page_source, "the resolved case left the queue")
 
     # A viewer reads but has no form, and the POST is refused.
     set_password(opts.viewer_link)
@@ -190,6 +224,12 @@ try:
     submit("/console/staff")
     check("/console/set-password?token=" in driver.find_element(By.ID, "link").text, "an added member's link is shown once")
     page("staff")
+    driver.get(opts.base + f"/console/dashboard?survey=nps-week&from={week[0]}&to={week[6]}")
+    check(driver.find_element(By.ID, "nps-value").text == "40", "the dashboard shows last week's NPS of 40")
+    check(len(driver.find_elements(By.CSS_SELECTOR, "figure.chart svg")) >= 3, "the charts are drawn")
+    rows = driver.find_element(By.ID, "table-nps-trend").get_attribute("textContent")
+    check(f"{week[4]}-100" in rows.replace(" ", ""), "the detractor's day is at -100")
+    page("dashboard")
 
     # The UI switches to Chinese.
     driver.get(opts.base + "/console/")
@@ -199,6 +239,9 @@ try:
     page("search-zh")
     driver.get(opts.base + f"/console/customers/{CUSTOMER}")
     page("customer-zh")
+    driver.get(opts.base + f"/console/dashboard?survey=nps-week&from={week[0]}&to={week[6]}")
+    check("每日 NPS" in driver.page_source, "the dashboard is in zh-CN")
+    page("dashboard-zh")
 finally:
     driver.quit()
 

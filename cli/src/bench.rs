@@ -249,8 +249,8 @@ async fn surveys(dir: &Path, store: &SqliteStore, tenant: &TenantId) -> Result<(
         let mut last = None;
         for _ in 0..200 {
             let t0 = Instant::now();
-            let s = fanloop_surveys::service::summary(
-                &campaigns,
+            let s = fanloop_services::reports::survey_summary(
+                campaigns.store.as_ref(),
                 tenant,
                 &settings,
                 survey.clone(),

@@ -150,16 +150,18 @@ impl Chart {
         let (lo, hi) = self.bounds();
         let mut chart = ChartBuilder::on(root)
             .margin(12)
+            .margin_right(24)
             .x_label_area_size(28)
             .y_label_area_size(56)
             .build_cartesian_2d(0..(n - 1).max(1), lo..hi)?;
         let labels = &self.labels;
         chart
             .configure_mesh()
+            .light_line_style(WHITE)
             .x_labels(8.min(labels.len()))
             .x_label_formatter(&|x| {
                 let i = usize::try_from(*x).unwrap_or(0);
-                labels.get(i).cloned().unwrap_or_default()
+                labels.get(i).map(|l| short_day(l)).unwrap_or_default()
             })
             .y_label_formatter(&|y| number(*y).to_string())
             .draw()?;
@@ -200,22 +202,26 @@ impl Chart {
         root.fill(&WHITE)?;
         let n = i32::try_from(self.labels.len()).unwrap_or(i32::MAX);
         let (lo, hi) = self.bounds();
+        // An integer range includes its end: `0..n-1` has the n segments, one per label (a
+        // lone bar gets a second, empty one: a range must not be a point). The first label
+        // is drawn at the top.
+        let top = (n - 1).max(1);
         let mut chart = ChartBuilder::on(root)
             .margin(12)
+            .margin_right(24)
             .x_label_area_size(28)
             .y_label_area_size(160)
-            .build_cartesian_2d(lo..hi, (0..n).into_segmented())?;
+            .build_cartesian_2d(lo..hi, (0..top).into_segmented())?;
         let labels = &self.labels;
+        let label_at = |p: i32| usize::try_from(n - 1 - p).ok().and_then(|i| labels.get(i));
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .y_labels(labels.len())
+            .light_line_style(WHITE)
+            .y_labels(labels.len() + 1)
             .y_label_formatter(&|y| match y {
-                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => usize::try_from(*i)
-                    .ok()
-                    .and_then(|i| labels.get(i).cloned())
-                    .unwrap_or_default(),
-                SegmentValue::Last => String::new(),
+                SegmentValue::CenterOf(p) => label_at(*p).cloned().unwrap_or_default(),
+                SegmentValue::Exact(_) | SegmentValue::Last => String::new(),
             })
             .x_label_formatter(&|x| number(*x).to_string())
             .draw()?;
@@ -226,18 +232,29 @@ impl Chart {
             .unwrap_or(&[]);
         let color = PALETTE[0];
         chart.draw_series(values.iter().enumerate().filter_map(|(i, v)| {
-            let i = i32::try_from(i).ok()?;
-            let v = (*v)?;
-            Some(Rectangle::new(
+            let p = n - 1 - i32::try_from(i).ok()?;
+            let mut bar = Rectangle::new(
                 [
-                    (0.0, SegmentValue::Exact(i)),
-                    (v, SegmentValue::Exact(i + 1)),
+                    (0.0, SegmentValue::Exact(p)),
+                    ((*v)?, SegmentValue::Exact(p + 1)),
                 ],
                 color.filled(),
-            ))
+            );
+            bar.set_margin(4, 4, 0, 0);
+            Some(bar)
         }))?;
         root.present()?;
         Ok(())
+    }
+}
+
+/// `2026-11-16` → `11-16` on the axis (the table keeps the whole date).
+fn short_day(label: &str) -> String {
+    let b = label.as_bytes();
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        label[5..].to_owned()
+    } else {
+        label.to_owned()
     }
 }
 
@@ -295,5 +312,62 @@ mod tests {
             .series("nps", vec![Some(0.0)])
             .scores(-100.0, 100.0);
         assert!(zero.context().is_some(), "an NPS of 0 is data");
+    }
+}
+
+#[cfg(test)]
+mod preview {
+    /// Writes sample charts to `$FANLOOP_CHART_PREVIEW` (an HTML file) to look at them.
+    #[test]
+    fn preview() {
+        let Ok(path) = std::env::var("FANLOOP_CHART_PREVIEW") else {
+            return;
+        };
+        use super::*;
+        let one = Chart::new("a", "A", Kind::Bars, vec!["potential".into()])
+            .series("NPS", vec![Some(-100.0)])
+            .scores(-100.0, 100.0);
+        let three = Chart::new(
+            "b",
+            "B",
+            Kind::Bars,
+            vec!["a".into(), "b".into(), "c".into()],
+        )
+        .series("n", vec![Some(3.0), Some(7.0), Some(1.0)]);
+        let line = Chart::new(
+            "c",
+            "C",
+            Kind::Line,
+            (16..=22).map(|d| format!("2026-11-{d}")).collect(),
+        )
+        .series(
+            "x",
+            vec![
+                Some(1.0),
+                Some(4.0),
+                None,
+                Some(2.0),
+                Some(5.0),
+                Some(5.0),
+                Some(0.0),
+            ],
+        )
+        .series(
+            "y",
+            vec![
+                Some(2.0),
+                Some(1.0),
+                Some(1.0),
+                Some(0.0),
+                Some(3.0),
+                Some(2.0),
+                Some(1.0),
+            ],
+        );
+        let html: String = [one, three, line]
+            .iter()
+            .map(|c| c.context().unwrap()["svg"].as_str().unwrap().to_owned())
+            .collect();
+        std::fs::write(path, html).unwrap();
     }
 }
