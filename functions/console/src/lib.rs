@@ -13,6 +13,7 @@ mod charts;
 mod customers;
 mod dashboard;
 mod render;
+mod staff_admin;
 mod staff_pages;
 pub mod strings;
 mod strings_work;
@@ -71,8 +72,9 @@ pub fn router(console: Console) -> Router {
         .route("/console/audit", get(staff_pages::audit_log))
         .route(
             "/console/staff",
-            get(staff_pages::staff_list).post(staff_pages::add_staff),
+            get(staff_admin::staff_list).post(staff_admin::add_staff),
         )
+        .route("/console/staff/{id}", post(staff_admin::change_staff))
         .route("/console/dashboard", get(dashboard::dashboard))
         .route("/console/cases", get(cases_pages::queue))
         .route(

@@ -94,4 +94,15 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("lift", "Lift against the holdout", "相对对照组的提升"),
     ("day", "Day", "日期"),
     ("customers", "Customers", "客户数"),
+    ("change_role", "Change role", "更改角色"),
+    ("remove", "Remove", "移除"),
+    ("removed", "removed", "已移除"),
+    ("reinvite", "New password link", "新的设置密码链接"),
+    ("actions", "Actions", "操作"),
+    ("you", "you", "您"),
+    (
+        "not_yourself",
+        "You cannot change your own account here; ask another admin.",
+        "不能在此更改您自己的账号，请联系其他管理员。",
+    ),
 ];

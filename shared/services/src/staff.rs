@@ -11,6 +11,7 @@ use fanloop_domain::staff::{
 use fanloop_domain::tenant::{Random, RandomError};
 use fanloop_domain::values::Email;
 use jiff::Timestamp;
+use serde_json::json;
 
 /// How many times a read-modify-write of an account is tried against concurrent ones.
 const ATTEMPTS: usize = 8;
@@ -311,6 +312,60 @@ pub async fn set_locale(
     })
     .await
     .map(|_| ())
+}
+
+/// What an admin does to another member of their tenant.
+pub enum StaffChange {
+    Role(Role),
+    /// Remove: no password, no session, no login ([`StaffAccount::disable`]).
+    Remove,
+    /// A new password-set link (returned once).
+    Reinvite,
+}
+
+/// Applies `change` to the member `staff_id` of `tenant` (another tenant's member is
+/// `NoSession`: not found), audited as `by`'s; `Some(link token)` for a re-invitation, `None`
+/// when nothing changed or no link was made.
+pub async fn change_staff(
+    store: &dyn StaffStore,
+    random: &dyn Random,
+    tenant: &TenantId,
+    staff_id: &str,
+    change: StaffChange,
+    by: &str,
+    now: Timestamp,
+) -> Result<Option<Invited>, StaffError> {
+    let secret = Token::generate(random)?;
+    let (before_role, before_disabled) = match store.staff(staff_id).await? {
+        Some(a) if &a.tenant == tenant => (a.role, a.disabled),
+        _ => return Err(StaffError::NoSession),
+    };
+    let (a, changed) = update(store, staff_id, |a| {
+        Ok(match &change {
+            StaffChange::Role(r) => a.set_role(*r),
+            StaffChange::Remove => a.disable(),
+            StaffChange::Reinvite => {
+                a.reinvite(&secret, now);
+                true
+            }
+        })
+    })
+    .await?;
+    if !changed {
+        return Ok(None);
+    }
+    let state = |role: Role, disabled: bool| json!({"role": role.as_str(), "removed": disabled});
+    let entry = AuditEntry::new(new_id(now, random)?, now, by, AuditAction::StaffChanged)
+        .change(
+            state(before_role, before_disabled),
+            state(a.role, a.disabled),
+        )
+        .detail(a.staff_id.clone());
+    audit(store, tenant, entry).await?;
+    Ok(matches!(change, StaffChange::Reinvite).then(|| Invited {
+        link_token: format!("{}.{}", a.staff_id, secret.as_str()),
+        account: a,
+    }))
 }
 
 /// The password-set page's address for an invitation, under the console's public URL.

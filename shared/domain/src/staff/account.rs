@@ -56,6 +56,9 @@ pub struct StaffAccount {
     /// `en` or `zh-CN`; none: the tenant's locale.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
+    /// Removed by an admin: no password, no session, no login until invited again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
     #[serde(with = "serde_ts")]
     pub created_at: Timestamp,
     /// The store's optimistic-concurrency version (not part of the document).
@@ -99,6 +102,7 @@ impl StaffAccount {
             locked_until: None,
             epoch: 0,
             locale: None,
+            disabled: false,
             created_at: now,
             version: 0,
         }
@@ -160,6 +164,39 @@ impl StaffAccount {
     pub fn end_sessions(&mut self) {
         self.epoch = self.epoch.wrapping_add(1);
     }
+
+    /// A new role, in force from the next request (the account is read with every one).
+    pub fn set_role(&mut self, role: Role) -> bool {
+        if self.role == role {
+            return false;
+        }
+        self.role = role;
+        true
+    }
+
+    /// Removes the member: the password and any link go, every session ends; a login answers
+    /// like a wrong password. The account stays (the audit log names it); `false` if it was
+    /// removed already.
+    pub fn disable(&mut self) -> bool {
+        if self.disabled {
+            return false;
+        }
+        self.disabled = true;
+        self.password = None;
+        self.setup = None;
+        self.end_sessions();
+        true
+    }
+
+    /// A new password-set link (a forgotten password, or a removed member coming back): the
+    /// old link stops working; the password, if any, stays until the link is used.
+    pub fn reinvite(&mut self, setup: &Token, now: Timestamp) {
+        self.disabled = false;
+        self.setup = Some(Setup {
+            token_hash: token_hash(setup),
+            expires_at: now + SETUP_LIFETIME,
+        });
+    }
 }
 
 #[cfg(test)]
@@ -179,6 +216,26 @@ mod tests {
             now,
         );
         (a, token)
+    }
+
+    #[test]
+    fn a_removed_member_cannot_log_in_until_invited_again() {
+        let now: Timestamp = "2026-12-01T08:00:00Z".parse().unwrap();
+        let (mut a, token) = account(now);
+        let pw = Password::new("a long enough phrase".into()).unwrap();
+        a.set_password(hash_password(&pw).unwrap());
+        let epoch = a.epoch;
+        assert!(a.set_role(Role::Admin) && !a.set_role(Role::Admin));
+        assert!(a.disable());
+        assert!(!a.disable(), "removed once");
+        assert_ne!(a.epoch, epoch, "its sessions ended");
+        assert_eq!(a.check_login(Some(&pw), now), LoginCheck::Wrong);
+        assert!(!a.setup_matches(&token, now), "the old link is gone too");
+        let fresh = Token::generate(&OsRandom).unwrap();
+        a.reinvite(&fresh, now);
+        assert!(!a.disabled && a.setup_matches(&fresh, now));
+        a.set_password(hash_password(&pw).unwrap());
+        assert_eq!(a.check_login(Some(&pw), now), LoginCheck::Ok);
     }
 
     #[test]
