@@ -7,6 +7,7 @@
 //! SameSite=Strict (and Secure behind https); each state-changing form carries the session's
 //! CSRF token (the login form a pre-session one); no customer data appears in URLs beyond ids.
 
+mod admin_pages;
 mod auth;
 mod cases_pages;
 mod charts;
@@ -75,6 +76,18 @@ pub fn router(console: Console) -> Router {
             get(staff_admin::staff_list).post(staff_admin::add_staff),
         )
         .route("/console/staff/{id}", post(staff_admin::change_staff))
+        .route(
+            "/console/settings",
+            get(admin_pages::settings_page).post(admin_pages::update_settings),
+        )
+        .route(
+            "/console/keys",
+            get(admin_pages::keys_page).post(admin_pages::create_key),
+        )
+        .route(
+            "/console/keys/{key_id}/revoke",
+            post(admin_pages::revoke_key),
+        )
         .route("/console/dashboard", get(dashboard::dashboard))
         .route("/console/cases", get(cases_pages::queue))
         .route(

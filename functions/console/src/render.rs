@@ -22,6 +22,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("cases.html", include_str!("templates/cases.html")),
     ("case.html", include_str!("templates/case.html")),
     ("dashboard.html", include_str!("templates/dashboard.html")),
+    ("settings.html", include_str!("templates/settings.html")),
+    ("keys.html", include_str!("templates/keys.html")),
 ];
 
 const STYLESHEET: &str = include_str!("assets/console.css");

@@ -7,8 +7,9 @@ use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use fanloop_domain::ingest::{IngestSecret, IngestSecretInfo, rotated};
 use fanloop_domain::keys::{KeyInfo, NewKey};
-use fanloop_domain::tenant::{ApiKey, OsRandom};
+use fanloop_domain::tenant::OsRandom;
 use fanloop_http::{ApiError, AppState, AuthKey, AuthTenant, JsonBody, Problem};
+use fanloop_services::keys::KeyError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -38,14 +39,14 @@ pub(crate) async fn post_key(
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
     let now = state.clock.now();
-    let (name, scopes, expires_at) = NewKey::read(body, now)?;
-    let secret = ApiKey::generate(&OsRandom).map_err(|_| ApiError::Internal)?;
-    let key = KeyInfo::new(&tenant, &secret, name, scopes, now, expires_at);
-    state
-        .store
-        .create_key(&tenant, &key, &secret.hash())
-        .await?;
-    tracing::info!(tenant = %tenant, key_id = %key.key_id, "api key created");
+    let (key, secret) =
+        fanloop_services::keys::create(state.store.as_ref(), &OsRandom, &tenant, body, now)
+            .await
+            .map_err(|e| match e {
+                KeyError::Invalid(v) => ApiError::Validation(v),
+                KeyError::Random => ApiError::Internal,
+                KeyError::Store(e) => e.into(),
+            })?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedKey {

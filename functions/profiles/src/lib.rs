@@ -17,6 +17,7 @@ use fanloop_domain::time::serde_ts;
 use fanloop_domain::wire::DateTime;
 use fanloop_domain::{CustomerId, ExternalId, Platform, TenantId};
 use fanloop_http::{ApiError, AppState, AuthTenant, JsonBody, Problem, parse_path};
+use fanloop_services::settings::SettingsError;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -398,24 +399,14 @@ async fn put_settings(
     AuthTenant(tenant): AuthTenant,
     JsonBody(body): JsonBody,
 ) -> Result<Json<TenantSettings>, ApiError> {
-    // Optimistic: re-read and re-apply when a concurrent update wins.
-    for _ in 0..5 {
-        let current = state.store.settings(&tenant).await?;
-        let merged = current.settings.merged(body.clone())?;
-        // Tenant templates must render, with sample data, before they are saved.
-        templates().validate(&merged)?;
-        match state
-            .store
-            .put_settings(&tenant, &merged, current.version)
-            .await
-        {
-            Ok(_) => {
-                state.forget_settings(&tenant);
-                return Ok(Json(merged));
-            }
-            Err(fanloop_domain::ports::StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
+    // Tenant templates must render, with sample data, before they are saved.
+    let check = |s: &TenantSettings| templates().validate(s);
+    match fanloop_services::settings::update(state.store.as_ref(), &tenant, body, &check).await {
+        Ok((_, merged)) => {
+            state.forget_settings(&tenant);
+            Ok(Json(merged))
         }
+        Err(SettingsError::Invalid(e)) => Err(e.into()),
+        Err(SettingsError::Store(e)) => Err(e.into()),
     }
-    Err(fanloop_domain::ports::StoreError::Conflict.into())
 }

@@ -4,7 +4,9 @@
 
 pub mod cases;
 pub mod contacts;
+pub mod keys;
 pub mod points;
 pub mod reports;
+pub mod settings;
 pub mod staff;
 pub mod timeline;

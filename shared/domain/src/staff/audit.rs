@@ -25,6 +25,9 @@ pub enum AuditAction {
     CouponVoided,
     CaseOpened,
     CaseUpdated,
+    SettingsChanged,
+    KeyCreated,
+    KeyRevoked,
 }
 
 impl AuditAction {
@@ -42,6 +45,9 @@ impl AuditAction {
             Self::CouponVoided => "coupon_voided",
             Self::CaseOpened => "case_opened",
             Self::CaseUpdated => "case_updated",
+            Self::SettingsChanged => "settings_changed",
+            Self::KeyCreated => "key_created",
+            Self::KeyRevoked => "key_revoked",
         }
     }
 }
