@@ -124,6 +124,23 @@ async fn missing_data_is_absent_and_bad_input_refused(b: Backend) {
         .await;
     assert_eq!(unknown.status, StatusCode::OK);
     assert!(unknown.html.contains("h-campaign-charts") && unknown.html.contains("Not found."));
+    let list = site.get("/console/campaigns", &agent).await;
+    assert_eq!(list.status, StatusCode::OK);
+    for builtin in ["birthday", "winback", "recovery"] {
+        assert!(
+            list.html
+                .contains(&format!("/console/dashboard?campaign={builtin}")),
+            "{builtin} links to its funnel"
+        );
+    }
+    let funnel = site
+        .get("/console/dashboard?campaign=birthday", &agent)
+        .await;
+    assert!(funnel.html.contains("h-campaign-charts"), "{}", funnel.html);
+    assert!(
+        funnel.html.contains("id=\"lift\""),
+        "a known campaign has its lift line"
+    );
     let zh = site.get("/console/dashboard?survey=nps-week", &agent).await;
     assert!(zh.html.contains("区间 NPS") || zh.html.contains("NPS over the range"));
 }

@@ -234,24 +234,15 @@ async fn put_builtin(
         }
         ApiError::from(e)
     };
-    for _ in 0..5 {
-        let current = state.store.settings(tenant).await?;
-        let merged = current.settings.merged(patch.clone()).map_err(named)?;
-        campaigns.templates.validate(&merged).map_err(named)?;
-        match state
-            .store
-            .put_settings(tenant, &merged, current.version)
-            .await
-        {
-            Ok(_) => {
-                state.forget_settings(tenant);
-                return builtin(state, tenant, kind).await;
-            }
-            Err(fanloop_domain::ports::StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
+    let check = |s: &fanloop_domain::TenantSettings| campaigns.templates.validate(s);
+    match fanloop_services::settings::update(state.store.as_ref(), tenant, patch, &check).await {
+        Ok(_) => {
+            state.forget_settings(tenant);
+            builtin(state, tenant, kind).await
         }
+        Err(fanloop_services::settings::SettingsError::Invalid(e)) => Err(named(e)),
+        Err(fanloop_services::settings::SettingsError::Store(e)) => Err(e.into()),
     }
-    Err(fanloop_domain::ports::StoreError::Conflict.into())
 }
 
 /// Archive a campaign definition (it stays readable, with status `archived`). A built-in

@@ -265,3 +265,35 @@ async fn context(
     ctx["charts"] = Value::Object(charts);
     Ok(Ok(ctx))
 }
+
+/// `GET /console/campaigns`: the built-in campaigns and the tenant's definitions, each with a
+/// link to its funnel and lift on the dashboard. Definitions are written through the API.
+pub async fn campaigns(State(console): State<Console>, headers: HeaderMap) -> Response {
+    let s = match staff(&console, &headers).await {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let store = console.state.store.as_ref();
+    let records: Vec<fanloop_domain::campaigns::definition::CampaignRecord> =
+        match fanloop_domain::ports::documents::list(store, &s.account.tenant).await {
+            Ok(r) => r,
+            Err(e) => return failure(&console, s.lang, &e),
+        };
+    let mut rows: Vec<Value> = fanloop_domain::campaigns::CampaignKind::ALL
+        .iter()
+        .map(|k| json!({"id": k.as_str(), "name": k.as_str(), "status": "built-in", "updated_at": null}))
+        .collect();
+    rows.extend(records.iter().map(|r| {
+        json!({
+            "id": r.campaign_id.as_str(),
+            "name": r.definition.get("name").and_then(Value::as_str).unwrap_or(r.campaign_id.as_str()),
+            "status": serde_json::to_value(r.status).unwrap_or(Value::Null),
+            "updated_at": fanloop_domain::time::format(r.updated_at),
+        })
+    }));
+    let mut ctx = s.context();
+    ctx["campaigns"] = json!(rows);
+    console
+        .templates
+        .page(StatusCode::OK, "campaigns.html", s.lang, ctx)
+}

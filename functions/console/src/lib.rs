@@ -89,6 +89,7 @@ pub fn router(console: Console) -> Router {
             post(admin_pages::revoke_key),
         )
         .route("/console/dashboard", get(dashboard::dashboard))
+        .route("/console/campaigns", get(dashboard::campaigns))
         .route("/console/cases", get(cases_pages::queue))
         .route(
             "/console/cases/{id}",

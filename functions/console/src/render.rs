@@ -24,6 +24,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("dashboard.html", include_str!("templates/dashboard.html")),
     ("settings.html", include_str!("templates/settings.html")),
     ("keys.html", include_str!("templates/keys.html")),
+    ("campaigns.html", include_str!("templates/campaigns.html")),
 ];
 
 const STYLESHEET: &str = include_str!("assets/console.css");

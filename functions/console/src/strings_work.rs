@@ -101,6 +101,13 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("actions", "Actions", "操作"),
     ("you", "you", "您"),
     ("settings", "Settings", "设置"),
+    ("campaigns", "Campaigns", "营销活动"),
+    ("updated", "Updated", "更新于"),
+    (
+        "campaigns_api",
+        "Campaigns are defined and changed through the API (/v1/campaigns).",
+        "营销活动通过 API（/v1/campaigns）定义和修改。",
+    ),
     (
         "settings_patch",
         "Change (a JSON merge patch: {\"cases\": {\"sla_hours\": {\"high\": 2}}})",
