@@ -1,0 +1,101 @@
+//! The one search box: by id, e-mail, phone or `platform:external_id`, through the same
+//! indexes as `GET /v1/customers`.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use fanloop_domain::lookup::CustomerQuery;
+use fanloop_domain::ports::StoreError;
+use fanloop_domain::profile::Identity;
+use fanloop_domain::{CustomerId, ExternalId, Platform};
+use serde_json::json;
+
+use crate::Console;
+use crate::auth::{Staff, failure, staff};
+
+#[derive(serde::Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+}
+
+const LIST_LIMIT: usize = 50;
+
+/// What the one search box found: by id, e-mail, phone, or `platform:external_id`.
+async fn find(
+    console: &Console,
+    s: &Staff,
+    q: &str,
+) -> Result<Vec<fanloop_domain::Profile>, StoreError> {
+    let store = console.state.store.as_ref();
+    let tenant = &s.account.tenant;
+    if q.contains('@') {
+        return match CustomerQuery::parse("email", q) {
+            Ok(query) => Ok(store
+                .find_customers(tenant, &query, None, LIST_LIMIT)
+                .await?
+                .customers),
+            Err(_) => Ok(vec![]),
+        };
+    }
+    if let Some((platform, id)) = q.split_once(':') {
+        let (Ok(platform), Ok(external_id)) = (Platform::parse(platform), ExternalId::parse(id))
+        else {
+            return Ok(vec![]);
+        };
+        let identity = Identity {
+            platform,
+            external_id,
+        };
+        return match store.customer_for_identity(tenant, &identity).await? {
+            Some(c) => Ok(store.profile(tenant, &c).await?.into_iter().collect()),
+            None => Ok(vec![]),
+        };
+    }
+    let mut found = Vec::new();
+    if let Ok(id) = CustomerId::parse(q)
+        && let Some(p) = store.profile(tenant, &id).await?
+    {
+        found.push(p);
+    }
+    let phone_like =
+        q.starts_with('+') || q.chars().all(|c| c.is_ascii_digit() || " -()".contains(c));
+    if phone_like && let Ok(query) = CustomerQuery::parse("phone", q) {
+        for p in store
+            .find_customers(tenant, &query, None, LIST_LIMIT)
+            .await?
+            .customers
+        {
+            if !found.iter().any(|f| f.customer_id == p.customer_id) {
+                found.push(p);
+            }
+        }
+    }
+    Ok(found)
+}
+
+pub async fn search(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    Query(q): Query<SearchQuery>,
+) -> Response {
+    let s = match staff(&console, &headers).await {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let q = q.q.unwrap_or_default().trim().to_owned();
+    let customers = if q.is_empty() {
+        vec![]
+    } else {
+        match find(&console, &s, &q).await {
+            Ok(c) => c,
+            Err(e) => return failure(&console, s.lang, &e),
+        }
+    };
+    let mut ctx = s.context();
+    ctx["q"] = json!(q);
+    ctx["searched"] = json!(!q.is_empty());
+    ctx["customers"] = json!(customers);
+    console
+        .templates
+        .page(StatusCode::OK, "search.html", s.lang, ctx)
+}
