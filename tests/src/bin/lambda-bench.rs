@@ -568,7 +568,7 @@ fn cases(tenant: &str, key: &str) -> Vec<Case> {
                 ),
                 (
                     "POST …/responses (anonymous, promoter)",
-                    post(k.clone(), answer("ops-a1".into(), None, 10)),
+                    post(k.clone(), answer("ops-a1".into(), None, 9)),
                 ),
                 (
                     "POST …/responses (customer, detractor: opens a follow-up)",
@@ -652,9 +652,7 @@ fn cases(tenant: &str, key: &str) -> Vec<Case> {
             ),
             (
                 "SQS batch of 1 (customer, promoter)",
-                Box::new(move |_: &Value| {
-                    sqs(&t3, &[a3("ops-q1".into(), Some("pc-2".into()), 10)])
-                }),
+                Box::new(move |_: &Value| sqs(&t3, &[a3("ops-q1".into(), Some("pc-2".into()), 9)])),
             ),
             (
                 "SQS batch of 10 (anonymous, promoters)",
