@@ -101,6 +101,23 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("actions", "Actions", "操作"),
     ("you", "you", "您"),
     ("settings", "Settings", "设置"),
+    (
+        "list_title",
+        "Customers by tier, lifecycle stage, RFM segment or tag",
+        "按等级、生命周期阶段、RFM 分群或标签列出客户",
+    ),
+    ("list_by", "By", "依据"),
+    (
+        "list_value",
+        "Value (gold, churn, champions, vip …)",
+        "值（gold、churn、champions、vip …）",
+    ),
+    ("list_button", "List", "列出"),
+    ("more", "More", "更多"),
+    ("by_tier", "tier", "等级"),
+    ("by_lifecycle", "lifecycle stage", "生命周期阶段"),
+    ("by_rfm_segment", "RFM segment", "RFM 分群"),
+    ("by_tag", "tag", "标签"),
     ("campaigns", "Campaigns", "营销活动"),
     ("updated", "Updated", "更新于"),
     (

@@ -4,7 +4,7 @@
 //! adjustment id and the audit entry's id), and answers with a redirect back to the page.
 
 mod actions;
-mod forms;
+pub(crate) mod forms;
 mod page;
 mod search;
 

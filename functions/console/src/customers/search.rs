@@ -1,5 +1,6 @@
-//! The one search box: by id, e-mail, phone or `platform:external_id`, through the same
-//! indexes as `GET /v1/customers`.
+//! The one search box — by id, e-mail, phone or `platform:external_id` — and the lists by
+//! tier, lifecycle stage, RFM segment or tag (50 a page), through the same indexes as
+//! `GET /v1/customers` (never a scan).
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -12,11 +13,19 @@ use serde_json::json;
 
 use crate::Console;
 use crate::auth::{Staff, failure, staff};
+use crate::customers::forms::{invalid, invalid_all};
 
 #[derive(serde::Deserialize)]
 pub struct SearchQuery {
     q: Option<String>,
+    /// A list: `tier`, `lifecycle`, `rfm_segment` or `tag`, with `value`, from `after`.
+    by: Option<String>,
+    value: Option<String>,
+    after: Option<String>,
 }
+
+/// The fields a list is by.
+const LIST_BY: [&str; 4] = ["tier", "lifecycle", "rfm_segment", "tag"];
 
 const LIST_LIMIT: usize = 50;
 
@@ -82,6 +91,9 @@ pub async fn search(
         Ok(s) => s,
         Err(r) => return *r,
     };
+    if let (Some(by), Some(value)) = (q.by.as_deref(), q.value.as_deref()) {
+        return list(&console, &s, by, value.trim(), q.after.as_deref()).await;
+    }
     let q = q.q.unwrap_or_default().trim().to_owned();
     let customers = if q.is_empty() {
         vec![]
@@ -95,6 +107,49 @@ pub async fn search(
     ctx["q"] = json!(q);
     ctx["searched"] = json!(!q.is_empty());
     ctx["customers"] = json!(customers);
+    ctx["list_by"] = json!(LIST_BY);
+    console
+        .templates
+        .page(StatusCode::OK, "search.html", s.lang, ctx)
+}
+
+/// One page of the customers in a tier, lifecycle stage, RFM segment or with a tag.
+async fn list(
+    console: &Console,
+    s: &Staff,
+    by: &str,
+    value: &str,
+    after: Option<&str>,
+) -> Response {
+    if !LIST_BY.contains(&by) {
+        return invalid(
+            console,
+            s,
+            "by",
+            "must be tier, lifecycle, rfm_segment or tag",
+        );
+    }
+    let query = match CustomerQuery::parse(by, value) {
+        Ok(q) => q,
+        Err(e) => return invalid_all(console, s, &e),
+    };
+    let after = after.and_then(|a| CustomerId::parse(a).ok());
+    let page = match console
+        .state
+        .store
+        .find_customers(&s.account.tenant, &query, after.as_ref(), LIST_LIMIT)
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => return failure(console, s.lang, &e),
+    };
+    let mut ctx = s.context();
+    ctx["searched"] = json!(true);
+    ctx["customers"] = json!(page.customers);
+    ctx["list_by"] = json!(LIST_BY);
+    ctx["by"] = json!(by);
+    ctx["value"] = json!(value);
+    ctx["next"] = json!(page.next.as_ref().map(|c| c.as_str()));
     console
         .templates
         .page(StatusCode::OK, "search.html", s.lang, ctx)
