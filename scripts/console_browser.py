@@ -18,9 +18,9 @@ import urllib.parse
 import urllib.request
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 PASSWORD = "correct horse battery staple"
@@ -82,11 +82,25 @@ def fill(field_id, value):
     el.send_keys(value)
 
 
+def replaced(old):
+    """Whether the page `old` belongs to is gone. Chromium answers a node of a page being
+    replaced with a stale-element error or, mid-navigation, with an inspector error ("Node with
+    given id does not belong to the document"): both mean the old page is gone."""
+    def gone(_):
+        try:
+            old.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+    return gone
+
+
 def click_and_wait(el):
-    """Clicks and waits for the next page to replace this one."""
+    """Clicks and waits for the next page to replace this one, loaded."""
     old = driver.find_element(By.TAG_NAME, "html")
     el.click()
-    WebDriverWait(driver, 10).until(EC.staleness_of(old))
+    WebDriverWait(driver, 10).until(replaced(old))
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def submit(form_action):
@@ -119,6 +133,8 @@ def search(q):
     submit("/console/")
     links = driver.find_elements(By.CSS_SELECTOR, f"a[href='/console/customers/{CUSTOMER}']")
     check(len(links) == 1, f"the search finds the customer by {q}")
+    check(urllib.parse.quote(q) not in driver.current_url and q not in driver.current_url,
+          f"the URL does not hold {q}")
     return links
 
 

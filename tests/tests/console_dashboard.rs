@@ -6,13 +6,14 @@ use axum::http::StatusCode;
 use fanloop_domain::staff::Role;
 use fanloop_domain::surveys::{ResponseInput, Segment, SurveyId, SurveyResponse};
 use fanloop_domain::{Clock, TenantSettings};
-use fanloop_tests::{Backend, both_stores, ts};
+use fanloop_tests::{Backend, TestApp, both_stores, ts};
 use serde_json::json;
 
 mod console_site;
 use console_site::Site;
 
 both_stores!(
+    a_broadcasts_funnel_and_lift_are_drawn_from_its_report,
     the_dashboard_shows_the_nps_of_a_seeded_week,
     missing_data_is_absent_and_bad_input_refused
 );
@@ -143,4 +144,69 @@ async fn missing_data_is_absent_and_bad_input_refused(b: Backend) {
     );
     let zh = site.get("/console/dashboard?survey=nps-week", &agent).await;
     assert!(zh.html.contains("区间 NPS") || zh.html.contains("NPS over the range"));
+}
+
+/// A broadcast to 20 fans with a 30 % control group, run through the API: the dashboard's
+/// funnel has the report's figures and the lift line its shares.
+async fn a_broadcasts_funnel_and_lift_are_drawn_from_its_report(b: Backend) {
+    let app = TestApp::new(b).await;
+    for i in 0..20 {
+        let body = json!({"email": format!("fan{i}@example.com"), "tags": ["fan"],
+                          "consent": {"email_marketing": true}});
+        let r = app.put(&format!("/v1/customers/fan-{i:02}"), body).await;
+        assert!(r.status.is_success(), "{}", r.body);
+    }
+    let def = json!({"campaign_id": "spring", "name": "Spring sale", "status": "active",
+        "trigger": {"type": "broadcast", "at": "2027-02-10T10:00"},
+        "audience": {"filter": {"field": "tags", "op": "contains", "value": "fan"}},
+        "holdout_percent": 30,
+        "templates": {"en": {"subject": "Spring", "html": "<p>Hi</p>", "text": "Hi"}}});
+    let r = app.post("/v1/campaigns", def).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    app.run_campaign("spring", "2027-02-10T10:00:00Z").await;
+    let report = app
+        .get("/v1/campaigns/spring/report?from=2027-02-10&to=2027-02-10")
+        .await;
+    let (sent, held) = (
+        &report.body["totals"]["sent"],
+        &report.body["totals"]["held_out"],
+    );
+    assert!(
+        sent.as_u64().unwrap() > 0 && held.as_u64().unwrap() > 0,
+        "{}",
+        report.body
+    );
+    let state = fanloop_http::AppState::new(
+        app.backend.store(),
+        app.clock.clone() as std::sync::Arc<dyn fanloop_domain::Clock>,
+    );
+    let site = Site {
+        router: fanloop_console::router(fanloop_console::Console::new(
+            state,
+            "http://127.0.0.1:3000",
+        )),
+        clock: app.clock.clone(),
+        store: app.backend.store(),
+        tenant: app.tenant.clone(),
+    };
+    let viewer = site.login(&site.staff("vic", Role::Viewer).await).await;
+    let page = site
+        .get(
+            "/console/dashboard?campaign=spring&from=2027-02-10&to=2027-02-10",
+            &viewer,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    let at = page
+        .html
+        .find("id=\"table-funnel\"")
+        .expect("the funnel is drawn");
+    let table = &page.html[at..];
+    assert!(
+        table.contains(&format!("<th scope=\"row\">sent</th><td>{sent}</td>")),
+        "{table}"
+    );
+    assert!(table.contains(&format!("<th scope=\"row\">held_out</th><td>{held}</td>")));
+    assert!(table.contains("<th scope=\"row\">eligible</th><td>20</td>"));
+    assert!(page.html.contains("id=\"lift\""));
 }

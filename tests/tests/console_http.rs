@@ -322,19 +322,32 @@ async fn an_agent_finds_edits_logs_and_adjusts_and_the_admin_audits(b: Backend) 
         "+8613800138000",
         "li-wei",
     ] {
-        let found = site
-            .get(&format!("/console/?q={}", urlenc(q)), &agent)
-            .await;
+        let found = site.search(q, &agent).await;
         assert!(
             found.html.contains("/console/customers/li-wei"),
             "found by {q}"
         );
     }
     assert!(
-        site.get("/console/?q=steam%3A1", &agent)
+        site.search("steam:1", &agent)
             .await
             .html
             .contains("No customer found")
+    );
+    let forged = site
+        .send(Method::POST, "/console/", &agent, &[("q", email.as_str())])
+        .await;
+    assert_eq!(
+        forged.status,
+        StatusCode::FORBIDDEN,
+        "a search without the CSRF token"
+    );
+    let by_get = site
+        .get(&format!("/console/?q={}", urlenc(&email)), &agent)
+        .await;
+    assert!(
+        !by_get.html.contains("/console/customers/li-wei"),
+        "an address in the URL finds nothing: searches are POSTs"
     );
 
     let page = site.get("/console/customers/li-wei", &agent).await;
@@ -513,12 +526,15 @@ async fn free_text_renders_as_text_under_a_strict_policy(b: Backend) {
         )
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
-    for uri in [
-        "/console/customers/xss",
-        "/console/?q=xss",
-        &format!("/console/?q={}", urlenc(payload)),
-    ] {
-        let page = site.get(uri, &s).await;
+    let pages = [
+        (
+            "the customer page",
+            site.get("/console/customers/xss", &s).await,
+        ),
+        ("a search", site.search("xss", &s).await),
+        ("a search for the payload", site.search(payload, &s).await),
+    ];
+    for (uri, page) in pages {
         assert!(!page.html.contains("<script>alert"), "{uri}: {}", page.html);
         assert!(!page.html.contains("<img src=x"), "{uri}");
         let csp = page

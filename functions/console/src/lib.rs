@@ -55,7 +55,10 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-ac
 pub fn router(console: Console) -> Router {
     let pages = Router::new()
         .route("/console", get(staff_pages::home_redirect))
-        .route("/console/", get(customers::search))
+        .route(
+            "/console/",
+            get(customers::search).post(customers::search_post),
+        )
         .route(
             "/console/login",
             get(staff_pages::login_page).post(staff_pages::login),

@@ -126,6 +126,18 @@ impl Site {
         self.send(Method::GET, uri, cookie, &[]).await
     }
 
+    /// The search box, as the browser sends it (a POST with the session's CSRF token).
+    pub async fn search(&self, q: &str, cookie: &str) -> Page {
+        let csrf = self.get("/console/", cookie).await.hidden("csrf");
+        self.send(
+            Method::POST,
+            "/console/",
+            cookie,
+            &[("csrf", &csrf), ("q", q)],
+        )
+        .await
+    }
+
     /// A staff account with its password set; returns its login address.
     pub async fn staff(&self, name: &str, role: Role) -> String {
         let email = format!("{name}.{}@studio.example", self.tenant);

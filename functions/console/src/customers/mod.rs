@@ -12,4 +12,4 @@ pub use actions::{adjust_points, edit_phone, log_contact, void_coupon};
 pub(crate) use forms::{audit, invalid, invalid_all, new_request_id, request_id, reused};
 pub(crate) use page::PageError;
 pub use page::customer;
-pub use search::search;
+pub use search::{search, search_post};

@@ -12,12 +12,11 @@ use fanloop_domain::{CustomerId, ExternalId, Platform};
 use serde_json::json;
 
 use crate::Console;
-use crate::auth::{Staff, failure, staff};
+use crate::auth::{Form, Staff, failure, posting, staff};
 use crate::customers::forms::{invalid, invalid_all};
 
 #[derive(serde::Deserialize)]
 pub struct SearchQuery {
-    q: Option<String>,
     /// A list: `tier`, `lifecycle`, `rfm_segment` or `tag`, with `value`, from `after`.
     by: Option<String>,
     value: Option<String>,
@@ -82,6 +81,8 @@ async fn find(
     Ok(found)
 }
 
+/// `GET /console/`: the search box and the list form, or a list (`by`, `value`, `after`: no
+/// personal data, so a link can hold them).
 pub async fn search(
     State(console): State<Console>,
     headers: HeaderMap,
@@ -94,15 +95,40 @@ pub async fn search(
     if let (Some(by), Some(value)) = (q.by.as_deref(), q.value.as_deref()) {
         return list(&console, &s, by, value.trim(), q.after.as_deref()).await;
     }
-    let q = q.q.unwrap_or_default().trim().to_owned();
-    let customers = if q.is_empty() {
-        vec![]
-    } else {
-        match find(&console, &s, &q).await {
-            Ok(c) => c,
-            Err(e) => return failure(&console, s.lang, &e),
-        }
+    results(&console, &s, "", vec![])
+}
+
+/// `POST /console/`: the search box's answer. A POST so that the e-mail address or phone
+/// number searched for stays out of URLs, browser history and access logs.
+pub async fn search_post(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<Form>,
+) -> Response {
+    let s = match posting(&console, &headers, &form).await {
+        Ok(s) => s,
+        Err(r) => return *r,
     };
+    let q = form
+        .get("q")
+        .map(|q| q.trim())
+        .unwrap_or_default()
+        .to_owned();
+    if q.is_empty() {
+        return results(&console, &s, "", vec![]);
+    }
+    match find(&console, &s, &q).await {
+        Ok(found) => results(&console, &s, &q, found),
+        Err(e) => failure(&console, s.lang, &e),
+    }
+}
+
+fn results(
+    console: &Console,
+    s: &Staff,
+    q: &str,
+    customers: Vec<fanloop_domain::Profile>,
+) -> Response {
     let mut ctx = s.context();
     ctx["q"] = json!(q);
     ctx["searched"] = json!(!q.is_empty());
