@@ -1,6 +1,7 @@
 //! Test harness: real stores (SQLite in a temp file, DynamoDB on moto), fresh tenants, and an
 //! in-process client for the assembled HTTP service.
 
+pub mod capacity;
 pub mod dynamo_proxy;
 pub mod runtime_api;
 
