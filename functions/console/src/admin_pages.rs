@@ -17,7 +17,7 @@ use fanloop_services::settings::SettingsError;
 use serde_json::{Value, json};
 
 use crate::Console;
-use crate::auth::{Form, Staff, failure, posting, refusal, require, staff};
+use crate::auth::{Form, Staff, failure, not_found, posting, require, staff};
 use crate::customers::{audit, invalid, invalid_all, new_request_id};
 
 fn templates() -> &'static fanloop_mail::Templates {
@@ -236,12 +236,7 @@ pub async fn revoke_key(
             }
             Redirect::to("/console/keys").into_response()
         }
-        Ok(None) => refusal(
-            &console,
-            &s,
-            StatusCode::NOT_FOUND,
-            s.lang.strings()["not_found"],
-        ),
+        Ok(None) => not_found(&console, &s),
         Err(e) => failure(&console, s.lang, &e),
     }
 }

@@ -123,6 +123,16 @@ pub fn refusal(console: &Console, staff: &Staff, status: StatusCode, message: &s
         .page(status, "message.html", staff.lang, ctx)
 }
 
+/// The 404 page: no such customer, case, key or staff member (of this tenant).
+pub fn not_found(console: &Console, staff: &Staff) -> Response {
+    refusal(
+        console,
+        staff,
+        StatusCode::NOT_FOUND,
+        staff.lang.strings()["not_found"],
+    )
+}
+
 /// The form's `csrf` must be the session's: otherwise 403 and nothing is done.
 pub fn check_csrf(console: &Console, staff: &Staff, form: &Form) -> Result<(), Refusal> {
     let given = form.get("csrf").map(String::as_str).unwrap_or("");

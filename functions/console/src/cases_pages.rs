@@ -17,7 +17,7 @@ use fanloop_services::cases::{self, CaseError};
 use serde_json::{Value, json};
 
 use crate::Console;
-use crate::auth::{Form, Refusal, Staff, failure, posting, refusal, require, staff};
+use crate::auth::{Form, Refusal, Staff, failure, not_found, posting, require, staff};
 use crate::customers::{
     PageError, audit, invalid, invalid_all, new_request_id, request_id, reused,
 };
@@ -118,15 +118,6 @@ pub async fn queue(
     console
         .templates
         .page(StatusCode::OK, "cases.html", s.lang, ctx)
-}
-
-fn not_found(console: &Console, s: &Staff) -> Response {
-    refusal(
-        console,
-        s,
-        StatusCode::NOT_FOUND,
-        s.lang.strings()["not_found"],
-    )
 }
 
 fn case_id(raw: &str) -> Option<ExternalId> {

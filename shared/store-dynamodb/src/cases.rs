@@ -14,7 +14,7 @@ use fanloop_domain::cases::{Case, CaseOpened, CaseStore, CaseView};
 use fanloop_domain::ports::{RecordError, StoreError};
 use fanloop_domain::{CustomerId, TenantId};
 
-use crate::item::{Item, av_s, get_s};
+use crate::item::{Item, av_s, get_n, get_s};
 use crate::points::corrupt;
 use crate::{DynamoStore, build_err, cancelled_conditions, key, profile_pk, sdk_err};
 
@@ -32,10 +32,7 @@ fn item_to_case(item: &Item) -> Result<Case, StoreError> {
     let mut c: Case = serde_json::from_str(get_s(item, "doc").unwrap_or_default())
         .map_err(|e| corrupt("case", e))?;
     c.fingerprint = get_s(item, "fingerprint").unwrap_or_default().to_owned();
-    c.version = match item.get("version") {
-        Some(AttributeValue::N(n)) => n.parse().unwrap_or(0),
-        _ => 0,
-    };
+    c.version = get_n(item, "version").unwrap_or(0);
     Ok(c)
 }
 

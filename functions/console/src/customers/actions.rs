@@ -17,7 +17,7 @@ use serde_json::json;
 use super::forms::{action, audit, back_to, invalid, invalid_all, reused};
 use super::page::PageError;
 use crate::Console;
-use crate::auth::{Form, failure, refusal};
+use crate::auth::{Form, failure, not_found, refusal};
 
 pub async fn edit_phone(
     State(console): State<Console>,
@@ -42,12 +42,7 @@ pub async fn edit_phone(
     let before = match store.profile(tenant, &id).await {
         Ok(Some(p)) => p.phone,
         Ok(None) => {
-            return refusal(
-                &console,
-                &s,
-                StatusCode::NOT_FOUND,
-                s.lang.strings()["not_found"],
-            );
+            return not_found(&console, &s);
         }
         Err(e) => return failure(&console, s.lang, &e),
     };
@@ -129,12 +124,7 @@ pub async fn log_contact(
     {
         Ok(_) => {}
         Err(ContactError::NotFound) => {
-            return refusal(
-                &console,
-                &s,
-                StatusCode::NOT_FOUND,
-                s.lang.strings()["not_found"],
-            );
+            return not_found(&console, &s);
         }
         Err(ContactError::Reused) => {
             return reused(&console, &s, "contact");
@@ -213,12 +203,7 @@ pub async fn adjust_points(
     {
         Ok(_) => {}
         Err(PointsError::NotFound) => {
-            return refusal(
-                &console,
-                &s,
-                StatusCode::NOT_FOUND,
-                s.lang.strings()["not_found"],
-            );
+            return not_found(&console, &s);
         }
         Err(PointsError::Reused) => {
             return reused(&console, &s, "adjustment");
@@ -255,23 +240,15 @@ pub async fn void_coupon(
             Ok(a) => a,
             Err(r) => return *r,
         };
-    let not_found = || {
-        refusal(
-            &console,
-            &s,
-            StatusCode::NOT_FOUND,
-            s.lang.strings()["not_found"],
-        )
-    };
     let Ok(code) = CouponCode::parse(form.get("code").map(String::as_str).unwrap_or("")) else {
-        return not_found();
+        return not_found(&console, &s);
     };
     let store = console.state.store.as_ref();
     let tenant = &s.account.tenant;
     // Only a coupon of this customer (the code alone would reach anyone's).
     match store.customer_coupons(tenant, &id).await {
         Ok(list) if list.iter().any(|c| c.code == code) => {}
-        Ok(_) => return not_found(),
+        Ok(_) => return not_found(&console, &s),
         Err(e) => return failure(&console, s.lang, &e),
     }
     let now = console.state.clock.now();
@@ -285,7 +262,7 @@ pub async fn void_coupon(
                 "was used on an order; reverse the order instead",
             );
         }
-        Ok(CouponVoid::NotFound) => return not_found(),
+        Ok(CouponVoid::NotFound) => return not_found(&console, &s),
         Err(e) => return failure(&console, s.lang, &e),
     }
     let entry = AuditEntry::new(

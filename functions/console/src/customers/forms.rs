@@ -8,7 +8,7 @@ use fanloop_domain::tenant::OsRandom;
 use fanloop_domain::{CustomerId, ExternalId, ValidationErrors};
 
 use crate::Console;
-use crate::auth::{Form, Refusal, Staff, failure, posting, refusal, require};
+use crate::auth::{Form, Refusal, Staff, failure, not_found, posting, refusal, require};
 
 pub(crate) fn new_request_id(console: &Console) -> String {
     fanloop_domain::campaigns::new_message_id(console.state.clock.now(), &OsRandom)
@@ -26,14 +26,7 @@ pub(crate) async fn action(
 ) -> Result<(Staff, CustomerId, ExternalId), Refusal> {
     let s = posting(console, headers, form).await?;
     require(console, &s, p)?;
-    let id = CustomerId::parse(raw).map_err(|_| {
-        refusal(
-            console,
-            &s,
-            StatusCode::NOT_FOUND,
-            s.lang.strings()["not_found"],
-        )
-    })?;
+    let id = CustomerId::parse(raw).map_err(|_| not_found(console, &s))?;
     let request = request_id(console, &s, form)?;
     Ok((s, id, request))
 }

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::forms::new_request_id;
 use crate::Console;
-use crate::auth::{Staff, failure, refusal, staff};
+use crate::auth::{Staff, failure, not_found, staff};
 
 /// One line of the timeline: what the item says, as text.
 fn describe(item: &Value) -> String {
@@ -66,22 +66,14 @@ pub async fn customer(
         Ok(s) => s,
         Err(r) => return *r,
     };
-    let not_found = |s: &Staff| {
-        refusal(
-            &console,
-            s,
-            StatusCode::NOT_FOUND,
-            s.lang.strings()["not_found"],
-        )
-    };
     let Ok(id) = CustomerId::parse(raw) else {
-        return not_found(&s);
+        return not_found(&console, &s);
     };
     match page_context(&console, &s, &id).await {
         Ok(Some(ctx)) => console
             .templates
             .page(StatusCode::OK, "customer.html", s.lang, ctx),
-        Ok(None) => not_found(&s),
+        Ok(None) => not_found(&console, &s),
         Err(e) => failure(&console, s.lang, &e),
     }
 }
